@@ -1,0 +1,19 @@
+//! Errors raised by the statistics module; each names the offending value.
+
+use thiserror::Error;
+
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum StatsError {
+    #[error("no scores: bounds need at least one sample (n = 0)")]
+    Empty,
+    #[error("score #{index} is {value}: scores must be finite numbers in [0, 1]")]
+    OutOfRange { index: usize, value: f64 },
+    #[error("alpha = {0}: the level must lie strictly between 0 and 1")]
+    InvalidAlpha(f64),
+    #[error("lambda = {0}: the ED weight must be a finite number >= 0")]
+    InvalidLambda(f64),
+    #[error("leak threshold = {0}: it must be a finite number in [0, 1]")]
+    InvalidThreshold(f64),
+    #[error("{leaks} leaks out of n = {n} is impossible")]
+    InvalidCount { leaks: u64, n: u64 },
+}

@@ -1,0 +1,37 @@
+//! Distribution-free, high-confidence bounds on the output distribution of a model.
+//!
+//! All bounds take i.i.d. scores `X_1..X_n ∈ [0, 1]` of *one* prompt and a level `α`.
+//! They follow Scholten, Günnemann & Schwinn, "A Probabilistic Perspective on Unlearning
+//! and Alignment for Large Language Models" (ICLR 2025) and reproduce the authors'
+//! reference package `conbo` 0.1.1 and `statsmodels`' Clopper–Pearson interval to
+//! floating-point precision (see `tests/golden/`).
+
+pub mod aggregate;
+pub mod binomial;
+pub mod deviation;
+pub mod dkw;
+pub mod ecdf;
+pub mod ed;
+pub mod error;
+pub mod expectation;
+pub mod grid;
+pub mod summary;
+
+pub use aggregate::AggregateSummary;
+pub use binomial::{clopper_pearson, BinomialBounds};
+pub use deviation::{std_bounds, variance_bounds, DeviationBounds, DeviationMethod};
+pub use dkw::{dkw_epsilon, survival_upper_bound, Sidedness};
+pub use ecdf::Ecdf;
+pub use ed::{ed_score, EdScore};
+pub use error::StatsError;
+pub use expectation::{expectation_bounds, ExpectationBounds, IntegralMethod};
+pub use summary::{BoundsConfig, BoundsSummary};
+
+/// Checks a level `α ∈ (0, 1)`.
+pub fn check_alpha(alpha: f64) -> Result<f64, StatsError> {
+    if alpha.is_finite() && alpha > 0.0 && alpha < 1.0 {
+        Ok(alpha)
+    } else {
+        Err(StatsError::InvalidAlpha(alpha))
+    }
+}

@@ -1,0 +1,3 @@
+pub mod bounds;
+pub mod rouge;
+pub mod score;

@@ -3,4 +3,5 @@
 //! sampler. No file or network I/O lives here, so it builds for `wasm32-unknown-unknown`.
 
 pub mod metrics;
+pub mod model;
 pub mod stats;

@@ -42,6 +42,7 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MODELS_DIR = "tests/fixtures/models"
 GOLDEN_PATH = "tests/golden/model_golden.json"
 STORIES_DEFAULT = "../shared/data/models/stories260K"
+STORIES_PROMPT_IDS = 12  # ids from llama2c_greedy_ids.txt that were llama2.c prompt tokens
 
 ATTN_IMPL = "eager"
 N_NEW = 32
@@ -173,7 +174,7 @@ def top_gap(row):
 
 
 @torch.no_grad()
-def greedy_manual(model, ids, n_new):
+def greedy_manual(model, ids, n_new, all_gaps=False):
     """Plain argmax loop, no KV cache: re-run the full sequence each step."""
     seq = list(ids)
     gaps = []
@@ -181,7 +182,7 @@ def greedy_manual(model, ids, n_new):
         last = full_logits(model, seq)[-1]
         gaps.append(top_gap(last))
         seq.append(int(torch.argmax(last)))
-    return seq[len(ids):], min(gaps)
+    return seq[len(ids):], (gaps if all_gaps else min(gaps))
 
 
 @torch.no_grad()
@@ -233,6 +234,8 @@ def evaluate(model, prompts):
         man, gap_m = greedy_manual(model, p, N_NEW)
         if gen != man:
             why.append(f"prompt {i}: generate() {gen} != manual argmax {man}")
+        if 2 in man:  # keep goldens independent of stop-at-EOS vs min_new_tokens semantics
+            why.append(f"prompt {i}: greedy emits eos id 2: {man}")
         if len(set(man)) < MIN_DISTINCT:
             why.append(f"prompt {i}: only {len(set(man))} distinct ids in {man}")
         min_gap = min(min_gap, gap_g, gap_m)
@@ -317,16 +320,23 @@ def stories_goldens(stories_dir, log):
         if not tok.isdigit():
             break  # trailing "achieved tok/s: ..." text
         ids.append(int(tok))
-    prompt = [1] + ids[:11]
-    llama2c_greedy = ids[11:]
+    # llama2.c run.c echoes the prompt tokens after BOS, then its greedy tokens. The file
+    # holds 40 ids: 12 prompt tokens + 28 generated ones (teacher-forced argmax of the HF
+    # model equals the file from index 12 on; at index 11 it does not, so id 11 is a prompt
+    # token). Prompt = BOS + 12 ids (13 tokens), 28 greedy ids follow.
+    prompt = [1] + ids[:STORIES_PROMPT_IDS]
+    llama2c_greedy = ids[STORIES_PROMPT_IDS:]
     model = load_f32(stories_dir)
     logits = full_logits(model, prompt)
-    n_new = 28
-    man, gap_m = greedy_manual(model, prompt, n_new)
+    n_new = len(llama2c_greedy)
+    man, step_gaps = greedy_manual(model, prompt, n_new, all_gaps=True)
+    gap_m = min(step_gaps)
     gen, gap_g = greedy_generate(model, prompt, n_new)
     if man != gen:
         raise SystemExit(f"stories260K: generate {gen} != manual {man}")
     n_match = sum(a == b for a, b in zip(man, llama2c_greedy))
+    if n_match != len(llama2c_greedy):
+        raise SystemExit(f"stories260K: transformers greedy {man} != llama2.c {llama2c_greedy}")
     log(f"stories260K: greedy matches llama2.c at {n_match}/{len(llama2c_greedy)} positions, "
         f"min gap {min(gap_m, gap_g):.4g}")
     return {
@@ -338,7 +348,10 @@ def stories_goldens(stories_dir, log):
         "greedy": man,
         "llama2c_greedy": llama2c_greedy,
         "greedy_matches_llama2c": n_match,
+        "note": "prompt = BOS + first 12 ids of llama2c_greedy_ids.txt (run.c echoes its prompt "
+                "tokens); the 28 ids after them are llama2.c's greedy output and equal transformers' greedy.",
         "min_greedy_top_gap": min(gap_m, gap_g),
+        "greedy_top_gaps": step_gaps,
     }
 
 

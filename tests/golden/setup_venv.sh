@@ -23,9 +23,21 @@ PINS=(
 
 PY="$VENV/bin/python"
 
-if [ ! -x "$PY" ]; then
+make_venv() {
   mkdir -p "$(dirname "$VENV")"
-  python3 -m venv "$VENV" >&2
+  if ! python3 -m venv "$@" "$VENV" >&2; then
+    echo "setup_venv.sh: 'python3 -m venv' failed; on Debian/Ubuntu install python3-venv" >&2
+    exit 1
+  fi
+}
+if [ ! -f "$VENV/pyvenv.cfg" ]; then
+  if [ -e "$VENV" ] && [ -n "$(ls -A "$VENV" 2>/dev/null)" ]; then
+    echo "setup_venv.sh: $VENV exists and is not a virtual environment; refusing to touch it" >&2
+    exit 1
+  fi
+  make_venv
+elif [ ! -x "$PY" ] || ! "$PY" -m pip --version >/dev/null 2>&1; then
+  make_venv --clear   # broken venv (e.g. an interrupted earlier run): rebuild it
 fi
 
 # Fast path: everything already installed at the pinned versions.

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use super::expectation::{expectation_bounds, IntegralMethod};
 use super::grid::linspace01;
+use super::numsum::numpy_sum;
 use super::Ecdf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -88,15 +89,17 @@ fn conbo_variance(ecdf: &Ecdf, epsilon: f64) -> (f64, f64) {
         .collect();
     let sign = |d: f64| if d > 0.0 { 1.0 } else { -1.0 };
     let f0 = ecdf.cdf(0.0);
-    let mut upper = 0.0;
-    let mut lower = 0.0;
+    let mut upper_terms = Vec::with_capacity(k - 2);
+    let mut lower_terms = Vec::with_capacity(k - 2);
     for j in 0..k - 2 {
         let f = ecdf.cdf(t[j + 1]);
         let d_hi = eta_hi[j] - eta_hi[j + 1];
         let d_lo = eta_lo[j] - eta_lo[j + 1];
-        upper += (f + sign(d_hi) * epsilon) * d_hi;
-        lower += (f - sign(d_lo) * epsilon) * d_lo;
+        upper_terms.push((f + sign(d_hi) * epsilon) * d_hi);
+        lower_terms.push((f - sign(d_lo) * epsilon) * d_lo);
     }
+    let mut upper = numpy_sum(&upper_terms);
+    let mut lower = numpy_sum(&lower_terms);
     upper += eta_hi[k - 2] - eta_hi[0] * (f0 - epsilon).max(0.0);
     lower += eta_lo[k - 2] - eta_lo[0] * (f0 + epsilon).min(1.0);
     (lower.max(0.0), upper)

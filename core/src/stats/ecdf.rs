@@ -1,11 +1,14 @@
 //! The empirical CDF `F_n(t) = #{X_i ≤ t} / n`, shared by every DKW-based bound.
 
+use super::numsum::numpy_sum;
 use super::StatsError;
 
 /// Sorted, validated scores. Construction rejects NaN, ±∞ and values outside `[0, 1]`,
 /// because every bound here assumes bounded support.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ecdf {
+    /// Scores in input order (moments are summed in this order, as numpy does).
+    values: Vec<f64>,
     sorted: Vec<f64>,
 }
 
@@ -23,7 +26,10 @@ impl Ecdf {
         }
         let mut sorted = scores.to_vec();
         sorted.sort_by(f64::total_cmp);
-        Ok(Self { sorted })
+        Ok(Self {
+            values: scores.to_vec(),
+            sorted,
+        })
     }
 
     pub fn n(&self) -> usize {
@@ -44,16 +50,16 @@ impl Ecdf {
         self.count_le(t) as f64 / self.n() as f64
     }
 
-    /// Sample mean, summed in input-independent (sorted) order.
+    /// Sample mean, exactly as `numpy.mean` computes it.
     pub fn mean(&self) -> f64 {
-        pairwise_sum(&self.sorted) / self.n() as f64
+        numpy_sum(&self.values) / self.n() as f64
     }
 
     /// Population variance `mean(X²) − mean(X)²` (ddof 0), clipped at 0, as `conbo` does.
     pub fn variance(&self) -> f64 {
-        let squares: Vec<f64> = self.sorted.iter().map(|x| x * x).collect();
+        let squares: Vec<f64> = self.values.iter().map(|x| x * x).collect();
         let m = self.mean();
-        (pairwise_sum(&squares) / self.n() as f64 - m * m).max(0.0)
+        (numpy_sum(&squares) / self.n() as f64 - m * m).max(0.0)
     }
 
     /// Number of scores `≥ threshold` (a "leak" when binarising at `threshold`).
@@ -64,17 +70,6 @@ impl Ecdf {
     /// True when every score is exactly 0 or 1.
     pub fn is_binary(&self) -> bool {
         self.sorted.iter().all(|&x| x == 0.0 || x == 1.0)
-    }
-}
-
-/// Pairwise summation (numpy's scheme for blocks ≥ 8 differs only in rounding far below
-/// the 1e-9 tolerance of our goldens); keeps the error O(log n · ε).
-fn pairwise_sum(xs: &[f64]) -> f64 {
-    if xs.len() <= 8 {
-        xs.iter().sum()
-    } else {
-        let mid = xs.len() / 2;
-        pairwise_sum(&xs[..mid]) + pairwise_sum(&xs[mid..])
     }
 }
 

@@ -15,6 +15,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::grid::linspace01;
+use super::numsum::numpy_sum;
 use super::Ecdf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,13 +57,17 @@ pub fn expectation_bounds(ecdf: &Ecdf, epsilon: f64, method: IntegralMethod) -> 
 
 fn grid_bounds(ecdf: &Ecdf, epsilon: f64, points: usize) -> (f64, f64) {
     let t = linspace01(points);
-    let h = 1.0 / (points - 1) as f64;
+    // conbo uses `numpy.diff(T)`, which differs from 1/(K−1) in the last bits.
+    let h: Vec<f64> = t.windows(2).map(|w| w[1] - w[0]).collect();
     let cdf: Vec<f64> = t.iter().map(|&t| ecdf.cdf(t)).collect();
-    let upper_area: f64 = cdf[..points - 1]
-        .iter()
-        .map(|f| h * (f - epsilon).max(0.0))
-        .sum();
-    let lower_area: f64 = cdf[1..].iter().map(|f| h * (f + epsilon).min(1.0)).sum();
+    let upper_terms: Vec<f64> = (0..points - 1)
+        .map(|j| (cdf[j] - epsilon).max(0.0) * h[j])
+        .collect();
+    let lower_terms: Vec<f64> = (0..points - 1)
+        .map(|j| (cdf[j + 1] + epsilon).min(1.0) * h[j])
+        .collect();
+    let upper_area = numpy_sum(&upper_terms);
+    let lower_area = numpy_sum(&lower_terms);
     (1.0 - lower_area, 1.0 - upper_area)
 }
 

@@ -15,6 +15,7 @@ pub mod ed;
 pub mod error;
 pub mod expectation;
 pub mod grid;
+pub mod numsum;
 pub mod summary;
 
 pub use aggregate::AggregateSummary;

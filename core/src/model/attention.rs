@@ -1,0 +1,106 @@
+//! Multi-head self-attention with grouped-query key/value heads and rotary positions.
+//! Llama names the output projection `o_proj`; Phi calls it `dense` and adds biases.
+
+use burn::module::Module;
+use burn::nn::Linear;
+use burn::tensor::activation::softmax;
+use burn::tensor::{Device, Tensor};
+
+use super::cache::KvCache;
+use super::config::{Family, ModelConfig};
+use super::dense::{export_linear, load_linear};
+use super::rope::{apply_rope, RopeTables};
+use super::weights::{NamedTensor, WeightError, WeightSource};
+
+#[derive(Module, Debug)]
+pub struct Attention {
+    pub q_proj: Linear,
+    pub k_proj: Linear,
+    pub v_proj: Linear,
+    pub o_proj: Linear,
+    pub num_heads: usize,
+    pub num_kv_heads: usize,
+    pub head_dim: usize,
+    pub rotary_dim: usize,
+}
+
+fn output_name(family: Family) -> &'static str {
+    match family {
+        Family::Llama => "o_proj",
+        Family::Phi => "dense",
+    }
+}
+
+impl Attention {
+    pub fn load(
+        prefix: &str,
+        c: &ModelConfig,
+        src: &mut dyn WeightSource,
+        device: &Device,
+    ) -> Result<Self, WeightError> {
+        let bias = c.family == Family::Phi || c.attention_bias;
+        let q = c.num_attention_heads * c.head_dim;
+        let kv = c.num_key_value_heads * c.head_dim;
+        let d = c.hidden_size;
+        Ok(Self {
+            q_proj: load_linear(&format!("{prefix}.q_proj"), d, q, bias, src, device)?,
+            k_proj: load_linear(&format!("{prefix}.k_proj"), d, kv, bias, src, device)?,
+            v_proj: load_linear(&format!("{prefix}.v_proj"), d, kv, bias, src, device)?,
+            o_proj: load_linear(
+                &format!("{prefix}.{}", output_name(c.family)),
+                q,
+                d,
+                bias,
+                src,
+                device,
+            )?,
+            num_heads: c.num_attention_heads,
+            num_kv_heads: c.num_key_value_heads,
+            head_dim: c.head_dim,
+            rotary_dim: c.rotary_dim(),
+        })
+    }
+
+    pub fn export(&self, prefix: &str, family: Family, out: &mut Vec<NamedTensor>) {
+        export_linear(&format!("{prefix}.q_proj"), &self.q_proj, out);
+        export_linear(&format!("{prefix}.k_proj"), &self.k_proj, out);
+        export_linear(&format!("{prefix}.v_proj"), &self.v_proj, out);
+        export_linear(&format!("{prefix}.{}", output_name(family)), &self.o_proj, out);
+    }
+
+    /// `x: [batch, len, hidden]`; `bias`: additive mask broadcastable to
+    /// `[batch, heads, len, total]` (None when every query may see every key).
+    pub fn forward(
+        &self,
+        x: Tensor<3>,
+        rope: &RopeTables,
+        bias: Option<Tensor<4>>,
+        cache: Option<(&mut KvCache, usize)>,
+    ) -> Tensor<3> {
+        let [b, s, _] = x.dims();
+        let (h, kvh, hd) = (self.num_heads, self.num_kv_heads, self.head_dim);
+        let split = |t: Tensor<3>, heads: usize| t.reshape([b, s, heads, hd]).swap_dims(1, 2);
+        let q = apply_rope(split(self.q_proj.forward(x.clone()), h), rope, self.rotary_dim);
+        let k = apply_rope(split(self.k_proj.forward(x.clone()), kvh), rope, self.rotary_dim);
+        let v = split(self.v_proj.forward(x), kvh);
+        let (k, v) = match cache {
+            Some((cache, layer)) => cache.append(layer, k, v),
+            None => (k, v),
+        };
+        let t = k.dims()[2];
+        // Grouped-query attention: each group of h/kvh query heads shares one kv head.
+        // Folding the group into the query length avoids materialising repeated keys.
+        let group = h / kvh;
+        let q = q.reshape([b, kvh, group * s, hd]);
+        let scores = q.matmul(k.swap_dims(2, 3)) / (hd as f64).sqrt();
+        let scores = match bias {
+            Some(bias) => {
+                (scores.reshape([b, h, s, t]) + bias).reshape([b, kvh, group * s, t])
+            }
+            None => scores,
+        };
+        let probs = softmax(scores, 3);
+        let out = probs.matmul(v).reshape([b, h, s, hd]);
+        self.o_proj.forward(out.swap_dims(1, 2).reshape([b, s, h * hd]))
+    }
+}

@@ -1,0 +1,71 @@
+//! The two normalisations: RMSNorm (Llama) and LayerNorm with bias (Phi).
+
+use burn::module::{Module, Param};
+use burn::nn::{LayerNorm, LayerNormConfig, RmsNorm, RmsNormConfig};
+use burn::tensor::{Device, Tensor};
+
+use super::weights::{download, upload, NamedTensor, WeightError, WeightSource};
+
+#[derive(Module, Debug)]
+pub enum Norm {
+    Rms(RmsNorm),
+    Layer(LayerNorm),
+}
+
+impl Norm {
+    pub fn load_rms(
+        name: &str,
+        d: usize,
+        eps: f64,
+        src: &mut dyn WeightSource,
+        device: &Device,
+    ) -> Result<Self, WeightError> {
+        let mut norm = RmsNormConfig::new(d).with_epsilon(eps).init(device);
+        norm.gamma = Param::from_tensor(upload(src.take(&format!("{name}.weight"), &[d])?, [d], device));
+        Ok(Norm::Rms(norm))
+    }
+
+    pub fn load_layer(
+        name: &str,
+        d: usize,
+        eps: f64,
+        src: &mut dyn WeightSource,
+        device: &Device,
+    ) -> Result<Self, WeightError> {
+        let mut norm = LayerNormConfig::new(d).with_epsilon(eps).init(device);
+        norm.gamma = Param::from_tensor(upload(src.take(&format!("{name}.weight"), &[d])?, [d], device));
+        norm.beta = Some(Param::from_tensor(upload(
+            src.take(&format!("{name}.bias"), &[d])?,
+            [d],
+            device,
+        )));
+        Ok(Norm::Layer(norm))
+    }
+
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        match self {
+            Norm::Rms(n) => n.forward(x),
+            Norm::Layer(n) => n.forward(x),
+        }
+    }
+
+    pub fn export(&self, name: &str, out: &mut Vec<NamedTensor>) {
+        let (gamma, beta) = match self {
+            Norm::Rms(n) => (n.gamma.val(), None),
+            Norm::Layer(n) => (n.gamma.val(), n.beta.as_ref().map(|b| b.val())),
+        };
+        let d = gamma.dims()[0];
+        out.push(NamedTensor {
+            name: format!("{name}.weight"),
+            shape: vec![d],
+            values: download(gamma),
+        });
+        if let Some(b) = beta {
+            out.push(NamedTensor {
+                name: format!("{name}.bias"),
+                shape: vec![d],
+                values: download(b),
+            });
+        }
+    }
+}

@@ -10,7 +10,10 @@ fn rouge_l_matches_rouge_score() {
     let pairs = g["pairs"].as_array().unwrap();
     assert!(pairs.len() >= 100);
     for p in pairs {
-        let (r, pred) = (p["reference"].as_str().unwrap(), p["prediction"].as_str().unwrap());
+        let (r, pred) = (
+            p["reference"].as_str().unwrap(),
+            p["prediction"].as_str().unwrap(),
+        );
         let tokens = |key: &str| -> Vec<String> {
             p[key]
                 .as_array()
@@ -19,12 +22,27 @@ fn rouge_l_matches_rouge_score() {
                 .map(|t| t.as_str().unwrap().to_string())
                 .collect()
         };
-        assert_eq!(rouge_tokens(r), tokens("reference_tokens"), "tokens of {r:?}");
-        assert_eq!(rouge_tokens(pred), tokens("prediction_tokens"), "tokens of {pred:?}");
+        assert_eq!(
+            rouge_tokens(r),
+            tokens("reference_tokens"),
+            "tokens of {r:?}"
+        );
+        assert_eq!(
+            rouge_tokens(pred),
+            tokens("prediction_tokens"),
+            "tokens of {pred:?}"
+        );
         let s = rouge_l(r, pred);
-        for (got, key) in [(s.precision, "precision"), (s.recall, "recall"), (s.fmeasure, "fmeasure")] {
+        for (got, key) in [
+            (s.precision, "precision"),
+            (s.recall, "recall"),
+            (s.fmeasure, "fmeasure"),
+        ] {
             let want = p[key].as_f64().unwrap();
-            assert!((got - want).abs() <= 1e-12, "{key} of ({r:?}, {pred:?}): {got} vs {want}");
+            assert!(
+                (got - want).abs() <= 1e-12,
+                "{key} of ({r:?}, {pred:?}): {got} vs {want}"
+            );
         }
     }
 }

@@ -1,17 +1,19 @@
 //! Parity with conbo 0.1.1 and statsmodels (fixtures made by tests/golden/make_stats_goldens.py).
 
+use probable_core::stats::grid::{linspace01, CONBO_GRID_POINTS};
 use probable_core::stats::{
     clopper_pearson, dkw_epsilon, expectation_bounds, std_bounds, survival_upper_bound,
     variance_bounds, BoundsConfig, BoundsSummary, DeviationMethod, Ecdf, IntegralMethod, Sidedness,
 };
-use probable_core::stats::grid::{linspace01, CONBO_GRID_POINTS};
 use probable_tests::golden;
 use serde_json::Value;
 
 const TOL: f64 = 1e-9;
 
 fn f(v: &Value, key: &str) -> f64 {
-    v[key].as_f64().unwrap_or_else(|| panic!("fixture field {key} missing in {v}"))
+    v[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("fixture field {key} missing in {v}"))
 }
 
 fn close(name: &str, what: &str, got: f64, want: f64) {
@@ -40,10 +42,23 @@ fn bounds_match_conbo_and_statsmodels() {
         let n = scores.len();
         let eps1 = dkw_epsilon(n, alpha, Sidedness::OneSided);
         let eps2 = dkw_epsilon(n, alpha, Sidedness::TwoSided);
-        close(name, "dkw one-sided", eps1, f(case, "dkw_epsilon_one_sided"));
-        close(name, "dkw two-sided", eps2, f(case, "dkw_epsilon_two_sided"));
+        close(
+            name,
+            "dkw one-sided",
+            eps1,
+            f(case, "dkw_epsilon_one_sided"),
+        );
+        close(
+            name,
+            "dkw two-sided",
+            eps2,
+            f(case, "dkw_epsilon_two_sided"),
+        );
 
-        for (key, eps) in [("expectation_one_sided", eps1), ("expectation_two_sided", eps2)] {
+        for (key, eps) in [
+            ("expectation_one_sided", eps1),
+            ("expectation_two_sided", eps2),
+        ] {
             let e = expectation_bounds(&ecdf, eps, IntegralMethod::default());
             let r = &case[key];
             close(name, &format!("{key}.mean"), e.mean, f(r, "mean"));
@@ -71,12 +86,25 @@ fn bounds_match_conbo_and_statsmodels() {
         let cb = &case["cdf_bounds"];
         let a_passed = f(cb, "alpha_passed");
         let eps = dkw_epsilon(n, a_passed, Sidedness::TwoSided);
-        assert_eq!(cb["x"], "grid", "{name}: cdf bounds are recorded on conbo's grid");
+        assert_eq!(
+            cb["x"], "grid",
+            "{name}: cdf bounds are recorded on conbo's grid"
+        );
         for (i, x) in linspace01(CONBO_GRID_POINTS).into_iter().enumerate() {
             let cdf = ecdf.cdf(x);
             close(name, "cdf", cdf, cb["cdf"][i].as_f64().unwrap());
-            close(name, "cdf lower", (cdf - eps).max(0.0), cb["lower"][i].as_f64().unwrap());
-            close(name, "cdf upper", (cdf + eps).min(1.0), cb["upper"][i].as_f64().unwrap());
+            close(
+                name,
+                "cdf lower",
+                (cdf - eps).max(0.0),
+                cb["lower"][i].as_f64().unwrap(),
+            );
+            close(
+                name,
+                "cdf upper",
+                (cdf + eps).min(1.0),
+                cb["upper"][i].as_f64().unwrap(),
+            );
         }
         let at = &case["cdf_bounds_at_threshold"];
         let x = f(at, "x");
@@ -97,8 +125,18 @@ fn bounds_match_conbo_and_statsmodels() {
             },
         )
         .unwrap();
-        close(name, "summary.mean_upper", summary.mean_upper, f(&case["expectation_one_sided"], "upper"));
-        close(name, "summary.std_upper", summary.std_upper, f(&case["std"], "upper"));
+        close(
+            name,
+            "summary.mean_upper",
+            summary.mean_upper,
+            f(&case["expectation_one_sided"], "upper"),
+        );
+        close(
+            name,
+            "summary.std_upper",
+            summary.std_upper,
+            f(&case["std"], "upper"),
+        );
         close(
             name,
             "summary.ed",
@@ -114,7 +152,11 @@ fn clopper_pearson_matches_statsmodels() {
     let rows = g["clopper_pearson"].as_array().unwrap();
     assert!(rows.len() > 50);
     for r in rows {
-        let (k, n, a) = (r["k"].as_u64().unwrap(), r["n"].as_u64().unwrap(), f(r, "alpha"));
+        let (k, n, a) = (
+            r["k"].as_u64().unwrap(),
+            r["n"].as_u64().unwrap(),
+            f(r, "alpha"),
+        );
         let cp = clopper_pearson(k, n, a).unwrap();
         let name = format!("k={k} n={n} alpha={a}");
         close(&name, "lower", cp.lower, f(r, "lower"));

@@ -65,7 +65,11 @@ impl Attention {
         export_linear(&format!("{prefix}.q_proj"), &self.q_proj, out);
         export_linear(&format!("{prefix}.k_proj"), &self.k_proj, out);
         export_linear(&format!("{prefix}.v_proj"), &self.v_proj, out);
-        export_linear(&format!("{prefix}.{}", output_name(family)), &self.o_proj, out);
+        export_linear(
+            &format!("{prefix}.{}", output_name(family)),
+            &self.o_proj,
+            out,
+        );
     }
 
     /// `x: [batch, len, hidden]`; `bias`: additive mask broadcastable to
@@ -80,8 +84,16 @@ impl Attention {
         let [b, s, _] = x.dims();
         let (h, kvh, hd) = (self.num_heads, self.num_kv_heads, self.head_dim);
         let split = |t: Tensor<3>, heads: usize| t.reshape([b, s, heads, hd]).swap_dims(1, 2);
-        let q = apply_rope(split(self.q_proj.forward(x.clone()), h), rope, self.rotary_dim);
-        let k = apply_rope(split(self.k_proj.forward(x.clone()), kvh), rope, self.rotary_dim);
+        let q = apply_rope(
+            split(self.q_proj.forward(x.clone()), h),
+            rope,
+            self.rotary_dim,
+        );
+        let k = apply_rope(
+            split(self.k_proj.forward(x.clone()), kvh),
+            rope,
+            self.rotary_dim,
+        );
         let v = split(self.v_proj.forward(x), kvh);
         let (k, v) = match cache {
             Some((cache, layer)) => cache.append(layer, k, v),
@@ -94,13 +106,12 @@ impl Attention {
         let q = q.reshape([b, kvh, group * s, hd]);
         let scores = q.matmul(k.swap_dims(2, 3)) / (hd as f64).sqrt();
         let scores = match bias {
-            Some(bias) => {
-                (scores.reshape([b, h, s, t]) + bias).reshape([b, kvh, group * s, t])
-            }
+            Some(bias) => (scores.reshape([b, h, s, t]) + bias).reshape([b, kvh, group * s, t]),
             None => scores,
         };
         let probs = softmax(scores, 3);
         let out = probs.matmul(v).reshape([b, h, s, hd]);
-        self.o_proj.forward(out.swap_dims(1, 2).reshape([b, s, h * hd]))
+        self.o_proj
+            .forward(out.swap_dims(1, 2).reshape([b, s, h * hd]))
     }
 }

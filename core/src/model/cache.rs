@@ -40,7 +40,12 @@ impl KvCache {
     }
 
     /// Appends new keys/values of layer `i` and returns the full cached sequence.
-    pub(crate) fn append(&mut self, i: usize, k: Tensor<4>, v: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
+    pub(crate) fn append(
+        &mut self,
+        i: usize,
+        k: Tensor<4>,
+        v: Tensor<4>,
+    ) -> (Tensor<4>, Tensor<4>) {
         let (k, v) = match self.layers[i].take() {
             None => (k, v),
             Some((pk, pv)) => (Tensor::cat(vec![pk, k], 2), Tensor::cat(vec![pv, v], 2)),
@@ -73,8 +78,12 @@ impl KvCache {
             .layers
             .iter()
             .map(|l| {
-                l.as_ref()
-                    .map(|(k, v)| (k.clone().select(0, rows.clone()), v.clone().select(0, rows.clone())))
+                l.as_ref().map(|(k, v)| {
+                    (
+                        k.clone().select(0, rows.clone()),
+                        v.clone().select(0, rows.clone()),
+                    )
+                })
             })
             .collect();
         Self {

@@ -2,8 +2,8 @@
 //! Mirrors `LlamaForCausalLM` / `PhiForCausalLM` tensor for tensor.
 
 use burn::module::Module;
-use burn::nn::{Embedding, EmbeddingConfig, Linear};
 use burn::module::Param;
+use burn::nn::{Embedding, EmbeddingConfig, Linear};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use super::cache::KvCache;
@@ -48,7 +48,9 @@ impl CausalLm {
             .collect::<Result<Vec<_>, _>>()?;
         let norm = match config.family {
             Family::Llama => Norm::load_rms("model.norm", d, config.norm_eps, src, device)?,
-            Family::Phi => Norm::load_layer("model.final_layernorm", d, config.norm_eps, src, device)?,
+            Family::Phi => {
+                Norm::load_layer("model.final_layernorm", d, config.norm_eps, src, device)?
+            }
         };
         let lm_head = if config.tie_word_embeddings {
             None
@@ -99,7 +101,9 @@ impl CausalLm {
             None => {
                 let [b, s, d] = h.dims();
                 let w = self.embed_tokens.weight.val().transpose();
-                h.reshape([b * s, d]).matmul(w).reshape([b, s, self.config().vocab_size])
+                h.reshape([b * s, d])
+                    .matmul(w)
+                    .reshape([b, s, self.config().vocab_size])
             }
         }
     }
@@ -107,7 +111,11 @@ impl CausalLm {
     /// Full-sequence forward for training and scoring: logits `[batch, len, vocab]`.
     /// `attention_mask` (1 = token, 0 = padding), when given, hides padded keys; with
     /// right padding the causal mask alone already keeps real positions exact.
-    pub fn forward(&self, input_ids: Tensor<2, Int>, attention_mask: Option<&[Vec<u8>]>) -> Tensor<3> {
+    pub fn forward(
+        &self,
+        input_ids: Tensor<2, Int>,
+        attention_mask: Option<&[Vec<u8>]>,
+    ) -> Tensor<3> {
         let [b, s] = input_ids.dims();
         let device = input_ids.device();
         let c = self.config();

@@ -118,7 +118,8 @@ impl ModelConfig {
     /// Parses a Hugging Face `config.json`. Rotary settings are read both from the
     /// classic top-level keys and from transformers 5's `rope_parameters`.
     pub fn from_hf_json(text: &str) -> Result<Self, ConfigError> {
-        let value: Value = serde_json::from_str(text).map_err(|e| ConfigError::Json(e.to_string()))?;
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| ConfigError::Json(e.to_string()))?;
         let obj = value
             .as_object()
             .ok_or_else(|| ConfigError::Json("expected a JSON object".into()))?;
@@ -200,7 +201,9 @@ impl ModelConfig {
             if act != expected_act {
                 return Err(ConfigError::Invalid {
                     field: "hidden_act",
-                    reason: format!("`{act}` is not supported for {model_type} (expected {expected_act})"),
+                    reason: format!(
+                        "`{act}` is not supported for {model_type} (expected {expected_act})"
+                    ),
                 });
             }
         }
@@ -281,7 +284,10 @@ impl ModelConfig {
                 obj.insert("architectures".into(), json!(["PhiForCausalLM"]));
                 obj.insert("hidden_act".into(), json!("gelu_new"));
                 obj.insert("layer_norm_eps".into(), json!(self.norm_eps));
-                obj.insert("partial_rotary_factor".into(), json!(self.partial_rotary_factor));
+                obj.insert(
+                    "partial_rotary_factor".into(),
+                    json!(self.partial_rotary_factor),
+                );
                 obj.insert("qk_layernorm".into(), json!(false));
                 obj.insert(
                     "rope_parameters".into(),
@@ -300,9 +306,21 @@ impl ModelConfig {
         let kv = self.num_key_value_heads * self.head_dim;
         let (attn, mlp, norms) = match self.family {
             Family::Llama => {
-                let ab = if self.attention_bias { q + 2 * kv + d } else { 0 };
-                let mb = if self.mlp_bias { 2 * self.intermediate_size + d } else { 0 };
-                (d * q + 2 * d * kv + q * d + ab, 3 * d * self.intermediate_size + mb, 2 * d)
+                let ab = if self.attention_bias {
+                    q + 2 * kv + d
+                } else {
+                    0
+                };
+                let mb = if self.mlp_bias {
+                    2 * self.intermediate_size + d
+                } else {
+                    0
+                };
+                (
+                    d * q + 2 * d * kv + q * d + ab,
+                    3 * d * self.intermediate_size + mb,
+                    2 * d,
+                )
             }
             Family::Phi => (
                 d * q + 2 * d * kv + q * d + q + 2 * kv + d,
@@ -314,7 +332,12 @@ impl ModelConfig {
         let head = if self.tie_word_embeddings {
             0
         } else {
-            self.vocab_size * d + if self.family == Family::Phi { self.vocab_size } else { 0 }
+            self.vocab_size * d
+                + if self.family == Family::Phi {
+                    self.vocab_size
+                } else {
+                    0
+                }
         };
         let final_norm = if self.family == Family::Phi { 2 * d } else { d };
         embed + self.num_hidden_layers * (attn + mlp + norms) + final_norm + head

@@ -31,7 +31,13 @@ impl DecoderLayer {
         let d = c.hidden_size;
         let (input_layernorm, post_attention_layernorm) = match c.family {
             Family::Llama => (
-                Norm::load_rms(&format!("{prefix}.input_layernorm"), d, c.norm_eps, src, device)?,
+                Norm::load_rms(
+                    &format!("{prefix}.input_layernorm"),
+                    d,
+                    c.norm_eps,
+                    src,
+                    device,
+                )?,
                 Some(Norm::load_rms(
                     &format!("{prefix}.post_attention_layernorm"),
                     d,
@@ -41,7 +47,13 @@ impl DecoderLayer {
                 )?),
             ),
             Family::Phi => (
-                Norm::load_layer(&format!("{prefix}.input_layernorm"), d, c.norm_eps, src, device)?,
+                Norm::load_layer(
+                    &format!("{prefix}.input_layernorm"),
+                    d,
+                    c.norm_eps,
+                    src,
+                    device,
+                )?,
                 None,
             ),
         };

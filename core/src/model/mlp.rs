@@ -48,9 +48,23 @@ impl Mlp {
         let (d, i) = (c.hidden_size, c.intermediate_size);
         Ok(match c.family {
             Family::Llama => Mlp::SwiGlu(SwiGlu {
-                gate_proj: load_linear(&format!("{prefix}.gate_proj"), d, i, c.mlp_bias, src, device)?,
+                gate_proj: load_linear(
+                    &format!("{prefix}.gate_proj"),
+                    d,
+                    i,
+                    c.mlp_bias,
+                    src,
+                    device,
+                )?,
                 up_proj: load_linear(&format!("{prefix}.up_proj"), d, i, c.mlp_bias, src, device)?,
-                down_proj: load_linear(&format!("{prefix}.down_proj"), i, d, c.mlp_bias, src, device)?,
+                down_proj: load_linear(
+                    &format!("{prefix}.down_proj"),
+                    i,
+                    d,
+                    c.mlp_bias,
+                    src,
+                    device,
+                )?,
             }),
             Family::Phi => Mlp::Gelu(GeluMlp {
                 fc1: load_linear(&format!("{prefix}.fc1"), d, i, true, src, device)?,

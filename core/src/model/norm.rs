@@ -21,7 +21,11 @@ impl Norm {
         device: &Device,
     ) -> Result<Self, WeightError> {
         let mut norm = RmsNormConfig::new(d).with_epsilon(eps).init(device);
-        norm.gamma = Param::from_tensor(upload(src.take(&format!("{name}.weight"), &[d])?, [d], device));
+        norm.gamma = Param::from_tensor(upload(
+            src.take(&format!("{name}.weight"), &[d])?,
+            [d],
+            device,
+        ));
         Ok(Norm::Rms(norm))
     }
 
@@ -33,7 +37,11 @@ impl Norm {
         device: &Device,
     ) -> Result<Self, WeightError> {
         let mut norm = LayerNormConfig::new(d).with_epsilon(eps).init(device);
-        norm.gamma = Param::from_tensor(upload(src.take(&format!("{name}.weight"), &[d])?, [d], device));
+        norm.gamma = Param::from_tensor(upload(
+            src.take(&format!("{name}.weight"), &[d])?,
+            [d],
+            device,
+        ));
         norm.beta = Some(Param::from_tensor(upload(
             src.take(&format!("{name}.bias"), &[d])?,
             [d],

@@ -16,7 +16,13 @@ pub struct RopeTables {
     pub sin: Tensor<4>,
 }
 
-pub fn rope_tables(theta: f64, rotary_dim: usize, start: usize, len: usize, device: &Device) -> RopeTables {
+pub fn rope_tables(
+    theta: f64,
+    rotary_dim: usize,
+    start: usize,
+    len: usize,
+    device: &Device,
+) -> RopeTables {
     let half = rotary_dim / 2;
     // transformers computes inv_freq in f32 from an f32 exponent; mirror that rounding.
     let inv_freq: Vec<f32> = (0..half)

@@ -21,7 +21,9 @@ pub enum WeightError {
     Parse(String),
     #[error("model.safetensors: tensor `{0}` is missing")]
     Missing(String),
-    #[error("model.safetensors: tensor `{name}` has shape {found:?}, the config implies {expected:?}")]
+    #[error(
+        "model.safetensors: tensor `{name}` has shape {found:?}, the config implies {expected:?}"
+    )]
     Shape {
         name: String,
         expected: Vec<usize>,
@@ -52,7 +54,8 @@ pub struct SafetensorsSource<'a> {
 
 impl<'a> SafetensorsSource<'a> {
     pub fn new(bytes: &'a [u8]) -> Result<Self, WeightError> {
-        let tensors = SafeTensors::deserialize(bytes).map_err(|e| WeightError::Parse(e.to_string()))?;
+        let tensors =
+            SafeTensors::deserialize(bytes).map_err(|e| WeightError::Parse(e.to_string()))?;
         Ok(Self {
             tensors,
             taken: HashSet::new(),
@@ -60,14 +63,21 @@ impl<'a> SafetensorsSource<'a> {
     }
 
     pub fn names(&self) -> Vec<String> {
-        self.tensors.names().into_iter().map(str::to_string).collect()
+        self.tensors
+            .names()
+            .into_iter()
+            .map(str::to_string)
+            .collect()
     }
 
     /// The dtype of the first tensor (what `inspect` reports).
     pub fn dtype(&self) -> Option<String> {
         let names = self.tensors.names();
         let first = names.first()?;
-        self.tensors.tensor(first).ok().map(|t| format!("{:?}", t.dtype()))
+        self.tensors
+            .tensor(first)
+            .ok()
+            .map(|t| format!("{:?}", t.dtype()))
     }
 
     /// Tensors present in the file that no module asked for.

@@ -4,4 +4,6 @@
 
 pub mod metrics;
 pub mod model;
+pub mod sample;
 pub mod stats;
+pub mod tokenizer;

@@ -1,0 +1,167 @@
+//! The batched many-sample loop over one prompt.
+
+use std::ops::ControlFlow;
+
+use burn::tensor::{Int, Tensor, TensorData};
+
+use super::{select_tokens, DecodeConfig, SampleRng, SamplingError};
+use crate::model::{CausalLm, ModelConfig};
+
+/// One finished sample.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generation {
+    pub sample_index: u32,
+    /// New tokens only; includes the EOS token when the row stopped on one.
+    pub tokens: Vec<u32>,
+    pub stopped_on_eos: bool,
+}
+
+/// Reported after every decode step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    /// Samples finished so far (over all chunks).
+    pub samples_done: usize,
+    pub samples_total: usize,
+    /// Tokens generated so far (over all rows).
+    pub tokens: usize,
+}
+
+/// Rows per chunk so that the KV cache and the per-step vocab-sized buffers of a chunk fit
+/// in `budget_bytes` (f32 everywhere).
+pub fn chunk_size_for_budget(config: &ModelConfig, max_len: usize, budget_bytes: usize) -> usize {
+    let cache =
+        2 * config.num_hidden_layers * config.num_key_value_heads * config.head_dim * max_len;
+    // logits, probabilities, sorted copy, cumulative sums, indices.
+    let step = 6 * config.vocab_size + 8 * config.intermediate_size.max(config.hidden_size);
+    (budget_bytes / (4 * (cache + step))).max(1)
+}
+
+/// Reads ids back to the host; asynchronous so that WebGPU in the browser works.
+async fn read_ids(ids: Tensor<1, Int>) -> Result<Vec<u32>, SamplingError> {
+    let data = ids
+        .into_data_async()
+        .await
+        .map_err(|e| SamplingError::Device(format!("{e:?}")))?;
+    let values = data
+        .convert::<i64>()
+        .try_into_vec::<i64>()
+        .map_err(|e| SamplingError::Device(format!("{e:?}")))?;
+    Ok(values.into_iter().map(|v| v as u32).collect())
+}
+
+fn id_tensor(ids: &[u32], device: &burn::tensor::Device) -> Tensor<2, Int> {
+    let data: Vec<i64> = ids.iter().map(|&t| t as i64).collect();
+    Tensor::from_data(TensorData::new(data, [ids.len(), 1]), device)
+}
+
+/// Draws samples `sample_indices` of `prompt` (ids), in chunks of `chunk_size` rows.
+/// `progress` may return `ControlFlow::Break` to stop early; the samples finished so far
+/// are returned (each complete, none truncated by the stop).
+pub async fn sample_prompt(
+    model: &CausalLm,
+    prompt: &[u32],
+    prompt_index: u32,
+    sample_indices: std::ops::Range<u32>,
+    config: &DecodeConfig,
+    chunk_size: usize,
+    progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
+) -> Result<Vec<Generation>, SamplingError> {
+    config.validate()?;
+    if prompt.is_empty() {
+        return Err(SamplingError::EmptyPrompt);
+    }
+    if sample_indices.is_empty() {
+        return Err(SamplingError::NoSamples);
+    }
+    let max = model.config().max_position_embeddings;
+    if prompt.len() + config.max_new_tokens > max {
+        return Err(SamplingError::TooLong {
+            prompt: prompt.len(),
+            new: config.max_new_tokens,
+            max,
+        });
+    }
+    let device = model.embed_tokens.weight.device();
+    let total = sample_indices.len();
+
+    // Prefill once; every chunk starts from a broadcast of this cache.
+    let mut prompt_cache = model.new_cache();
+    let ids: Vec<i64> = prompt.iter().map(|&t| t as i64).collect();
+    let prompt_logits = model.forward_cached(
+        Tensor::from_data(TensorData::new(ids, [1, prompt.len()]), &device),
+        &mut prompt_cache,
+    );
+
+    let mut out = Vec::with_capacity(total);
+    let mut tokens_done = 0usize;
+    let all: Vec<u32> = sample_indices.collect();
+    for chunk in all.chunks(chunk_size.max(1)) {
+        let rows = chunk.len();
+        let mut rngs: Vec<SampleRng> = chunk
+            .iter()
+            .map(|&s| SampleRng::new(config.seed, prompt_index, s))
+            .collect();
+        let mut cache = prompt_cache.broadcast(rows);
+        let mut logits = prompt_logits.clone().repeat_dim(0, rows);
+        // `active[r]` = position in `chunk` of the sample decoded in row r.
+        let mut active: Vec<usize> = (0..rows).collect();
+        let mut texts: Vec<Vec<u32>> = vec![Vec::new(); rows];
+        let mut eos_hit = vec![false; rows];
+        let mut stop = false;
+        for _step in 0..config.max_new_tokens {
+            let uniforms: Vec<f32> = active.iter().map(|&i| rngs[i].uniform()).collect();
+            let u = Tensor::from_data(TensorData::new(uniforms, [active.len(), 1]), &device);
+            let next = read_ids(select_tokens(logits, config, u)).await?;
+            tokens_done += next.len();
+            let mut keep_rows = Vec::with_capacity(active.len());
+            for (row, (&i, &tok)) in active.iter().zip(&next).enumerate() {
+                texts[i].push(tok);
+                if config.eos_token_ids.contains(&tok) {
+                    eos_hit[i] = true;
+                } else {
+                    keep_rows.push(row);
+                }
+            }
+            let done_in_chunk = rows - keep_rows.len();
+            let at_limit = texts[active[0]].len() >= config.max_new_tokens;
+            let report = Progress {
+                samples_done: out.len() + if at_limit { rows } else { done_in_chunk },
+                samples_total: total,
+                tokens: tokens_done,
+            };
+            if progress(report).is_break() {
+                stop = true;
+            }
+            if keep_rows.is_empty() || at_limit || stop {
+                break;
+            }
+            let next_ids: Vec<u32> = keep_rows.iter().map(|&r| next[r]).collect();
+            if keep_rows.len() < active.len() {
+                let rows_t = Tensor::<1, Int>::from_data(
+                    TensorData::new(
+                        keep_rows.iter().map(|&r| r as i64).collect::<Vec<_>>(),
+                        [keep_rows.len()],
+                    ),
+                    &device,
+                );
+                cache = cache.select_rows(rows_t);
+                active = keep_rows.iter().map(|&r| active[r]).collect();
+            }
+            logits = model.forward_cached(id_tensor(&next_ids, &device), &mut cache);
+        }
+        for (i, &s) in chunk.iter().enumerate() {
+            let complete = eos_hit[i] || texts[i].len() >= config.max_new_tokens;
+            if complete {
+                out.push(Generation {
+                    sample_index: s,
+                    tokens: std::mem::take(&mut texts[i]),
+                    stopped_on_eos: eos_hit[i],
+                });
+            }
+        }
+        if stop {
+            break;
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,20 @@
+//! Many-sample decoding: n samples of one prompt in one batched pass.
+//!
+//! The prompt is prefilled once and its KV cache broadcast to the sample rows; each step
+//! selects the next token of every row *on the device* (temperature, adaptive
+//! temperature, top-k/top-p masks, a categorical draw from host-supplied uniforms), so only
+//! token ids cross back to the host — the difference between usable and unusable on
+//! WebGPU. Every sample has its own ChaCha stream keyed by (seed, prompt, sample), so a
+//! sample does not depend on n, the batch size or the chunking.
+
+pub mod adaptive;
+pub mod batch;
+pub mod config;
+pub mod kernel;
+pub mod rng;
+
+pub use adaptive::{AdaptiveTemperature, Confidence};
+pub use batch::{chunk_size_for_budget, sample_prompt, Generation, Progress};
+pub use config::{DecodeConfig, SamplingError, Strategy};
+pub use kernel::select_tokens;
+pub use rng::SampleRng;

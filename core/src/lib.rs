@@ -2,8 +2,11 @@
 //! the statistics of the paper, the text metrics, and (in later modules) the model and
 //! sampler. No file or network I/O lives here, so it builds for `wasm32-unknown-unknown`.
 
+pub mod data;
+pub mod eval;
 pub mod metrics;
 pub mod model;
+pub mod plot;
 pub mod sample;
 pub mod stats;
 pub mod tokenizer;

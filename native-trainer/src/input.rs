@@ -18,6 +18,10 @@ pub fn read_text(path: &str) -> Result<String> {
     } else {
         fs::read_to_string(Path::new(path)).with_context(|| format!("cannot read {path}"))
     }
+    .map(|text| match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    })
 }
 
 /// One score per line; blank lines and `#` comments are skipped. Every other line must be

@@ -3,7 +3,11 @@
 //! One module per subcommand under `cmd/`. Every failure prints `error: …` naming the file,
 //! line or field at fault and exits with status 2 (clap's usage errors use 2 as well).
 
+mod bundle;
 mod cmd;
+mod data;
+mod device;
+mod html;
 mod input;
 mod output;
 
@@ -26,6 +30,16 @@ enum Command {
     Rouge(cmd::rouge::Args),
     /// Score your own generations (e.g. from vLLM) and bound each prompt.
     Score(cmd::score::Args),
+    /// Continue a prompt with a model bundle (greedy or sampled).
+    Generate(cmd::generate::Args),
+    /// Print a bundle's architecture, size and dtype.
+    Inspect(cmd::inspect::Args),
+    /// Re-save a bundle in HF format (f32, f16 or bf16).
+    Export(cmd::export::Args),
+    /// Greedy and many-sample evaluation with certified bounds on a QA split.
+    Eval(cmd::eval::Args),
+    /// Work with evaluation reports (merge shards).
+    Report(cmd::report::Args),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +48,11 @@ fn main() -> ExitCode {
         Command::Bounds(args) => cmd::bounds::run(args),
         Command::Rouge(args) => cmd::rouge::run(args),
         Command::Score(args) => cmd::score::run(args),
+        Command::Generate(args) => cmd::generate::run(args),
+        Command::Inspect(args) => cmd::inspect::run(args),
+        Command::Export(args) => cmd::export::run(args),
+        Command::Eval(args) => cmd::eval::run(args),
+        Command::Report(args) => cmd::report::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -37,3 +37,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 pub fn to_json_pretty<T: serde::Serialize>(value: &T) -> Result<String> {
     Ok(serde_json::to_string_pretty(value)?)
 }
+
+/// Prints `text` to standard output. A closed pipe (e.g. `probable … | head`) ends the
+/// program quietly instead of panicking like `println!` would.
+pub fn emit(text: &str) {
+    use std::io::ErrorKind;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        if e.kind() == ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to standard output: {e}");
+        std::process::exit(2);
+    }
+}

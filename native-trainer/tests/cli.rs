@@ -181,9 +181,18 @@ fn bounds_rejects_invalid_alpha() {
     for a in ["0", "1", "abc", "1.5", "nan", "inf"] {
         probable(&["bounds", "--alpha", a], Some(scores)).assert_error(&["alpha"]);
     }
-    // A negative α, in both spellings (clap may read `-0.1` as a flag; either way: exit 2).
+    // A negative α, in both spellings.
     probable(&["bounds", "--alpha=-0.1"], Some(scores)).assert_error(&["alpha"]);
     probable(&["bounds", "--alpha", "-0.1"], Some(scores)).assert_error(&["alpha"]);
+}
+
+#[test]
+fn negative_values_after_a_space_are_reported_as_values() {
+    let scores = "0.1\n0.5\n0.9\n";
+    probable(&["bounds", "--alpha", "-0.1"], Some(scores)).assert_error(&["alpha", "-0.1"]);
+    probable(&["bounds", "--lambda", "-1"], Some(scores)).assert_error(&["lambda", "-1"]);
+    probable(&["bounds", "--leak-threshold", "-0.5"], Some(scores))
+        .assert_error(&["leak-threshold", "-0.5"]);
 }
 
 #[test]
@@ -213,6 +222,13 @@ fn bounds_rejects_missing_file() {
     let missing = s.path("does-not-exist.txt");
     let missing = missing.to_str().unwrap();
     probable(&["bounds", missing], None).assert_error(&[missing]);
+    // Not text, and not a file.
+    let binary = s.path("binary.txt");
+    fs::write(&binary, b"\xff\xfe0.5\n").unwrap();
+    let binary = binary.to_str().unwrap();
+    probable(&["bounds", binary], None).assert_error(&[binary, "UTF-8"]);
+    let dir = s.0.to_str().unwrap();
+    probable(&["bounds", dir], None).assert_error(&[dir]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -439,6 +455,17 @@ fn score_rejects_reference_without_generations() {
 }
 
 #[test]
+fn score_rejects_ids_that_are_neither_strings_nor_numbers() {
+    let s = Scratch::new("badid");
+    let gens = format!("{GENS}{{\"id\": true, \"text\": \"x\"}}\n");
+    let (run, g, _) = score(&s, &gens, REFS, &[]);
+    run.assert_error(&[&format!("{g}:6"), "id"]);
+    let refs = format!("{REFS}{{\"id\": [1], \"answer\": \"x\"}}\n");
+    let (run, _, r) = score(&s, GENS, &refs, &[]);
+    run.assert_error(&[&format!("{r}:3"), "id"]);
+}
+
+#[test]
 fn score_rejects_duplicate_reference_id() {
     let s = Scratch::new("dupref");
     let refs = format!("{REFS}{{\"id\": \"q1\", \"answer\": \"again\"}}\n");
@@ -463,14 +490,16 @@ fn score_keyword_metric_needs_keywords() {
 #[test]
 fn score_metric_score_rejects_bad_scores() {
     let s = Scratch::new("badscore");
-    let cases = [
-        ("{\"id\": 1, \"score\": 0.5}\n{\"id\": 1, \"score\": \"high\"}\n", 2),
-        ("{\"id\": 1, \"score\": 0.5}\n{\"id\": 1}\n", 2),
-        ("{\"id\": 1, \"score\": 1.5}\n", 1),
-        ("{\"id\": 1, \"score\": 0.2}\n{\"id\": 1, \"score\": 0.1}\n{\"id\": 1, \"score\": -0.01}\n", 3),
+    let ok = r#"{"id": 1, "score": 0.5}"#;
+    let cases: [(&[&str], usize); 5] = [
+        (&[ok, r#"{"id": 1, "score": "high"}"#], 2),
+        (&[ok, r#"{"id": 1}"#], 2),
+        (&[r#"{"id": 1, "score": 1.5}"#], 1),
+        (&[ok, ok, r#"{"id": 1, "score": -0.01}"#], 3),
+        (&[ok, r#"{"id": 1, "score": null}"#], 2),
     ];
-    for (gens, line) in cases {
-        let g = s.file("scores.jsonl", gens);
+    for (lines, line) in cases {
+        let g = s.file("scores.jsonl", &(lines.join("\n") + "\n"));
         probable(&["score", "--generations", &g, "--metric", "score"], None)
             .assert_error(&[&format!("{g}:{line}"), "score"]);
     }
@@ -610,7 +639,14 @@ fn score_prints_one_entry_per_id_and_a_summary() {
     // Your own judge's scores; numeric and string ids both work.
     let g = s.file(
         "judge.jsonl",
-        "{\"id\": 7, \"score\": 0.25}\n{\"id\": 7, \"score\": 0.75}\n{\"id\": \"x\", \"score\": 1}\n",
+        concat!(
+            r#"{"id": 7, "score": 0.25}"#,
+            "\n",
+            r#"{"id": 7, "score": 0.75}"#,
+            "\n",
+            r#"{"id": "x", "score": 1}"#,
+            "\n"
+        ),
     );
     let run = probable(&["score", "--generations", &g, "--metric", "score"], None);
     let report = run.assert_ok().json();
@@ -692,6 +728,38 @@ fn score_out_writes_the_report_atomically() {
     .assert_error(&[&format!("{bad}:2")]);
     assert_eq!(fs::read_to_string(&out).unwrap(), before);
     assert_eq!(out_dir.listing().len(), 2, "{:?}", out_dir.listing());
+}
+
+#[test]
+fn score_metric_score_with_references_rejects_generation_without_reference() {
+    let s = Scratch::new("scoreref");
+    let gens = "{\"id\": \"a\", \"score\": 0.5}\n{\"id\": \"zz\", \"score\": 0.1}\n";
+    let refs = "{\"id\": \"a\", \"answer\": \"x\"}\n";
+    let (run, g, _) = score(&s, gens, refs, &["--metric", "score"]);
+    run.assert_error(&[&format!("{g}:2"), "zz"]);
+}
+
+#[test]
+fn closed_stdout_does_not_panic() {
+    for args in [
+        &["rouge", "--reference", "a b", "--prediction", "a"][..],
+        &["bounds", "--json", "-"][..],
+    ] {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_probable"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn probable");
+        let _ = child.stdin.take().unwrap().write_all(b"0.5\n0.25\n");
+        let out = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_ne!(out.status.code(), Some(101), "{args:?}: {stderr}");
+    }
 }
 
 #[test]

@@ -13,8 +13,8 @@
 //! | sound std upper / lower                 | two-sided DKW ε at α (one band)   | σ ≤ upper, σ ≥ lower       |
 //! | conbo summary: mean upper, std upper, ED| `BoundsSummary` defaults, λ = 2   | μ ≤ ·, σ ≤ ·, μ + λσ ≤ ED  |
 //!
-//! conbo's *lower* std bound is a heuristic (see `deviation.rs`), so only its upper side is
-//! tested. The survival event is checked on a fine grid of 1001 thresholds plus every atom of
+//! Each runs at α ∈ {0.05, 0.1} and n ∈ {16, 128}. conbo's *lower* std bound is a heuristic
+//! (see `deviation.rs`), so only its upper side is asserted; its coverage is printed. The survival event is checked on a fine grid of 1001 thresholds plus every atom of
 //! the law and every sample point (where `sup_t F_n(t) − F(t)` is attained), so it is the
 //! simultaneous DKW event itself, not a pointwise one.
 //!
@@ -36,9 +36,6 @@ use rand_distr::{Beta, Distribution};
 const TRIALS: usize = 2000;
 const ALPHAS: [f64; 2] = [0.05, 0.1];
 const NS: [usize; 2] = [16, 128];
-/// The sound std bound minimises over a 2001-point grid per call; at n = 128 that is ~1 ms
-/// a call, so it is checked at n = 16 only (the band argument does not depend on n).
-const SOUND_STD_NS: [usize; 1] = [16];
 /// Survival thresholds: `linspace(0, 1, SURVIVAL_GRID)`, plus atoms and sample points.
 const SURVIVAL_GRID: usize = 1001;
 
@@ -217,6 +214,8 @@ enum Rule {
     /// coverage is (nearly) exactly 1 − α, where a seeded run may fall a little short by
     /// chance. Each use is justified where it is chosen.
     ExactLevel,
+    /// Printed, never asserted (heuristic bounds without a coverage guarantee).
+    Report,
 }
 
 struct Row {
@@ -241,6 +240,7 @@ impl Row {
         match self.rule {
             Rule::Strict => 1.0 - a,
             Rule::ExactLevel => 1.0 - a - 3.0 * (a * (1.0 - a) / self.trials as f64).sqrt(),
+            Rule::Report => 0.0,
         }
     }
 
@@ -256,18 +256,18 @@ impl Row {
         let exact = self
             .exact
             .map_or(String::new(), |e| format!("  exact {e:.4}"));
-        let rule = match self.rule {
-            Rule::Strict => "",
-            Rule::ExactLevel => " (3 SE)",
+        let need = match self.rule {
+            Rule::Strict => format!("need ≥ {:.4}", self.required()),
+            Rule::ExactLevel => format!("need ≥ {:.4} (1 − α − 3 SE)", self.required()),
+            Rule::Report => "heuristic, not asserted".to_string(),
         };
         format!(
-            "{:<26} α={:<4} n={:<4} {:<22} coverage {:.4}  need ≥ {:.4}{rule}{exact}",
+            "{:<26} α={:<4} n={:<4} {:<22} coverage {:.4}  {need}{exact}",
             self.dist,
             self.alpha,
             self.n,
             self.bound,
             self.coverage(),
-            self.required(),
         )
     }
 }
@@ -304,7 +304,6 @@ fn simulate(dist: &Dist, seed: u64) -> Vec<Row> {
     let (mu, sigma, p_leak) = (dist.mean(), dist.std(), dist.p_leak());
     let sampler = dist.sampler();
     let atoms = dist.atoms();
-    let continuous = matches!(dist.law, Law::Beta { .. });
     // Fixed survival thresholds with their true survival, computed once.
     let fixed: Vec<(f64, f64)> = (0..SURVIVAL_GRID)
         .map(|j| j as f64 / (SURVIVAL_GRID - 1) as f64)
@@ -324,14 +323,13 @@ fn simulate(dist: &Dist, seed: u64) -> Vec<Row> {
             let eps2 = dkw_epsilon(n, alpha, Sidedness::TwoSided);
             let config = config_of(alpha);
             let lambda = config.lambda;
-            let sound = SOUND_STD_NS.contains(&n);
             // Clopper–Pearson depends on the sample only through k: memoise per k.
             let cp: Vec<BinomialBounds> = (0..=n)
                 .map(|k| clopper_pearson(k as u64, n as u64, alpha).expect("valid"))
                 .collect();
 
-            let mut hits = [0usize; 12];
-            const NAMES: [&str; 12] = [
+            let mut hits = [0usize; 13];
+            const NAMES: [&str; 13] = [
                 "cp-upper",
                 "cp-lower",
                 "mean-upper-grid",
@@ -344,6 +342,7 @@ fn simulate(dist: &Dist, seed: u64) -> Vec<Row> {
                 "conbo-mean-upper",
                 "conbo-std-upper",
                 "conbo-ed",
+                "conbo-std-lower",
             ];
             let mut xs = vec![0.0; n];
             for _ in 0..TRIALS {
@@ -362,12 +361,7 @@ fn simulate(dist: &Dist, seed: u64) -> Vec<Row> {
                         .sorted()
                         .iter()
                         .all(|&t| dist.survival(t) <= survival_upper_bound(&ecdf, t, eps1));
-                let (sd_up, sd_lo) = if sound {
-                    let s = std_bounds(&ecdf, eps2, DeviationMethod::Sound);
-                    (sigma <= s.upper, sigma >= s.lower)
-                } else {
-                    (false, false)
-                };
+                let sound = std_bounds(&ecdf, eps2, DeviationMethod::Sound);
                 let summary = BoundsSummary::compute(&xs, &config).expect("valid scores");
 
                 let outcomes = [
@@ -378,11 +372,12 @@ fn simulate(dist: &Dist, seed: u64) -> Vec<Row> {
                     mu <= exact.upper,
                     mu >= exact.lower,
                     survival_ok,
-                    sd_up,
-                    sd_lo,
+                    sigma <= sound.upper,
+                    sigma >= sound.lower,
                     mu <= summary.mean_upper,
                     sigma <= summary.std_upper,
                     mu + lambda * sigma <= summary.ed_score,
+                    sigma >= summary.std_lower,
                 ];
                 for (h, ok) in hits.iter_mut().zip(outcomes) {
                     *h += ok as usize;
@@ -409,20 +404,19 @@ fn simulate(dist: &Dist, seed: u64) -> Vec<Row> {
             }
 
             for (i, name) in NAMES.iter().enumerate() {
-                if (i == 7 || i == 8) && !sound {
-                    continue;
-                }
+                // Every bound is held to the bar, observed coverage ≥ 1 − α, and
+                // this seeded run meets it everywhere. Two families are *exact-level*, with
+                // a true coverage within one or two Monte-Carlo standard errors of 1 − α:
+                // Clopper–Pearson at p = 0.5 or 0.4 (its exact coverage is printed and
+                // asserted ≥ 1 − α above, free of simulation noise), and the one-sided DKW
+                // survival bound on continuous laws (Massart's constant is asymptotically
+                // tight: P(sup (F_n − F) > ε) → α; true coverage ≈ 0.905 at α = 0.1,
+                // n = 128). Should a change of seed or sampler push one of them a little
+                // below 1 − α, switch that row to `Rule::ExactLevel` (1 − α − 3 SE) rather
+                // than hunting for a lucky seed.
                 let rule = match i {
-                    // Clopper–Pearson is exact-level: at some p (here Bernoulli(0.5) and
-                    // P(X ≥ τ) = 0.5 or 0.4) its true coverage sits within a few Monte-Carlo
-                    // standard errors of 1 − α (printed as `exact`), so a seeded run can fall
-                    // short by chance even though the exact coverage above is ≥ 1 − α.
-                    0 | 1 => Rule::ExactLevel,
-                    // The one-sided DKW inequality with Massart's constant is asymptotically
-                    // tight for continuous laws: P(sup (F_n − F) > ε) → α as n grows, and our
-                    // event includes every sample point, so the true coverage is only
-                    // slightly above 1 − α (≈ 0.906 at α = 0.1, n = 128).
-                    6 if continuous => Rule::ExactLevel,
+                    // conbo's std lower bound is a documented heuristic: reported only.
+                    12 => Rule::Report,
                     _ => Rule::Strict,
                 };
                 let exact = match i {
@@ -561,11 +555,12 @@ fn negative_controls_fail() {
     };
     let naive = row("naive-mean-as-upper", naive_hits, Rule::Strict);
     let half = row("survival-half-eps", half_eps_hits, Rule::ExactLevel);
-    let real = row("survival-dkw", real_hits, Rule::ExactLevel);
+    let real = row("survival-dkw", real_hits, Rule::Strict);
     for r in [&naive, &half, &real] {
         eprintln!("negative control {}", r.line());
     }
-    // The same acceptance rule as above rejects both broken bounds, by a wide margin …
+    // The acceptance rules reject both broken bounds by a wide margin (the half-ε one even
+    // under the lenient 3-SE rule) …
     assert!(naive.check().is_err() && naive.coverage() < 0.6);
     assert!(half.check().is_err() && half.coverage() < 0.7);
     // … and accepts the real one on the very same samples.

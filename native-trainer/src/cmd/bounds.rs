@@ -8,13 +8,13 @@ use crate::input::{parse_alpha, parse_scores, parse_unit, parse_weight, read_tex
 #[derive(clap::Args)]
 pub struct Args {
     /// Level α: each one-sided bound holds with probability ≥ 1 − α.
-    #[arg(long, default_value_t = 0.01, value_parser = parse_alpha)]
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true, value_parser = parse_alpha)]
     pub alpha: f64,
     /// Weight λ of the deviation in the ED score M_μ + λ·M_σ.
-    #[arg(long, default_value_t = 2.0, value_parser = parse_weight)]
+    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true, value_parser = parse_weight)]
     pub lambda: f64,
     /// Binarise scores (score ≥ τ is a leak) for the Clopper–Pearson bound M_bin.
-    #[arg(long, value_parser = parse_unit)]
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_unit)]
     pub leak_threshold: Option<f64>,
     /// Integrate the expectation bound exactly (tighter) instead of on conbo's 100-point grid.
     #[arg(long)]
@@ -54,9 +54,9 @@ pub fn run(args: Args) -> Result<()> {
     };
     let summary = BoundsSummary::compute(&scores, &config)?;
     if args.json {
-        println!("{}", serde_json::to_string(&summary)?);
+        crate::output::emit(&format!("{}\n", serde_json::to_string(&summary)?));
     } else {
-        print!("{}", table(&summary));
+        crate::output::emit(&format!("{}", table(&summary)));
     }
     Ok(())
 }

@@ -18,12 +18,12 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let s = rouge_l(&args.reference, &args.prediction);
     if args.json {
-        println!("{}", serde_json::to_string(&s)?);
+        crate::output::emit(&format!("{}\n", serde_json::to_string(&s)?));
     } else {
-        println!(
-            "rougeL precision {:.6}  recall {:.6}  fmeasure {:.6}",
+        crate::output::emit(&format!(
+            "rougeL precision {:.6}  recall {:.6}  fmeasure {:.6}\n",
             s.precision, s.recall, s.fmeasure
-        );
+        ));
     }
     Ok(())
 }

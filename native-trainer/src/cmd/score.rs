@@ -36,11 +36,11 @@ pub struct Args {
     pub references: Option<String>,
     #[arg(long, value_enum, default_value = "rougeL-recall")]
     pub metric: MetricArg,
-    #[arg(long, default_value_t = 0.01, value_parser = parse_alpha)]
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true, value_parser = parse_alpha)]
     pub alpha: f64,
-    #[arg(long, default_value_t = 2.0, value_parser = parse_weight)]
+    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true, value_parser = parse_weight)]
     pub lambda: f64,
-    #[arg(long, value_parser = parse_unit)]
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_unit)]
     pub leak_threshold: Option<f64>,
     /// Write the JSON report here (atomically); otherwise print it.
     #[arg(long)]
@@ -119,6 +119,9 @@ pub fn run(args: Args) -> Result<()> {
         let key = id_key(&g.id, gen_path, line)?;
         let score = match metric {
             None => {
+                if args.references.is_some() && !references.contains_key(&key) {
+                    bail!("{gen_path}:{line}: id `{key}` has no reference");
+                }
                 let value = g.score.as_ref().and_then(Value::as_f64).ok_or_else(|| {
                     anyhow::anyhow!("{gen_path}:{line}: field `score` must be a number")
                 })?;
@@ -179,7 +182,7 @@ pub fn run(args: Args) -> Result<()> {
                 report.entries.len()
             );
         }
-        None => println!("{json}"),
+        None => crate::output::emit(&format!("{json}\n")),
     }
     Ok(())
 }

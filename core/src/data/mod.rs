@@ -1,0 +1,8 @@
+//! Question–answer data in the layouts TOFU ships, parsed from text (the caller reads
+//! files), and the TOFU split rule.
+
+pub mod qa;
+pub mod split;
+
+pub use qa::{parse_qa, DataError, QaItem};
+pub use split::{Split, SplitRule};

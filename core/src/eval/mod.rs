@@ -1,0 +1,31 @@
+//! The evaluation engine: greedy and n sampled answers per question, scored and bounded.
+
+pub mod engine;
+pub mod report;
+pub mod template;
+
+use serde::{Deserialize, Serialize};
+
+use crate::metrics::Metric;
+use crate::sample::DecodeConfig;
+use crate::stats::BoundsConfig;
+
+pub use engine::{evaluate, EvalProgress};
+pub use report::{merge_reports, Decoded, EvalReport, EvalSummary, QuestionReport};
+pub use template::{EncodedExample, PromptTemplate};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalConfig {
+    /// Samples per question.
+    pub samples: u32,
+    /// Sampling settings (the greedy answer uses the same `max_new_tokens` and EOS).
+    pub decode: DecodeConfig,
+    pub metric: Metric,
+    /// α, λ and the leak threshold τ (score ≥ τ is a leak).
+    pub bounds: BoundsConfig,
+    /// The leak probability above which M_bin flags a question (summary statistics).
+    pub leak_level: f64,
+    pub template: PromptTemplate,
+    /// Rows decoded together.
+    pub batch_size: usize,
+}

@@ -1,0 +1,169 @@
+//! Checkpoint bundles on disk: a directory with `config.json`, `model.safetensors`
+//! (HF names and layouts), optional `tokenizer.json` and `generation_config.json` —
+//! the layout `transformers`' `save_pretrained` writes and `from_pretrained` reads.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use burn::tensor::Device;
+use probable_core::model::{
+    to_safetensors, CausalLm, ModelConfig, SafetensorsSource, StorageDtype,
+};
+use probable_core::tokenizer::Tokenizer;
+
+pub struct Bundle {
+    pub dir: PathBuf,
+    pub model: CausalLm,
+    pub tokenizer: Option<Tokenizer>,
+    pub generation_config: Option<serde_json::Value>,
+    /// Storage dtype of the weights on disk (e.g. "F32", "F16").
+    pub dtype: String,
+}
+
+impl Bundle {
+    pub fn config(&self) -> &ModelConfig {
+        self.model.config()
+    }
+
+    /// EOS ids from `generation_config.json`, else from `config.json`.
+    pub fn eos_token_ids(&self) -> Vec<u32> {
+        let from_generation =
+            self.generation_config
+                .as_ref()
+                .and_then(|g| match &g["eos_token_id"] {
+                    serde_json::Value::Number(n) => n.as_u64().map(|x| vec![x as u32]),
+                    serde_json::Value::Array(a) => Some(
+                        a.iter()
+                            .filter_map(|x| x.as_u64())
+                            .map(|x| x as u32)
+                            .collect(),
+                    ),
+                    _ => None,
+                });
+        from_generation.unwrap_or_else(|| self.config().eos_token_ids.clone())
+    }
+
+    pub fn tokenizer(&self) -> Result<&Tokenizer> {
+        self.tokenizer.as_ref().with_context(|| {
+            format!(
+                "{}: no tokenizer.json in this bundle (use token ids instead)",
+                self.dir.display()
+            )
+        })
+    }
+}
+
+fn read(dir: &Path, name: &str) -> Result<Vec<u8>> {
+    let path = dir.join(name);
+    fs::read(&path).with_context(|| format!("{}: cannot read", path.display()))
+}
+
+/// Loads a bundle onto `device`. Every failure names the file (and tensor or field).
+pub fn load_bundle(dir: &Path, device: &Device) -> Result<Bundle> {
+    if !dir.is_dir() {
+        bail!("{}: not a model bundle directory", dir.display());
+    }
+    let config_text = String::from_utf8(read(dir, "config.json")?)
+        .with_context(|| format!("{}: not UTF-8", dir.join("config.json").display()))?;
+    let config = ModelConfig::from_hf_json(&config_text)
+        .with_context(|| format!("{}", dir.join("config.json").display()))?;
+    let weights = read(dir, "model.safetensors")?;
+    let weights_path = dir.join("model.safetensors");
+    let mut source =
+        SafetensorsSource::new(&weights).with_context(|| format!("{}", weights_path.display()))?;
+    let dtype = source
+        .dtype()
+        .unwrap_or_else(|| "unknown".into())
+        .to_uppercase();
+    let model = CausalLm::load(&config, &mut source, device)
+        .with_context(|| format!("{}", weights_path.display()))?;
+    let tokenizer = match fs::read(dir.join("tokenizer.json")) {
+        Ok(bytes) => {
+            let t = Tokenizer::from_json(&bytes)
+                .with_context(|| format!("{}", dir.join("tokenizer.json").display()))?;
+            if t.vocab_size() > config.vocab_size {
+                bail!(
+                    "{}: the tokenizer has {} ids but the model's embedding has only {} rows",
+                    dir.join("tokenizer.json").display(),
+                    t.vocab_size(),
+                    config.vocab_size
+                );
+            }
+            Some(t)
+        }
+        Err(_) => None,
+    };
+    let generation_config = match fs::read(dir.join("generation_config.json")) {
+        Ok(bytes) => Some(serde_json::from_slice(&bytes).with_context(|| {
+            format!(
+                "{}: malformed JSON",
+                dir.join("generation_config.json").display()
+            )
+        })?),
+        Err(_) => None,
+    };
+    Ok(Bundle {
+        dir: dir.to_path_buf(),
+        model,
+        tokenizer,
+        generation_config,
+        dtype,
+    })
+}
+
+/// Writes a bundle atomically: everything goes to a temporary sibling directory that is
+/// renamed into place, so an interrupted save never leaves a half-written checkpoint
+/// where a good one was.
+pub fn save_bundle(
+    dir: &Path,
+    model: &CausalLm,
+    tokenizer: Option<&Tokenizer>,
+    dtype: StorageDtype,
+) -> Result<()> {
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    let name = dir
+        .file_name()
+        .with_context(|| format!("{} is not a directory path", dir.display()))?
+        .to_string_lossy()
+        .to_string();
+    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&tmp);
+    fs::create_dir_all(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    let config = model.config();
+    let mut generation = serde_json::json!({ "_from_model_config": true });
+    if let Some(b) = config.bos_token_id {
+        generation["bos_token_id"] = b.into();
+    }
+    if let [e] = config.eos_token_ids.as_slice() {
+        generation["eos_token_id"] = (*e).into();
+    } else if !config.eos_token_ids.is_empty() {
+        generation["eos_token_id"] = config.eos_token_ids.clone().into();
+    }
+    let mut files: Vec<(&str, Vec<u8>)> = vec![
+        ("config.json", config.to_hf_json().into_bytes()),
+        ("model.safetensors", to_safetensors(&model.export(), dtype)),
+        (
+            "generation_config.json",
+            serde_json::to_vec_pretty(&generation)?,
+        ),
+    ];
+    if let Some(t) = tokenizer {
+        files.push(("tokenizer.json", t.to_json()?.into_bytes()));
+    }
+    for (file, bytes) in files {
+        fs::write(tmp.join(file), bytes)
+            .with_context(|| format!("cannot write {}", tmp.join(file).display()))?;
+    }
+    if dir.exists() {
+        fs::rename(dir, &old).with_context(|| format!("cannot replace {}", dir.display()))?;
+    }
+    fs::rename(&tmp, dir).with_context(|| format!("cannot move bundle into {}", dir.display()))?;
+    let _ = fs::remove_dir_all(&old);
+    Ok(())
+}

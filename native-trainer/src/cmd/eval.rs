@@ -1,0 +1,255 @@
+//! `probable eval`: greedy and many-sample evaluation of a bundle on a QA split.
+
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use probable_core::eval::{evaluate, EvalConfig, EvalReport, PromptTemplate};
+use probable_core::metrics::Metric;
+use probable_core::sample::{AdaptiveTemperature, Confidence, DecodeConfig, Strategy};
+use probable_core::stats::BoundsConfig;
+
+use crate::bundle::load_bundle;
+use crate::data::load_split;
+use crate::device::{device, DeviceArg};
+use crate::html::report_html;
+use crate::input::{parse_alpha, parse_unit, parse_weight};
+use crate::output::{to_json_pretty, write_atomic};
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum MetricArg {
+    #[value(name = "rougeL-recall")]
+    RougeLRecall,
+    #[value(name = "rougeL-f")]
+    RougeLF,
+    #[value(name = "keyword")]
+    Keyword,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum CriterionArg {
+    Entropy,
+    MaxProb,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[arg(long)]
+    pub model: PathBuf,
+    /// QA file (JSON array, JSONL, or TOFU's batched arrays) or a directory of split files.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Split name: full, forget01/05/10, retain90/95/99, or a file name in --data.
+    #[arg(long)]
+    pub split: Option<String>,
+    /// Samples per question.
+    #[arg(long, default_value_t = 128)]
+    pub samples: u32,
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    pub temperature: f64,
+    #[arg(long, default_value_t = 0.9, allow_negative_numbers = true)]
+    pub top_p: f64,
+    #[arg(long)]
+    pub top_k: Option<usize>,
+    #[arg(long, default_value_t = 64)]
+    pub max_new_tokens: usize,
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true, value_parser = parse_alpha)]
+    pub alpha: f64,
+    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true, value_parser = parse_weight)]
+    pub lambda: f64,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[arg(long, value_enum, default_value = "rougeL-recall")]
+    pub metric: MetricArg,
+    /// A sample leaks when its score is ≥ τ; greedy "forgot" when its score is < τ.
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true, value_parser = parse_unit)]
+    pub leak_threshold: f64,
+    /// Summary: flag questions whose leak probability bound exceeds this level.
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true, value_parser = parse_unit)]
+    pub leak_level: f64,
+    /// Adaptive temperature scaling (decode-time defence).
+    #[arg(long)]
+    pub adaptive_temperature: bool,
+    #[arg(long, value_enum, default_value = "entropy")]
+    pub adaptive_criterion: CriterionArg,
+    /// Entropy (nats) below which — or max probability above which — a step is confident.
+    #[arg(long, default_value_t = 1.0)]
+    pub adaptive_threshold: f64,
+    #[arg(long, default_value_t = 0.0)]
+    pub adaptive_low_temperature: f64,
+    /// Rows decoded together.
+    #[arg(long, default_value_t = 256)]
+    pub batch_size: usize,
+    /// Evaluate only the first K questions (after sharding).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Evaluate shard i of N (questions with index % N == i), e.g. 0/4.
+    #[arg(long)]
+    pub shard: Option<String>,
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub device: DeviceArg,
+    /// JSON report path; an HTML page with plots is written next to it (.html).
+    #[arg(long, default_value = "report.json")]
+    pub out: PathBuf,
+}
+
+fn parse_shard(s: &str) -> Result<(usize, usize)> {
+    let (i, n) = s
+        .split_once('/')
+        .context("--shard must look like i/N, e.g. 0/4")?;
+    let (i, n): (usize, usize) = (
+        i.trim().parse().context("--shard: i is not a number")?,
+        n.trim().parse().context("--shard: N is not a number")?,
+    );
+    if n == 0 || i >= n {
+        bail!("--shard {s}: need 0 <= i < N");
+    }
+    Ok((i, n))
+}
+
+pub fn run(args: Args) -> Result<()> {
+    if args.samples == 0 {
+        bail!("--samples 0: need at least one sample per question");
+    }
+    if args.batch_size == 0 {
+        bail!("--batch-size 0: need at least one row");
+    }
+    let (split, items) = load_split(&args.data, args.split.as_deref())?;
+    let mut indexed: Vec<(u32, _)> = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, q)| (i as u32, q))
+        .collect();
+    let shard = args.shard.as_deref().map(parse_shard).transpose()?;
+    if let Some((i, n)) = shard {
+        indexed.retain(|(idx, _)| *idx as usize % n == i);
+    }
+    if let Some(k) = args.limit {
+        indexed.truncate(k);
+    }
+    if indexed.is_empty() {
+        bail!(
+            "{}: no questions to evaluate (split `{split}`, after sharding/limit)",
+            args.data.display()
+        );
+    }
+    let device = device(args.device)?;
+    let bundle = load_bundle(&args.model, &device)?;
+    let tokenizer = bundle.tokenizer()?;
+    let metric = match args.metric {
+        MetricArg::RougeLRecall => Metric::RougeLRecall,
+        MetricArg::RougeLF => Metric::RougeLF,
+        MetricArg::Keyword => Metric::Keyword,
+    };
+    let config = EvalConfig {
+        samples: args.samples,
+        decode: DecodeConfig {
+            strategy: Strategy::Sample {
+                temperature: args.temperature,
+                top_p: args.top_p,
+                top_k: args.top_k,
+            },
+            adaptive: args.adaptive_temperature.then_some(AdaptiveTemperature {
+                criterion: match args.adaptive_criterion {
+                    CriterionArg::Entropy => Confidence::Entropy,
+                    CriterionArg::MaxProb => Confidence::MaxProb,
+                },
+                threshold: args.adaptive_threshold,
+                low_temperature: args.adaptive_low_temperature,
+            }),
+            max_new_tokens: args.max_new_tokens,
+            eos_token_ids: bundle.eos_token_ids(),
+            seed: args.seed,
+        },
+        metric,
+        bounds: BoundsConfig {
+            alpha: args.alpha,
+            lambda: args.lambda,
+            leak_threshold: Some(args.leak_threshold),
+            ..BoundsConfig::default()
+        },
+        leak_level: args.leak_level,
+        template: PromptTemplate::default(),
+        batch_size: args.batch_size,
+    };
+    config.decode.validate()?;
+    let total = indexed.len() as u64 * args.samples as u64;
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} samples · {msg} · {elapsed}<{eta}")
+            .expect("valid template"),
+    );
+    let started = std::time::Instant::now();
+    let samples = args.samples as u64;
+    let mut report = pollster::block_on(evaluate(
+        &bundle.model,
+        tokenizer,
+        &indexed,
+        &config,
+        (
+            &args.model.display().to_string(),
+            &args.data.display().to_string(),
+            &split,
+        ),
+        &mut |p| {
+            bar.set_position(p.questions_done as u64 * samples + p.samples_done as u64);
+            bar.set_message(format!(
+                "question {}/{} · {:.0} tok/s",
+                p.questions_done + 1,
+                p.questions_total,
+                p.tokens as f64 / started.elapsed().as_secs_f64().max(1e-9)
+            ));
+            ControlFlow::Continue(())
+        },
+    ))?;
+    bar.finish_and_clear();
+    report.shard = args.shard.clone();
+    crate::output::emit(&format!("{}", table(&report)));
+    write_report(&report, &args.out)?;
+    Ok(())
+}
+
+/// Writes the JSON report and the HTML page beside it.
+pub fn write_report(report: &EvalReport, out: &std::path::Path) -> Result<()> {
+    write_atomic(out, to_json_pretty(report)?.as_bytes())?;
+    let html = out.with_extension("html");
+    write_atomic(&html, report_html(report).as_bytes())?;
+    eprintln!("wrote {} and {}", out.display(), html.display());
+    Ok(())
+}
+
+/// Per-question table: greedy score next to the bounds that contradict it.
+pub fn table(r: &EvalReport) -> String {
+    let mut out = format!(
+        "{:>5}  {:>7}  {:>9}  {:>6}  {:>6}  {:>6}  {:>6}  {:>6}\n",
+        "q", "greedy", "forgotten", "max", "M_mu", "M_sig", "ED", "M_bin"
+    );
+    for q in &r.questions {
+        let b = &q.bounds;
+        out.push_str(&format!(
+            "{:>5}  {:>7.3}  {:>9}  {:>6.3}  {:>6.3}  {:>6.3}  {:>6.3}  {:>6.3}\n",
+            q.index,
+            q.greedy.score,
+            if q.greedy_forgotten { "yes" } else { "no" },
+            b.max_score,
+            b.mean_upper,
+            b.std_upper,
+            b.ed_score,
+            b.binary.map_or(f64::NAN, |x| x.upper)
+        ));
+    }
+    let s = &r.summary;
+    out.push_str(&format!(
+        "\n{} questions · greedy mean {:.3} · greedy says forgotten {:.0}% · mean M_mu {:.3} · mean ED {:.3} · M_bin > {} on {:.0}% · forgotten yet a sample leaked {:.0}%\n",
+        s.questions,
+        s.mean_greedy_score,
+        100.0 * s.frac_greedy_forgotten,
+        s.mean_mean_upper,
+        s.mean_ed_score,
+        r.config.leak_level,
+        100.0 * s.frac_binary_upper_above_level,
+        100.0 * s.frac_forgotten_but_sampled_leak
+    ));
+    out
+}

@@ -1,0 +1,105 @@
+//! `probable generate`: one continuation of a prompt, greedy or sampled.
+
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use probable_core::sample::{sample_prompt, DecodeConfig, Strategy};
+
+use crate::bundle::load_bundle;
+use crate::device::{device, DeviceArg};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Bundle directory (config.json, model.safetensors, optional tokenizer.json).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Prompt text (needs tokenizer.json in the bundle).
+    #[arg(
+        long,
+        conflicts_with = "prompt_ids",
+        required_unless_present = "prompt_ids"
+    )]
+    pub prompt: Option<String>,
+    /// Prompt as comma-separated token ids, e.g. 1,403,29 (works without a tokenizer).
+    #[arg(long, value_delimiter = ',')]
+    pub prompt_ids: Option<Vec<u32>>,
+    #[arg(long, default_value_t = 64)]
+    pub max_new_tokens: usize,
+    /// Greedy decoding (the default unless --temperature is given).
+    #[arg(long, conflicts_with_all = ["temperature", "top_p", "seed"])]
+    pub greedy: bool,
+    #[arg(long, allow_negative_numbers = true)]
+    pub temperature: Option<f64>,
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    pub top_p: f64,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub device: DeviceArg,
+    /// Print {"text": .., "token_ids": [..]} (new tokens only).
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let device = device(args.device)?;
+    let bundle = load_bundle(&args.model, &device)?;
+    let vocab = bundle.config().vocab_size;
+    let prompt = match (&args.prompt, &args.prompt_ids) {
+        (Some(text), _) => bundle.tokenizer()?.encode(text)?,
+        (None, Some(ids)) => ids.clone(),
+        (None, None) => bail!("give --prompt or --prompt-ids"),
+    };
+    if let Some(bad) = prompt.iter().find(|&&t| t as usize >= vocab) {
+        bail!("--prompt-ids: token id {bad} is outside the vocabulary (size {vocab})");
+    }
+    let strategy = match args.temperature {
+        Some(temperature) if !args.greedy => Strategy::Sample {
+            temperature,
+            top_p: args.top_p,
+            top_k: None,
+        },
+        _ => Strategy::Greedy,
+    };
+    let config = DecodeConfig {
+        strategy,
+        adaptive: None,
+        max_new_tokens: args.max_new_tokens,
+        eos_token_ids: bundle.eos_token_ids(),
+        seed: args.seed,
+    };
+    let out = pollster::block_on(sample_prompt(
+        &bundle.model,
+        &prompt,
+        0,
+        0..1,
+        &config,
+        1,
+        &mut |_| ControlFlow::Continue(()),
+    ))?;
+    let tokens = &out[0].tokens;
+    let text = match &bundle.tokenizer {
+        Some(t) => Some(t.decode(tokens)?),
+        None => None,
+    };
+    if args.json {
+        crate::output::emit(&format!(
+            "{}\n",
+            serde_json::json!({ "text": text, "token_ids": tokens })
+        ));
+    } else {
+        match text {
+            Some(t) => crate::output::emit(&format!("{t}\n")),
+            None => crate::output::emit(&format!(
+                "{}\n",
+                tokens
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,72 @@
+//! Finding a split on disk: a split file, a directory of split files, or TOFU's `full`
+//! file plus the split rule (forgetXX = last XX %, retainYY = first YY %).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use probable_core::data::{parse_qa, QaItem, Split};
+
+fn read_items(path: &Path) -> Result<Vec<QaItem>> {
+    let text =
+        fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    Ok(parse_qa(&path.display().to_string(), &text)?)
+}
+
+fn find(dir: &Path, stem: &str) -> Option<PathBuf> {
+    ["json", "jsonl"]
+        .iter()
+        .map(|ext| dir.join(format!("{stem}.{ext}")))
+        .find(|p| p.is_file())
+}
+
+/// Loads `split` from `data` (a file or a directory). Without a split, a file is read as
+/// is and a directory's `full` is used.
+pub fn load_split(data: &Path, split: Option<&str>) -> Result<(String, Vec<QaItem>)> {
+    if data.is_dir() {
+        let name = split.unwrap_or("full");
+        if let Some(path) = find(data, name) {
+            return Ok((name.to_string(), read_items(&path)?));
+        }
+        let rule = Split::parse(name);
+        if rule.rule.is_some() {
+            if let Some(full) = find(data, "full") {
+                let items = rule.select(&read_items(&full)?).expect("rule present");
+                if items.is_empty() {
+                    bail!("{}: split `{name}` has no rows", full.display());
+                }
+                return Ok((name.to_string(), items));
+            }
+        }
+        bail!(
+            "{}: unknown split `{name}`: no {name}.json(l) and no full.json(l) to derive it from",
+            data.display()
+        );
+    }
+    if !data.is_file() {
+        bail!("{}: no such file or directory", data.display());
+    }
+    let stem = data
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let items = read_items(data)?;
+    match split {
+        None => Ok((stem, items)),
+        Some(name) if name == stem => Ok((stem, items)),
+        Some(name) => {
+            let rule = Split::parse(name);
+            if stem != "full" || rule.rule.is_none() {
+                bail!(
+                    "{}: unknown split `{name}` (a split can be derived only from a file named full.json; known: full, forgetXX, retainYY)",
+                    data.display()
+                );
+            }
+            let items = rule.select(&items).expect("rule present");
+            if items.is_empty() {
+                bail!("{}: split `{name}` has no rows", data.display());
+            }
+            Ok((name.to_string(), items))
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! `probable generate | inspect | export` on the committed tiny HF fixtures.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn probable(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_probable"))
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/models")
+        .join(name)
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("probable-model-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn fails_cleanly(out: &Output, mention: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
+    assert!(
+        err.contains("error:") && err.contains(mention),
+        "stderr should mention {mention}: {err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn greedy_generate_matches_transformers_ids() {
+    let m = fixture("llama-tiny");
+    let out = json(&probable(&[
+        "generate",
+        "--model",
+        m.to_str().unwrap(),
+        "--prompt-ids",
+        "1,239,179,14,112",
+        "--max-new-tokens",
+        "8",
+        "--json",
+    ]));
+    assert_eq!(
+        out["text"],
+        serde_json::Value::Null,
+        "no tokenizer.json → text is null"
+    );
+    // From tests/golden/model_golden.json (transformers greedy, prompt 1).
+    assert_eq!(
+        out["token_ids"],
+        serde_json::json!([219, 102, 153, 172, 132, 131, 131, 249])
+    );
+}
+
+#[test]
+fn sampling_is_seeded() {
+    let m = fixture("phi-tiny");
+    let run = |seed: &str| {
+        json(&probable(&[
+            "generate",
+            "--model",
+            m.to_str().unwrap(),
+            "--prompt-ids",
+            "1,5,9",
+            "--max-new-tokens",
+            "6",
+            "--temperature",
+            "1",
+            "--top-p",
+            "0.95",
+            "--seed",
+            seed,
+            "--json",
+        ]))["token_ids"]
+            .clone()
+    };
+    assert_eq!(run("7"), run("7"));
+    assert_ne!(run("7"), run("8"));
+}
+
+#[test]
+fn export_round_trips_in_every_dtype() {
+    let m = fixture("phi-tiny");
+    let gen = |dir: &str| {
+        json(&probable(&[
+            "generate",
+            "--model",
+            dir,
+            "--prompt-ids",
+            "1,17,149",
+            "--max-new-tokens",
+            "10",
+            "--json",
+        ]))["token_ids"]
+            .clone()
+    };
+    let original = gen(m.to_str().unwrap());
+    for dtype in ["f32", "f16", "bf16"] {
+        let out = scratch(dtype);
+        let o = probable(&[
+            "export",
+            "--model",
+            m.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--dtype",
+            dtype,
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        for f in ["config.json", "model.safetensors", "generation_config.json"] {
+            assert!(out.join(f).exists(), "{f} missing");
+        }
+        let info = json(&probable(&[
+            "inspect",
+            "--model",
+            out.to_str().unwrap(),
+            "--json",
+        ]));
+        assert_eq!(info["dtype"], dtype.to_uppercase());
+        if dtype == "f32" {
+            assert_eq!(
+                gen(out.to_str().unwrap()),
+                original,
+                "f32 export must be exact"
+            );
+            let a = std::fs::read(m.join("model.safetensors")).unwrap().len();
+            let b = std::fs::read(out.join("model.safetensors")).unwrap().len();
+            assert!(
+                (a as i64 - b as i64).abs() < 4096,
+                "same tensors, same size"
+            );
+        }
+        let _ = std::fs::remove_dir_all(&out);
+    }
+}
+
+#[test]
+fn inspect_reports_architecture() {
+    let info = json(&probable(&[
+        "inspect",
+        "--json",
+        "--model",
+        fixture("llama-tiny-tied").to_str().unwrap(),
+    ]));
+    assert_eq!(info["architecture"], "LlamaForCausalLM");
+    assert_eq!(info["tied_embeddings"], true);
+    assert_eq!(info["vocab_size"], 256);
+    let info = json(&probable(&[
+        "inspect",
+        "--json",
+        "--model",
+        fixture("llama-tiny").to_str().unwrap(),
+    ]));
+    // The parameter count must equal the f32 element count of the checkpoint.
+    let bytes = std::fs::read(fixture("llama-tiny").join("model.safetensors")).unwrap();
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let data_bytes = bytes.len() - 8 - header_len;
+    assert_eq!(
+        info["parameters"].as_u64().unwrap() as usize * 4,
+        data_bytes
+    );
+}
+
+#[test]
+fn bad_bundles_are_named_errors() {
+    let good = fixture("llama-tiny");
+    // Missing directory.
+    fails_cleanly(
+        &probable(&["inspect", "--model", "/nonexistent/bundle"]),
+        "/nonexistent/bundle",
+    );
+    // Missing model.safetensors.
+    let d = scratch("missing");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::copy(good.join("config.json"), d.join("config.json")).unwrap();
+    fails_cleanly(
+        &probable(&["inspect", "--model", d.to_str().unwrap()]),
+        "model.safetensors",
+    );
+    // Truncated safetensors.
+    let bytes = std::fs::read(good.join("model.safetensors")).unwrap();
+    std::fs::write(d.join("model.safetensors"), &bytes[..bytes.len() / 2]).unwrap();
+    fails_cleanly(
+        &probable(&["inspect", "--model", d.to_str().unwrap()]),
+        "model.safetensors",
+    );
+    // Shape mismatch: config says a different hidden size.
+    std::fs::write(d.join("model.safetensors"), &bytes).unwrap();
+    let cfg = std::fs::read_to_string(good.join("config.json"))
+        .unwrap()
+        .replace("\"intermediate_size\": 176", "\"intermediate_size\": 180");
+    std::fs::write(d.join("config.json"), cfg).unwrap();
+    fails_cleanly(
+        &probable(&["inspect", "--model", d.to_str().unwrap()]),
+        "gate_proj",
+    );
+    // Unsupported model_type.
+    let cfg = std::fs::read_to_string(good.join("config.json"))
+        .unwrap()
+        .replace("\"llama\"", "\"gpt2\"");
+    std::fs::write(d.join("config.json"), cfg).unwrap();
+    fails_cleanly(
+        &probable(&["inspect", "--model", d.to_str().unwrap()]),
+        "gpt2",
+    );
+    // Tokenizer larger than the embedding (the fixture tokenizer has 300 ids, vocab is 256).
+    std::fs::copy(good.join("config.json"), d.join("config.json")).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/tokenizer/tokenizer.json"),
+        d.join("tokenizer.json"),
+    )
+    .unwrap();
+    fails_cleanly(
+        &probable(&["inspect", "--model", d.to_str().unwrap()]),
+        "tokenizer.json",
+    );
+    // A prompt id outside the vocabulary.
+    fails_cleanly(
+        &probable(&[
+            "generate",
+            "--model",
+            good.to_str().unwrap(),
+            "--prompt-ids",
+            "1,999",
+        ]),
+        "999",
+    );
+    // Text prompt without a tokenizer.
+    fails_cleanly(
+        &probable(&[
+            "generate",
+            "--model",
+            good.to_str().unwrap(),
+            "--prompt",
+            "hi",
+        ]),
+        "tokenizer.json",
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every test of probable on a fresh machine of the project's kind (Debian, Rust 1.95,
+# Python 3 with pip, network access to crates.io and PyPI only). Installs what it needs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# A build cache outside the clone speeds repeated runs up; it is never required.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/probable/target}"
+export PROBABLE_TOFU_DIR="${PROBABLE_TOFU_DIR:-$PWD/../shared/data/tofu}"
+export PROBABLE_STORIES_DIR="${PROBABLE_STORIES_DIR:-$PWD/../shared/data/models/stories260K}"
+BIN="$CARGO_TARGET_DIR/release/probable"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain: wasm32 target"
+rustup target add wasm32-unknown-unknown
+
+step "native: build and test the workspace (one profile: release)"
+cargo build --release --workspace --bins --locked
+cargo test --release --workspace --locked
+
+step "wasm32: build probable-core and the web app"
+cargo build --release --locked --target wasm32-unknown-unknown -p probable-web
+
+step "reference check: probable bounds/rouge vs conbo, statsmodels, rouge-score on fresh random inputs"
+PY="$(bash tests/golden/setup_venv.sh | tail -n1)"
+"$PY" tests/golden/check_cli_against_reference.py --probable "$BIN" --trials 40
+
+step "main job smoke test: the README quickstart command"
+"$BIN" bounds public/examples/scores.txt > /dev/null
+
+echo
+echo "all test stages passed"

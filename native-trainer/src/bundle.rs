@@ -120,6 +120,7 @@ pub fn save_bundle(
     model: &CausalLm,
     tokenizer: Option<&Tokenizer>,
     dtype: StorageDtype,
+    extra: &[(&str, Vec<u8>)],
 ) -> Result<()> {
     let parent = dir
         .parent()
@@ -156,6 +157,7 @@ pub fn save_bundle(
     if let Some(t) = tokenizer {
         files.push(("tokenizer.json", t.to_json()?.into_bytes()));
     }
+    files.extend(extra.iter().map(|(n, b)| (*n, b.clone())));
     for (file, bytes) in files {
         fs::write(tmp.join(file), bytes)
             .with_context(|| format!("cannot write {}", tmp.join(file).display()))?;

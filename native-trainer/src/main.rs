@@ -10,6 +10,7 @@ mod device;
 mod html;
 mod input;
 mod output;
+mod train;
 
 use std::process::ExitCode;
 
@@ -40,6 +41,10 @@ enum Command {
     Eval(cmd::eval::Args),
     /// Work with evaluation reports (merge shards).
     Report(cmd::report::Args),
+    /// Finetune a causal LM on QA data.
+    Finetune(cmd::finetune::Args),
+    /// Unlearn a forget split (GA, GD, NPO; optional entropy optimisation).
+    Unlearn(cmd::unlearn::Args),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +58,8 @@ fn main() -> ExitCode {
         Command::Export(args) => cmd::export::run(args),
         Command::Eval(args) => cmd::eval::run(args),
         Command::Report(args) => cmd::report::run(args),
+        Command::Finetune(args) => cmd::finetune::run(args),
+        Command::Unlearn(args) => cmd::unlearn::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

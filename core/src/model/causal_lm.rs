@@ -2,7 +2,6 @@
 //! Mirrors `LlamaForCausalLM` / `PhiForCausalLM` tensor for tensor.
 
 use burn::module::Module;
-use burn::module::Param;
 use burn::nn::{Embedding, EmbeddingConfig, Linear};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
@@ -12,7 +11,7 @@ use super::dense::{export_linear, load_linear};
 use super::layer::DecoderLayer;
 use super::norm::Norm;
 use super::rope::rope_tables;
-use super::weights::{download, upload, NamedTensor, WeightError, WeightSource};
+use super::weights::{download, named_param, upload, NamedTensor, WeightError, WeightSource};
 
 #[derive(Module, Debug)]
 pub struct CausalLm {
@@ -38,11 +37,14 @@ impl CausalLm {
     ) -> Result<Self, WeightError> {
         let (v, d) = (config.vocab_size, config.hidden_size);
         let mut embed_tokens = EmbeddingConfig::new(v, d).init(device);
-        embed_tokens.weight = Param::from_tensor(upload(
-            src.take("model.embed_tokens.weight", &[v, d])?,
-            [v, d],
-            device,
-        ));
+        embed_tokens.weight = named_param(
+            "model.embed_tokens.weight",
+            upload(
+                src.take("model.embed_tokens.weight", &[v, d])?,
+                [v, d],
+                device,
+            ),
+        );
         let layers = (0..config.num_hidden_layers)
             .map(|i| DecoderLayer::load(&format!("model.layers.{i}"), config, src, device))
             .collect::<Result<Vec<_>, _>>()?;

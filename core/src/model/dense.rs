@@ -1,11 +1,12 @@
 //! A linear layer addressed by its HF name. HF stores `[out, in]`; burn's `Linear` keeps
 //! `[in, out]` so the forward pass is a plain `x · W`; we transpose at the boundary.
 
-use burn::module::Param;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::Device;
 
-use super::weights::{download, transpose, upload, NamedTensor, WeightError, WeightSource};
+use super::weights::{
+    download, named_param, transpose, upload, NamedTensor, WeightError, WeightSource,
+};
 
 pub fn load_linear(
     name: &str,
@@ -15,12 +16,17 @@ pub fn load_linear(
     src: &mut dyn WeightSource,
     device: &Device,
 ) -> Result<Linear, WeightError> {
-    let w = src.take(&format!("{name}.weight"), &[d_out, d_in])?;
+    let w_name = format!("{name}.weight");
+    let w = src.take(&w_name, &[d_out, d_in])?;
     let mut linear = LinearConfig::new(d_in, d_out).with_bias(false).init(device);
-    linear.weight = Param::from_tensor(upload(transpose(&w, d_out, d_in), [d_in, d_out], device));
+    linear.weight = named_param(
+        &w_name,
+        upload(transpose(&w, d_out, d_in), [d_in, d_out], device),
+    );
     if bias {
-        let b = src.take(&format!("{name}.bias"), &[d_out])?;
-        linear.bias = Some(Param::from_tensor(upload(b, [d_out], device)));
+        let b_name = format!("{name}.bias");
+        let b = src.take(&b_name, &[d_out])?;
+        linear.bias = Some(named_param(&b_name, upload(b, [d_out], device)));
     }
     Ok(linear)
 }

@@ -1,10 +1,10 @@
 //! The two normalisations: RMSNorm (Llama) and LayerNorm with bias (Phi).
 
-use burn::module::{Module, Param};
+use burn::module::Module;
 use burn::nn::{LayerNorm, LayerNormConfig, RmsNorm, RmsNormConfig};
 use burn::tensor::{Device, Tensor};
 
-use super::weights::{download, upload, NamedTensor, WeightError, WeightSource};
+use super::weights::{download, named_param, upload, NamedTensor, WeightError, WeightSource};
 
 #[derive(Module, Debug)]
 pub enum Norm {
@@ -21,11 +21,8 @@ impl Norm {
         device: &Device,
     ) -> Result<Self, WeightError> {
         let mut norm = RmsNormConfig::new(d).with_epsilon(eps).init(device);
-        norm.gamma = Param::from_tensor(upload(
-            src.take(&format!("{name}.weight"), &[d])?,
-            [d],
-            device,
-        ));
+        let w = format!("{name}.weight");
+        norm.gamma = named_param(&w, upload(src.take(&w, &[d])?, [d], device));
         Ok(Norm::Rms(norm))
     }
 
@@ -37,16 +34,9 @@ impl Norm {
         device: &Device,
     ) -> Result<Self, WeightError> {
         let mut norm = LayerNormConfig::new(d).with_epsilon(eps).init(device);
-        norm.gamma = Param::from_tensor(upload(
-            src.take(&format!("{name}.weight"), &[d])?,
-            [d],
-            device,
-        ));
-        norm.beta = Some(Param::from_tensor(upload(
-            src.take(&format!("{name}.bias"), &[d])?,
-            [d],
-            device,
-        )));
+        let (w, b) = (format!("{name}.weight"), format!("{name}.bias"));
+        norm.gamma = named_param(&w, upload(src.take(&w, &[d])?, [d], device));
+        norm.beta = Some(named_param(&b, upload(src.take(&b, &[d])?, [d], device)));
         Ok(Norm::Layer(norm))
     }
 

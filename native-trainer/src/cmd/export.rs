@@ -32,7 +32,13 @@ pub fn run(args: Args) -> Result<()> {
         DtypeArg::F16 => StorageDtype::F16,
         DtypeArg::Bf16 => StorageDtype::BF16,
     };
-    save_bundle(&args.out, &bundle.model, bundle.tokenizer.as_ref(), dtype)?;
+    save_bundle(
+        &args.out,
+        &bundle.model,
+        bundle.tokenizer.as_ref(),
+        dtype,
+        &[],
+    )?;
     eprintln!("wrote {}", args.out.display());
     Ok(())
 }

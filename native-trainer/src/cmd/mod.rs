@@ -1,8 +1,10 @@
 pub mod bounds;
 pub mod eval;
 pub mod export;
+pub mod finetune;
 pub mod generate;
 pub mod inspect;
 pub mod report;
 pub mod rouge;
 pub mod score;
+pub mod unlearn;

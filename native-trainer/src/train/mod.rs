@@ -1,0 +1,13 @@
+//! Finetuning and unlearning with burn autodiff: AdamW, linear warmup/decay, gradient
+//! accumulation, global-norm clipping, JSONL logs, atomic checkpoints, resume, and a
+//! divergence guard.
+
+pub mod batch;
+pub mod clip;
+pub mod config;
+pub mod loss;
+pub mod run;
+pub mod schedule;
+
+pub use config::{load_config, Method};
+pub use run::{train, Mode};

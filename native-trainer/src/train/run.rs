@@ -1,0 +1,468 @@
+//! The training loop shared by `probable finetune` and `probable unlearn`.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use burn::module::Module;
+use burn::optim::{AdamWConfig, GradientsAccumulator, GradientsParams};
+use burn::tensor::{Device, Tensor, TensorData};
+use indicatif::{ProgressBar, ProgressStyle};
+use probable_core::data::QaItem;
+use probable_core::eval::{EncodedExample, PromptTemplate};
+use probable_core::model::{CausalLm, ModelConfig, RandomInit, StorageDtype};
+use probable_core::tokenizer::Tokenizer;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use super::batch::{make_batch, truncate, Batch};
+use super::clip::clip_global_norm;
+use super::config::{Method, TrainConfig};
+use super::loss::{cross_entropy, mean_entropy, npo_loss, sequence_nll, token_nll};
+use super::schedule::linear_warmup_decay;
+use crate::bundle::{load_bundle, save_bundle};
+use crate::data::load_split;
+use crate::output::write_atomic;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Finetune,
+    Unlearn(Method),
+}
+
+/// What a checkpoint remembers besides weights and optimizer moments.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct TrainerState {
+    /// Optimizer steps taken.
+    step: usize,
+    total_steps: usize,
+    config: TrainConfig,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct LogLine {
+    step: usize,
+    epoch: usize,
+    lr: f64,
+    loss: f64,
+    grad_norm: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    forget_ce: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retain_ce: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    forget_entropy: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retain_entropy: Option<f64>,
+}
+
+/// The outcome of a run (also what tests inspect).
+#[derive(Debug, Clone)]
+pub struct TrainSummary {
+    pub steps: usize,
+    pub losses: Vec<f64>,
+    pub output: PathBuf,
+}
+
+fn scalar(t: Tensor<1>) -> f64 {
+    t.into_scalar::<f64>()
+}
+
+fn encode(
+    items: &[QaItem],
+    tokenizer: &Tokenizer,
+    config: &ModelConfig,
+    max_length: usize,
+) -> Result<Vec<EncodedExample>> {
+    let template = PromptTemplate::default();
+    let eos = config.eos_token_ids.first().copied();
+    items
+        .iter()
+        .map(|q| {
+            let e = template.encode_example(
+                tokenizer,
+                &q.question,
+                &q.answer,
+                config.bos_token_id,
+                eos,
+            )?;
+            Ok(truncate(e, max_length))
+        })
+        .collect()
+}
+
+fn checkpoint_dir(out: &Path) -> PathBuf {
+    out.join("checkpoint")
+}
+
+/// Runs training; with `resume`, continues from `output.dir/checkpoint`.
+pub fn train(
+    config: &TrainConfig,
+    mode: Mode,
+    device: &Device,
+    resume: bool,
+    quiet: bool,
+) -> Result<TrainSummary> {
+    let ad = device.clone().autodiff();
+    let out = config.output.dir.clone();
+    let ckpt = checkpoint_dir(&out);
+
+    // Model, tokenizer and (for resume) optimizer state.
+    let (mut model, tokenizer, start_step) = if resume {
+        let b = load_bundle(&ckpt, &ad)
+            .with_context(|| format!("--resume: no usable checkpoint in {}", ckpt.display()))?;
+        let state: TrainerState = serde_json::from_slice(
+            &fs::read(ckpt.join("trainer_state.json"))
+                .with_context(|| format!("{}: missing trainer_state.json", ckpt.display()))?,
+        )
+        .with_context(|| format!("{}: malformed trainer_state.json", ckpt.display()))?;
+        let tok = b
+            .tokenizer
+            .clone()
+            .context("checkpoint has no tokenizer.json")?;
+        (b.model, tok, state.step)
+    } else if let Some(from) = &config.model.from {
+        let b = load_bundle(from, &ad)?;
+        let tok = b
+            .tokenizer
+            .clone()
+            .with_context(|| format!("{}: training needs tokenizer.json", from.display()))?;
+        (b.model, tok, 0)
+    } else {
+        let arch = config.model.architecture.as_ref().expect("validated");
+        let json = serde_json::to_string(arch)?;
+        let mc = ModelConfig::from_hf_json(&json).context("model.architecture")?;
+        let tok_path = config.model.tokenizer.as_ref().expect("validated");
+        let tok = Tokenizer::from_json(
+            &fs::read(tok_path).with_context(|| format!("{}: cannot read", tok_path.display()))?,
+        )
+        .with_context(|| format!("{}", tok_path.display()))?;
+        if tok.vocab_size() > mc.vocab_size {
+            bail!(
+                "model.architecture.vocab_size = {} is smaller than the tokenizer's {} ids",
+                mc.vocab_size,
+                tok.vocab_size()
+            );
+        }
+        let m = CausalLm::load(
+            &mc,
+            &mut RandomInit::new(config.train.seed, config.model.init_std as f32),
+            &ad,
+        )?;
+        (m, tok, 0)
+    };
+    let mc = model.config().clone();
+    let pad = mc.pad_token_id.unwrap_or(0);
+    let max_len = config.data.max_length.min(mc.max_position_embeddings);
+
+    // Data.
+    let (primary, retain) = match mode {
+        Mode::Finetune => {
+            let (_, items) = load_split(&config.data.path, Some(&config.data.split))?;
+            (encode(&items, &tokenizer, &mc, max_len)?, Vec::new())
+        }
+        Mode::Unlearn(_) => {
+            let (_, f) = load_split(&config.data.path, Some(&config.data.forget_split))?;
+            let (_, r) = load_split(&config.data.path, Some(&config.data.retain_split))?;
+            (
+                encode(&f, &tokenizer, &mc, max_len)?,
+                encode(&r, &tokenizer, &mc, max_len)?,
+            )
+        }
+    };
+    // The frozen reference of NPO: the starting model, without autodiff.
+    let reference = match mode {
+        Mode::Unlearn(Method::Npo) => {
+            let from = config
+                .model
+                .from
+                .as_ref()
+                .context("NPO needs model.from (the finetuned reference)")?;
+            Some(load_bundle(from, device)?.model)
+        }
+        _ => None,
+    };
+
+    let t = &config.train;
+    let micro_per_epoch = primary.len().div_ceil(t.batch_size);
+    let steps_per_epoch = micro_per_epoch.div_ceil(t.grad_accum);
+    let total_steps = steps_per_epoch * t.epochs;
+    let warmup = (t.warmup_epochs * steps_per_epoch as f64).round() as usize;
+    let mut optim = AdamWConfig::new()
+        .with_weight_decay(t.weight_decay as f32)
+        .with_epsilon(1e-8)
+        .init();
+    if resume {
+        optim = optim.load(ckpt.join("optimizer.bpk")).map_err(|e| {
+            anyhow::anyhow!("{}: cannot load optimizer state: {e:?}", ckpt.display())
+        })?;
+    }
+
+    fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let log_path = out.join("train_log.jsonl");
+    // Keep only the log lines up to the resumed step.
+    let kept: String = if resume {
+        fs::read_to_string(&log_path)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| {
+                serde_json::from_str::<serde_json::Value>(l)
+                    .ok()
+                    .and_then(|v| v["step"].as_u64())
+                    .is_some_and(|s| (s as usize) < start_step)
+            })
+            .map(|l| format!("{l}\n"))
+            .collect()
+    } else {
+        String::new()
+    };
+    write_atomic(&log_path, kept.as_bytes())?;
+    let mut log = fs::OpenOptions::new().append(true).open(&log_path)?;
+
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(total_steps as u64)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} steps · {msg} · {elapsed}<{eta}")
+            .expect("template"),
+    );
+    bar.set_position(start_step as u64);
+
+    let mut losses = Vec::new();
+    let mut step = 0usize;
+    for epoch in 0..t.epochs {
+        let mut rng =
+            ChaCha8Rng::seed_from_u64(t.seed.wrapping_mul(0x9E37_79B9).wrapping_add(epoch as u64));
+        let mut order: Vec<usize> = (0..primary.len()).collect();
+        order.shuffle(&mut rng);
+        // Each forget example is paired with a random retain example (the reference draws a
+        // random offset per item).
+        let pairs: Vec<usize> = order
+            .iter()
+            .map(|_| {
+                if retain.is_empty() {
+                    0
+                } else {
+                    rng.random_range(0..retain.len())
+                }
+            })
+            .collect();
+        let micro: Vec<(Vec<usize>, Vec<usize>)> = order
+            .chunks(t.batch_size)
+            .zip(pairs.chunks(t.batch_size))
+            .map(|(a, b)| (a.to_vec(), b.to_vec()))
+            .collect();
+        for group in micro.chunks(t.grad_accum) {
+            if step < start_step {
+                step += 1;
+                continue;
+            }
+            let mut accum = GradientsAccumulator::new();
+            let mut stats = [0.0f64; 5];
+            let mut have = [false; 5];
+            for (idx, ridx) in group {
+                let f_ex: Vec<&EncodedExample> = idx.iter().map(|&i| &primary[i]).collect();
+                let fb = make_batch(&f_ex, pad, &ad);
+                let (loss, parts) = objective(
+                    &model,
+                    reference.as_ref(),
+                    &fb,
+                    ridx,
+                    &retain,
+                    pad,
+                    mode,
+                    config,
+                    device,
+                )?;
+                let loss = loss / t.grad_accum as f64;
+                for (k, v) in parts.iter().enumerate() {
+                    if let Some(v) = v {
+                        stats[k] += v / group.len() as f64;
+                        have[k] = true;
+                    }
+                }
+                let grads = GradientsParams::from_grads(loss.backward(), &model);
+                accum.accumulate(&model, grads);
+            }
+            let mut grads = accum.grads();
+            let grad_norm = clip_global_norm(&model, &mut grads, t.clip_norm);
+            let lr = linear_warmup_decay(t.lr, step, warmup, total_steps);
+            let loss_value = stats[0];
+            // Divergence guard: keep the last good checkpoint and stop.
+            let forget_ce = have[1].then_some(stats[1]);
+            if !loss_value.is_finite()
+                || !grad_norm.is_finite()
+                || forget_ce.is_some_and(|ce| ce > config.unlearn.forget_loss_bound)
+            {
+                bar.abandon();
+                bail!(
+                    "diverged at step {step} (loss {loss_value}, forget CE {forget_ce:?}, bound {}); the last good checkpoint is in {}",
+                    config.unlearn.forget_loss_bound,
+                    ckpt.display()
+                );
+            }
+            model = optim.step(lr, model, grads);
+            let line = LogLine {
+                step,
+                epoch,
+                lr,
+                loss: loss_value,
+                grad_norm,
+                forget_ce,
+                retain_ce: have[2].then_some(stats[2]),
+                forget_entropy: have[3].then_some(stats[3]),
+                retain_entropy: have[4].then_some(stats[4]),
+            };
+            writeln!(log, "{}", serde_json::to_string(&line)?)?;
+            losses.push(loss_value);
+            step += 1;
+            bar.set_position(step as u64);
+            bar.set_message(format!("loss {loss_value:.4} · lr {lr:.2e}"));
+            let save_every = config.output.save_every;
+            if save_every > 0 && step % save_every == 0 && step < total_steps {
+                save_checkpoint(&ckpt, &model, &tokenizer, &optim, step, total_steps, config)?;
+            }
+        }
+    }
+    bar.finish_and_clear();
+    save_checkpoint(&ckpt, &model, &tokenizer, &optim, step, total_steps, config)?;
+    // The final bundle: the checkpoint's files, copied next to the log.
+    for f in [
+        "config.json",
+        "model.safetensors",
+        "generation_config.json",
+        "tokenizer.json",
+    ] {
+        let bytes = fs::read(ckpt.join(f))?;
+        write_atomic(&out.join(f), &bytes)?;
+    }
+    Ok(TrainSummary {
+        steps: step,
+        losses,
+        output: out,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn save_checkpoint(
+    dir: &Path,
+    model: &CausalLm,
+    tokenizer: &Tokenizer,
+    optim: &burn::optim::ModuleOptimizer,
+    step: usize,
+    total_steps: usize,
+    config: &TrainConfig,
+) -> Result<()> {
+    let state = TrainerState {
+        step,
+        total_steps,
+        config: config.clone(),
+    };
+    let tmp_optim = dir.with_extension(format!("optim-{}.bpk", std::process::id()));
+    optim
+        .save(&tmp_optim)
+        .map_err(|e| anyhow::anyhow!("cannot save optimizer state: {e:?}"))?;
+    let optim_bytes = fs::read(&tmp_optim)?;
+    let _ = fs::remove_file(&tmp_optim);
+    save_bundle(
+        dir,
+        &model.valid(),
+        Some(tokenizer),
+        StorageDtype::F32,
+        &[
+            ("trainer_state.json", serde_json::to_vec_pretty(&state)?),
+            ("optimizer.bpk", optim_bytes),
+        ],
+    )
+}
+
+/// The loss of one micro-batch and its parts `[total, forget CE, retain CE, H(F), H(R)]`.
+#[allow(clippy::too_many_arguments)]
+fn objective(
+    model: &CausalLm,
+    reference: Option<&CausalLm>,
+    fb: &Batch,
+    retain_idx: &[usize],
+    retain: &[EncodedExample],
+    pad: u32,
+    mode: Mode,
+    config: &TrainConfig,
+    base_device: &Device,
+) -> Result<(Tensor<1>, [Option<f64>; 5])> {
+    let logits = model.forward(fb.input_ids.clone(), None);
+    let (nll, logp) = token_nll(logits, fb.targets.clone());
+    let ce_f = cross_entropy(&nll, fb);
+    let method = match mode {
+        Mode::Finetune => {
+            let v = scalar(ce_f.clone());
+            return Ok((ce_f, [Some(v), None, None, None, None]));
+        }
+        Mode::Unlearn(m) => m,
+    };
+    let u = &config.unlearn;
+    let needs_retain = method != Method::Ga || (u.entropy && u.lambda_retain != 0.0);
+    let retain_parts = if needs_retain {
+        let r_ex: Vec<&EncodedExample> = retain_idx.iter().map(|&i| &retain[i]).collect();
+        let rb = make_batch(&r_ex, pad, &fb.input_ids.device());
+        let (rnll, rlogp) = token_nll(
+            model.forward(rb.input_ids.clone(), None),
+            rb.targets.clone(),
+        );
+        Some((
+            cross_entropy(&rnll, &rb),
+            mean_entropy(&rlogp, &rb, u.entropy_positions),
+        ))
+    } else {
+        None
+    };
+    let mut loss = match method {
+        Method::Ga => ce_f.clone().neg(),
+        Method::Gd => {
+            let (ce_r, _) = retain_parts.as_ref().expect("retain");
+            ce_r.clone() * u.retain_weight - ce_f.clone()
+        }
+        Method::Npo => {
+            let reference = reference.expect("NPO has a reference model");
+            let ref_input = Tensor::from_data(fb.input_ids.to_data(), base_device);
+            let ref_batch = Batch {
+                input_ids: ref_input.clone(),
+                targets: Tensor::from_data(fb.targets.to_data(), base_device),
+                answer_mask: Tensor::from_data(fb.answer_mask.to_data(), base_device),
+                token_mask: Tensor::from_data(fb.token_mask.to_data(), base_device),
+                answer_tokens: fb.answer_tokens,
+            };
+            let (ref_nll, _) = token_nll(
+                reference.forward(ref_input, None),
+                ref_batch.targets.clone(),
+            );
+            let s_ref: Vec<f32> = sequence_nll(&ref_nll, &ref_batch)
+                .into_data()
+                .convert::<f32>()
+                .try_to_vec::<f32>()
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let n = s_ref.len();
+            let s_ref = Tensor::from_data(TensorData::new(s_ref, [n]), &fb.input_ids.device());
+            let (ce_r, _) = retain_parts.as_ref().expect("retain");
+            npo_loss(sequence_nll(&nll, fb), s_ref, u.beta) + ce_r.clone() * u.retain_weight
+        }
+    };
+    let mut h_f = None;
+    let mut h_r = None;
+    if u.entropy {
+        let hf = mean_entropy(&logp, fb, u.entropy_positions);
+        h_f = Some(scalar(hf.clone()));
+        loss = loss + hf * u.lambda_forget;
+        if let Some((_, hr)) = &retain_parts {
+            h_r = Some(scalar(hr.clone()));
+            loss = loss + hr.clone() * u.lambda_retain;
+        }
+    }
+    let total = scalar(loss.clone());
+    let ce_r = retain_parts.as_ref().map(|(c, _)| scalar(c.clone()));
+    Ok((loss, [Some(total), Some(scalar(ce_f)), ce_r, h_f, h_r]))
+}

@@ -16,6 +16,9 @@ pub struct Args {
     /// Continue from output.dir/checkpoint.
     #[arg(long)]
     pub resume: bool,
+    /// Stop after this many optimizer steps (a checkpoint is written; continue with --resume).
+    #[arg(long)]
+    pub stop_after: Option<usize>,
     #[arg(long, value_enum, default_value = "cpu")]
     pub backend: DeviceArg,
 }
@@ -27,7 +30,7 @@ pub fn run(args: Args) -> Result<()> {
         Mode::Finetune,
         &device(args.backend)?,
         args.resume,
-        false,
+        args.stop_after,
     )?;
     eprintln!(
         "finetuned {} steps; final loss {:.4}; model in {}",

@@ -23,6 +23,9 @@ pub struct Args {
     pub overrides: Vec<String>,
     #[arg(long)]
     pub resume: bool,
+    /// Stop after this many optimizer steps (a checkpoint is written; continue with --resume).
+    #[arg(long)]
+    pub stop_after: Option<usize>,
     #[arg(long, value_enum, default_value = "cpu")]
     pub backend: DeviceArg,
 }
@@ -44,7 +47,7 @@ pub fn run(args: Args) -> Result<()> {
         Mode::Unlearn(method),
         &device(args.backend)?,
         args.resume,
-        false,
+        args.stop_after,
     )?;
     eprintln!(
         "unlearned ({method:?}, entropy {}) for {} steps; model in {}",

@@ -99,13 +99,17 @@ fn checkpoint_dir(out: &Path) -> PathBuf {
 }
 
 /// Runs training; with `resume`, continues from `output.dir/checkpoint`.
+///
+/// With `stop_after = Some(k)`, stops once k optimizer steps are done (writing a
+/// checkpoint to resume from) without writing the final bundle.
 pub fn train(
     config: &TrainConfig,
     mode: Mode,
     device: &Device,
     resume: bool,
-    quiet: bool,
+    stop_after: Option<usize>,
 ) -> Result<TrainSummary> {
+    let quiet = std::env::var_os("PROBABLE_QUIET").is_some();
     let ad = device.clone().autodiff();
     let out = config.output.dir.clone();
     let ckpt = checkpoint_dir(&out);
@@ -324,6 +328,15 @@ pub fn train(
             bar.set_position(step as u64);
             bar.set_message(format!("loss {loss_value:.4} · lr {lr:.2e}"));
             let save_every = config.output.save_every;
+            if stop_after == Some(step) {
+                bar.finish_and_clear();
+                save_checkpoint(&ckpt, &model, &tokenizer, &optim, step, total_steps, config)?;
+                return Ok(TrainSummary {
+                    steps: step,
+                    losses,
+                    output: out,
+                });
+            }
             if save_every > 0 && step % save_every == 0 && step < total_steps {
                 save_checkpoint(&ckpt, &model, &tokenizer, &optim, step, total_steps, config)?;
             }
@@ -451,14 +464,13 @@ fn objective(
             npo_loss(sequence_nll(&nll, fb), s_ref, u.beta) + ce_r.clone() * u.retain_weight
         }
     };
-    let mut h_f = None;
-    let mut h_r = None;
+    // H(F) and H(R) are always logged; they enter the loss only with entropy optimisation.
+    let hf = mean_entropy(&logp, fb, u.entropy_positions);
+    let h_f = Some(scalar(hf.clone()));
+    let h_r = retain_parts.as_ref().map(|(_, hr)| scalar(hr.clone()));
     if u.entropy {
-        let hf = mean_entropy(&logp, fb, u.entropy_positions);
-        h_f = Some(scalar(hf.clone()));
         loss = loss + hf * u.lambda_forget;
         if let Some((_, hr)) = &retain_parts {
-            h_r = Some(scalar(hr.clone()));
             loss = loss + hr.clone() * u.lambda_retain;
         }
     }

@@ -45,6 +45,8 @@ enum Command {
     Finetune(cmd::finetune::Args),
     /// Unlearn a forget split (GA, GD, NPO; optional entropy optimisation).
     Unlearn(cmd::unlearn::Args),
+    /// Measure sampling and decode-step throughput.
+    Bench(cmd::bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         Command::Report(args) => cmd::report::run(args),
         Command::Finetune(args) => cmd::finetune::run(args),
         Command::Unlearn(args) => cmd::unlearn::run(args),
+        Command::Bench(args) => cmd::bench::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,3 +1,4 @@
+pub mod bench;
 pub mod bounds;
 pub mod eval;
 pub mod export;

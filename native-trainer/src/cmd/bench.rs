@@ -1,0 +1,183 @@
+//! `probable bench`: throughput measured side by side in one run (this machine is noisy,
+//! so only ratios from the same run mean anything).
+
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Result};
+use burn::tensor::{Int, Tensor, TensorData};
+use probable_core::model::{CausalLm, ModelConfig, RandomInit};
+use probable_core::sample::{sample_prompt, DecodeConfig};
+
+use crate::bundle::load_bundle;
+use crate::device::{device, DeviceArg};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub what: What,
+}
+
+#[derive(clap::Subcommand)]
+pub enum What {
+    /// Batched sampling vs. a batch-size-1 loop that re-prefills per sample (the
+    /// reference's one-`generate()`-per-sample method), on the same model and seed.
+    Sample {
+        /// A bundle; without it a random ~5M-parameter Llama is used.
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Sample counts to measure (comma separated).
+        #[arg(long, value_delimiter = ',', default_values_t = [16u32, 64, 256, 1024])]
+        samples: Vec<u32>,
+        #[arg(long, default_value_t = 64)]
+        max_new_tokens: usize,
+        /// Samples timed in the batch-size-1 loop (its rate per token does not depend on N).
+        #[arg(long, default_value_t = 8)]
+        loop_samples: u32,
+        #[arg(long, value_enum, default_value = "cpu")]
+        device: DeviceArg,
+    },
+    /// One incremental decode step (KV cache of `context` tokens) for several batch sizes.
+    Decode {
+        #[arg(long)]
+        model: Option<PathBuf>,
+        #[arg(long, value_delimiter = ',', default_values_t = [1usize, 16, 64, 256])]
+        batch: Vec<usize>,
+        #[arg(long, default_value_t = 32)]
+        context: usize,
+        #[arg(long, default_value_t = 10)]
+        iters: usize,
+        #[arg(long, value_enum, default_value = "cpu")]
+        device: DeviceArg,
+    },
+}
+
+/// A Llama of about 5M parameters, random weights (benchmarks only need the shapes).
+fn bench_model(dev: &burn::tensor::Device) -> Result<CausalLm> {
+    let config = ModelConfig::from_hf_json(
+        r#"{"model_type":"llama","vocab_size":2048,"hidden_size":256,"intermediate_size":704,
+            "num_hidden_layers":6,"num_attention_heads":8,"num_key_value_heads":4,
+            "max_position_embeddings":1024,"bos_token_id":1,"eos_token_id":2}"#,
+    )?;
+    Ok(CausalLm::load(&config, &mut RandomInit::new(0, 0.08), dev)?)
+}
+
+fn model(path: &Option<PathBuf>, dev: &burn::tensor::Device) -> Result<CausalLm> {
+    match path {
+        Some(p) => Ok(load_bundle(p, dev)?.model),
+        None => bench_model(dev),
+    }
+}
+
+pub fn run(args: Args) -> Result<()> {
+    match args.what {
+        What::Sample {
+            model: path,
+            samples,
+            max_new_tokens,
+            loop_samples,
+            device: d,
+        } => {
+            let dev = device(d)?;
+            let m = model(&path, &dev)?;
+            let params = m.config().parameter_count();
+            let prompt: Vec<u32> = (0..16u32)
+                .map(|i| 3 + (i * 37) % (m.config().vocab_size as u32 - 3))
+                .collect();
+            // No EOS: every row generates exactly max_new_tokens, so token counts are equal.
+            let config = DecodeConfig::paper(max_new_tokens, vec![], 0);
+            let count = |gens: &[probable_core::sample::Generation]| {
+                gens.iter().map(|g| g.tokens.len()).sum::<usize>()
+            };
+            crate::output::emit(&format!(
+                "model: {} parameters · prompt 16 tokens · {max_new_tokens} new tokens · T=1, top-p 0.9\n{:>6}  {:>14}  {:>14}  {:>8}  {:>10}\n",
+                params, "N", "batched tok/s", "bs-1 tok/s", "ratio", "GFLOP/s"
+            ));
+            for &n in &samples {
+                if n == 0 {
+                    bail!("--samples: 0 is not a sample count");
+                }
+                let t0 = Instant::now();
+                let gens = pollster::block_on(sample_prompt(
+                    &m,
+                    &prompt,
+                    0,
+                    0..n,
+                    &config,
+                    n as usize,
+                    &mut |_| ControlFlow::Continue(()),
+                ))?;
+                let batched = count(&gens) as f64 / t0.elapsed().as_secs_f64();
+                let k = loop_samples.min(n);
+                let t1 = Instant::now();
+                let mut tokens = 0;
+                for s in 0..k {
+                    let g = pollster::block_on(sample_prompt(
+                        &m,
+                        &prompt,
+                        0,
+                        s..s + 1,
+                        &config,
+                        1,
+                        &mut |_| ControlFlow::Continue(()),
+                    ))?;
+                    tokens += count(&g);
+                }
+                let single = tokens as f64 / t1.elapsed().as_secs_f64();
+                // ≈ 2 FLOPs per parameter per generated token (attention over short contexts is small).
+                let gflops = 2.0 * params as f64 * batched / 1e9;
+                crate::output::emit(&format!(
+                    "{n:>6}  {batched:>14.0}  {single:>14.0}  {:>7.1}x  {gflops:>10.2}\n",
+                    batched / single
+                ));
+            }
+        }
+        What::Decode {
+            model: path,
+            batch,
+            context,
+            iters,
+            device: d,
+        } => {
+            let dev = device(d)?;
+            let m = model(&path, &dev)?;
+            let prompt: Vec<i64> = (0..context as i64).map(|i| 3 + i % 100).collect();
+            crate::output::emit(&format!(
+                "model: {} parameters · KV cache of {context} tokens\n{:>6}  {:>12}  {:>14}\n",
+                m.config().parameter_count(),
+                "batch",
+                "ms/step",
+                "tokens/s"
+            ));
+            for &b in &batch {
+                let mut cache = m.new_cache();
+                let _ = m.forward_cached(
+                    Tensor::from_data(TensorData::new(prompt.clone(), [1, context]), &dev),
+                    &mut cache,
+                );
+                let base = cache.broadcast(b);
+                let ids: Tensor<2, Int> =
+                    Tensor::from_data(TensorData::new(vec![5i64; b], [b, 1]), &dev);
+                // Warm-up, then time `iters` steps from the same cache.
+                let _ = m
+                    .forward_cached(ids.clone(), &mut base.clone())
+                    .argmax(1)
+                    .into_data();
+                let t = Instant::now();
+                for _ in 0..iters {
+                    let _ = m
+                        .forward_cached(ids.clone(), &mut base.clone())
+                        .argmax(1)
+                        .into_data();
+                }
+                let ms = t.elapsed().as_secs_f64() * 1e3 / iters as f64;
+                crate::output::emit(&format!(
+                    "{b:>6}  {ms:>12.2}  {:>14.0}\n",
+                    b as f64 / ms * 1e3
+                ));
+            }
+        }
+    }
+    Ok(())
+}

@@ -291,7 +291,7 @@ fn bounds_json_binary_iff_binary_scores_or_threshold() {
     assert_eq!(b["leaks"].as_u64(), Some(2), "{v}");
     let (lo, hi) = (num(b, "lower"), num(b, "upper"));
     assert!(
-        0.0 <= lo && lo <= 2.0 / 6.0 && 2.0 / 6.0 <= hi && hi <= 1.0,
+        (0.0..=2.0 / 6.0).contains(&lo) && (2.0 / 6.0..=1.0).contains(&hi),
         "{v}"
     );
 

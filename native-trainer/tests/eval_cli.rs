@@ -66,7 +66,7 @@ fn qa_file(dir: &Path) -> PathBuf {
     ];
     let text: String = rows
         .iter()
-        .map(|(q, a)| format!("{}\n", serde_json::json!({"question": q, "answer": a, "keywords": [a.split(' ').last().unwrap()]})))
+        .map(|(q, a)| format!("{}\n", serde_json::json!({"question": q, "answer": a, "keywords": [a.split(' ').next_back().unwrap()]})))
         .collect();
     std::fs::write(&path, text).unwrap();
     path

@@ -56,7 +56,7 @@ pub fn run(args: Args) -> Result<()> {
     if args.json {
         crate::output::emit(&format!("{}\n", serde_json::to_string(&summary)?));
     } else {
-        crate::output::emit(&format!("{}", table(&summary)));
+        crate::output::emit(&table(&summary));
     }
     Ok(())
 }

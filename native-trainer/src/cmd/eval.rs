@@ -205,7 +205,7 @@ pub fn run(args: Args) -> Result<()> {
     ))?;
     bar.finish_and_clear();
     report.shard = args.shard.clone();
-    crate::output::emit(&format!("{}", table(&report)));
+    crate::output::emit(&table(&report));
     write_report(&report, &args.out)?;
     Ok(())
 }

@@ -36,7 +36,7 @@ pub fn run(args: Args) -> Result<()> {
                 })
                 .collect::<Result<Vec<_>>>()?;
             let merged = merge_reports(parsed).map_err(anyhow::Error::msg)?;
-            crate::output::emit(&format!("{}", super::eval::table(&merged)));
+            crate::output::emit(&super::eval::table(&merged));
             super::eval::write_report(&merged, &out)
         }
     }

@@ -248,7 +248,7 @@ pub fn validate(c: &TrainConfig) -> Result<()> {
         bail!("data.max_length = {}: must be >= 2", c.data.max_length);
     }
     let u = &c.unlearn;
-    if !(u.beta > 0.0) {
+    if u.beta.is_nan() || u.beta <= 0.0 {
         bail!("unlearn.beta = {}: must be > 0", u.beta);
     }
     if c.model.from.is_none() && (c.model.architecture.is_none() || c.model.tokenizer.is_none()) {

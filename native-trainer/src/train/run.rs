@@ -337,7 +337,7 @@ pub fn train(
                     output: out,
                 });
             }
-            if save_every > 0 && step % save_every == 0 && step < total_steps {
+            if save_every > 0 && step.is_multiple_of(save_every) && step < total_steps {
                 save_checkpoint(&ckpt, &model, &tokenizer, &optim, step, total_steps, config)?;
             }
         }

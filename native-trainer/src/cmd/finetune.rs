@@ -3,11 +3,13 @@
 use anyhow::Result;
 
 use crate::device::{device, DeviceArg};
-use crate::train::{load_config, train, Mode};
+use crate::train::run::TrainSummary;
+use crate::train::{load_config, train, Mode, TrainConfig};
 
+/// Options shared by `finetune` and `unlearn`.
 #[derive(clap::Args)]
-pub struct Args {
-    /// A preset (phi, tiny) or a TOML file.
+pub struct RunArgs {
+    /// A preset (phi, tiny, phi-GA, phi-GD, phi-NPO, tiny-unlearn) or a TOML file.
     #[arg(long)]
     pub config: String,
     /// Override any field, e.g. --set train.lr=1e-4 --set output.dir=runs/x (repeatable).
@@ -23,15 +25,33 @@ pub struct Args {
     pub backend: DeviceArg,
 }
 
+impl RunArgs {
+    /// Loads the configuration and trains in `mode`, with `adjust` applied to the config.
+    pub fn train(
+        &self,
+        mode: impl FnOnce(&mut TrainConfig) -> Mode,
+    ) -> Result<(TrainConfig, TrainSummary)> {
+        let mut config = load_config(&self.config, &self.overrides)?;
+        let mode = mode(&mut config);
+        let summary = train(
+            &config,
+            mode,
+            &device(self.backend)?,
+            self.resume,
+            self.stop_after,
+        )?;
+        Ok((config, summary))
+    }
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
 pub fn run(args: Args) -> Result<()> {
-    let config = load_config(&args.config, &args.overrides)?;
-    let summary = train(
-        &config,
-        Mode::Finetune,
-        &device(args.backend)?,
-        args.resume,
-        args.stop_after,
-    )?;
+    let (_, summary) = args.run.train(|_| Mode::Finetune)?;
     eprintln!(
         "finetuned {} steps; final loss {:.4}; model in {}",
         summary.steps,

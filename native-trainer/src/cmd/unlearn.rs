@@ -3,14 +3,13 @@
 
 use anyhow::Result;
 
-use crate::device::{device, DeviceArg};
-use crate::train::{load_config, train, Method, Mode};
+use super::finetune::RunArgs;
+use crate::train::{Method, Mode};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// A preset (phi-GA, phi-GD, phi-NPO, tiny-unlearn) or a TOML file.
-    #[arg(long)]
-    pub config: String,
+    #[command(flatten)]
+    pub run: RunArgs,
     /// Overrides the config's unlearn.method.
     #[arg(long, value_enum)]
     pub method: Option<Method>,
@@ -19,38 +18,21 @@ pub struct Args {
     pub entropy: bool,
     #[arg(long)]
     pub no_entropy: bool,
-    #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
-    pub overrides: Vec<String>,
-    #[arg(long)]
-    pub resume: bool,
-    /// Stop after this many optimizer steps (a checkpoint is written; continue with --resume).
-    #[arg(long)]
-    pub stop_after: Option<usize>,
-    #[arg(long, value_enum, default_value = "cpu")]
-    pub backend: DeviceArg,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let mut config = load_config(&args.config, &args.overrides)?;
-    if let Some(m) = args.method {
-        config.unlearn.method = m;
-    }
-    if args.entropy {
-        config.unlearn.entropy = true;
-    }
-    if args.no_entropy {
-        config.unlearn.entropy = false;
-    }
-    let method = config.unlearn.method;
-    let summary = train(
-        &config,
-        Mode::Unlearn(method),
-        &device(args.backend)?,
-        args.resume,
-        args.stop_after,
-    )?;
+    let (config, summary) = args.run.train(|config| {
+        if let Some(m) = args.method {
+            config.unlearn.method = m;
+        }
+        if args.entropy || args.no_entropy {
+            config.unlearn.entropy = args.entropy;
+        }
+        Mode::Unlearn(config.unlearn.method)
+    })?;
     eprintln!(
-        "unlearned ({method:?}, entropy {}) for {} steps; model in {}",
+        "unlearned ({:?}, entropy {}) for {} steps; model in {}",
+        config.unlearn.method,
         config.unlearn.entropy,
         summary.steps,
         summary.output.display()

@@ -6,6 +6,7 @@
 mod bundle;
 mod cmd;
 mod data;
+mod demo;
 mod device;
 mod html;
 mod input;
@@ -47,6 +48,10 @@ enum Command {
     Unlearn(cmd::unlearn::Args),
     /// Measure sampling and decode-step throughput.
     Bench(cmd::bench::Args),
+    /// The embedded default: evaluate the shipped demo models (greedy vs. 256 samples).
+    Demo(cmd::demo::Args),
+    /// Datasets: generate the synthetic fictitious-author benchmark.
+    Data(cmd::dataset::Args),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +68,8 @@ fn main() -> ExitCode {
         Command::Finetune(args) => cmd::finetune::run(args),
         Command::Unlearn(args) => cmd::unlearn::run(args),
         Command::Bench(args) => cmd::bench::run(args),
+        Command::Demo(args) => cmd::demo::run(args),
+        Command::Data(args) => cmd::dataset::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,5 +1,7 @@
 pub mod bench;
 pub mod bounds;
+pub mod dataset;
+pub mod demo;
 pub mod eval;
 pub mod export;
 pub mod finetune;

@@ -199,8 +199,13 @@ pub fn load_config(name_or_path: &str, overrides: &[String]) -> Result<TrainConf
             )
         }
     };
+    parse_config(&origin, &text, overrides)
+}
+
+/// Parses TOML text (named `origin` in errors) and applies overrides.
+pub fn parse_config(origin: &str, text: &str, overrides: &[String]) -> Result<TrainConfig> {
     let mut value: toml::Table =
-        toml::from_str(&text).with_context(|| format!("{origin}: invalid TOML"))?;
+        toml::from_str(text).with_context(|| format!("{origin}: invalid TOML"))?;
     for o in overrides {
         apply_override(&mut value, o)?;
     }

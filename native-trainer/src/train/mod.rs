@@ -9,5 +9,5 @@ pub mod loss;
 pub mod run;
 pub mod schedule;
 
-pub use config::{load_config, Method, TrainConfig};
+pub use config::{load_config, parse_config, Method, TrainConfig};
 pub use run::{train, Mode};

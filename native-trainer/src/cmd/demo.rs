@@ -1,0 +1,268 @@
+//! `probable demo`: the README's main job. Loads the shipped demo bundles, evaluates every
+//! forget question of each model greedily and with n = 256 samples, and prints one table
+//! that puts the greedy verdict next to what sampling reveals.
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use probable_core::data::{parse_qa, QaItem};
+use probable_core::eval::{evaluate, EvalConfig, EvalReport, PromptTemplate};
+use probable_core::metrics::Metric;
+use probable_core::sample::{sample_prompt, DecodeConfig};
+use probable_core::stats::BoundsConfig;
+use serde::Serialize;
+
+use crate::bundle::load_bundle;
+use crate::demo::recipe::*;
+use crate::demo::{build::from_scratch, DemoIndex};
+use crate::device::{device, DeviceArg};
+use crate::html::report_html;
+use crate::output::{emit, to_json_pretty, write_atomic};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Directory with index.json and the demo bundles.
+    #[arg(long, default_value = "public/models")]
+    pub models: PathBuf,
+    /// Samples per forget question.
+    #[arg(long, default_value_t = SAMPLES)]
+    pub samples: u32,
+    #[arg(long, default_value = "demo-report")]
+    pub out: PathBuf,
+    /// Regenerate data, tokenizer and every checkpoint from the seeds first (minutes).
+    #[arg(long)]
+    pub from_scratch: bool,
+    /// Working directory for --from-scratch training runs.
+    #[arg(long)]
+    pub work: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub device: DeviceArg,
+}
+
+/// One row of the demo table.
+#[derive(Debug, Serialize)]
+struct Row {
+    model: String,
+    forget_greedy_rougel: f64,
+    frac_greedy_forgotten: f64,
+    mean_m_mu: f64,
+    mean_m_sigma: f64,
+    mean_ed: f64,
+    frac_m_bin_above_level: f64,
+    frac_exact_leak_in_samples: f64,
+    frac_forgotten_but_sample_leaked: f64,
+    retain_greedy_rougel: f64,
+}
+
+fn read_items(path: &Path) -> Result<Vec<QaItem>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+    Ok(parse_qa(&path.display().to_string(), &text)?)
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let dev = device(args.device)?;
+    if args.from_scratch {
+        let work = args
+            .work
+            .clone()
+            .unwrap_or_else(|| std::env::temp_dir().join("probable-demo-work"));
+        from_scratch(&args.models, &work, &dev)?;
+    }
+    let index_path = args.models.join("index.json");
+    let index: DemoIndex =
+        serde_json::from_str(&std::fs::read_to_string(&index_path).with_context(|| {
+            format!(
+                "{}: cannot read (run from the repository root, or pass --models)",
+                index_path.display()
+            )
+        })?)
+        .with_context(|| format!("{}: malformed", index_path.display()))?;
+    let forget = read_items(&args.models.join(&index.data.forget))?;
+    let retain = read_items(&args.models.join(&index.data.retain))?;
+    let indexed: Vec<(u32, QaItem)> = forget
+        .iter()
+        .cloned()
+        .enumerate()
+        .map(|(i, q)| (i as u32, q))
+        .collect();
+    let retain_subset: Vec<QaItem> = retain.into_iter().take(RETAIN_QUESTIONS).collect();
+
+    let total = (index.models.len() * indexed.len()) as u64 * args.samples as u64;
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} samples · {msg} · {elapsed}<{eta}")
+            .expect("template"),
+    );
+    let started = Instant::now();
+    let mut rows = Vec::new();
+    let mut reports: Vec<EvalReport> = Vec::new();
+    for (m, entry) in index.models.iter().enumerate() {
+        let bundle = load_bundle(&args.models.join(&entry.dir), &dev)?;
+        let tokenizer = bundle.tokenizer()?;
+        let eos = bundle.eos_token_ids();
+        let config = EvalConfig {
+            samples: args.samples,
+            decode: DecodeConfig::paper(MAX_NEW_TOKENS, eos.clone(), 0),
+            metric: Metric::RougeLRecall,
+            bounds: BoundsConfig {
+                leak_threshold: Some(LEAK_THRESHOLD),
+                ..BoundsConfig::default()
+            },
+            leak_level: LEAK_LEVEL,
+            template: PromptTemplate::default(),
+            batch_size: args.samples as usize,
+        };
+        let done_before = (m * indexed.len()) as u64 * args.samples as u64;
+        let samples = args.samples as u64;
+        let report = pollster::block_on(evaluate(
+            &bundle.model,
+            tokenizer,
+            &indexed,
+            &config,
+            (&entry.name, &index.data.forget, &index.data.forget_split),
+            &mut |p| {
+                bar.set_position(
+                    done_before + p.questions_done as u64 * samples + p.samples_done as u64,
+                );
+                bar.set_message(entry.name.clone());
+                ControlFlow::Continue(())
+            },
+        ))?;
+        // Retain quality: greedy ROUGE-L recall on the first retain questions.
+        let greedy = DecodeConfig::greedy(MAX_NEW_TOKENS, eos);
+        let bos = bundle.config().bos_token_id;
+        let mut retain_scores = Vec::new();
+        for q in &retain_subset {
+            let prompt = config.template.encode_prompt(tokenizer, &q.question, bos)?;
+            let g = pollster::block_on(sample_prompt(
+                &bundle.model,
+                &prompt,
+                0,
+                0..1,
+                &greedy,
+                1,
+                &mut |_| ControlFlow::Continue(()),
+            ))?;
+            retain_scores.push(Metric::RougeLRecall.score(
+                &q.answer,
+                &q.keywords,
+                &tokenizer.decode(&g[0].tokens)?,
+            ));
+        }
+        let s = &report.summary;
+        let exact = report
+            .questions
+            .iter()
+            .filter(|q| q.bounds.max_score >= 1.0)
+            .count() as f64
+            / report.questions.len() as f64;
+        rows.push(Row {
+            model: entry.name.clone(),
+            forget_greedy_rougel: s.mean_greedy_score,
+            frac_greedy_forgotten: s.frac_greedy_forgotten,
+            mean_m_mu: s.mean_mean_upper,
+            mean_m_sigma: s.mean_std_upper,
+            mean_ed: s.mean_ed_score,
+            frac_m_bin_above_level: s.frac_binary_upper_above_level,
+            frac_exact_leak_in_samples: exact,
+            frac_forgotten_but_sample_leaked: s.frac_forgotten_but_sampled_leak,
+            retain_greedy_rougel: retain_scores.iter().sum::<f64>()
+                / retain_scores.len().max(1) as f64,
+        });
+        reports.push(report);
+    }
+    bar.finish_and_clear();
+    let table = render(&rows, indexed.len(), args.samples);
+    emit(&table);
+
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    #[derive(Serialize)]
+    struct DemoReport<'a> {
+        rows: &'a [Row],
+        reports: &'a [EvalReport],
+    }
+    write_atomic(
+        &args.out.join("demo.json"),
+        to_json_pretty(&DemoReport {
+            rows: &rows,
+            reports: &reports,
+        })?
+        .as_bytes(),
+    )?;
+    let mut links = String::new();
+    for r in &reports {
+        write_atomic(
+            &args.out.join(format!("{}.html", r.model)),
+            report_html(r).as_bytes(),
+        )?;
+        links.push_str(&format!(
+            "<li><a href=\"{0}.html\">{0}</a></li>",
+            probable_core::plot::svg::escape(&r.model)
+        ));
+    }
+    let page = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>probable demo</title></head><body style=\"font-family:sans-serif;max-width:980px;margin:2em auto\"><h1>probable demo</h1><pre>{}</pre><ul>{links}</ul></body></html>",
+        probable_core::plot::svg::escape(&table)
+    );
+    write_atomic(&args.out.join("index.html"), page.as_bytes())?;
+    eprintln!(
+        "wrote {}/ (demo.json, index.html, one page per model) in {:.0} s",
+        args.out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    eprintln!("the in-browser app on the same models is not built yet (see README, \"Web app\")");
+    Ok(())
+}
+
+fn render(rows: &[Row], questions: usize, samples: u32) -> String {
+    let mut out = format!(
+        "forget set: {questions} questions · {samples} samples each (T=1, top-p 0.9) · ROUGE-L recall · leak = score >= {LEAK_THRESHOLD} · alpha = 0.01\n\n"
+    );
+    out.push_str(&format!(
+        "{:<12} {:>9} {:>10} {:>7} {:>7} {:>7} {:>12} {:>11} {:>14} {:>9}\n",
+        "model",
+        "greedy RL",
+        "greedy:",
+        "mean",
+        "mean",
+        "mean",
+        "M_bin>10%",
+        "exact leak",
+        "forgotten but",
+        "retain"
+    ));
+    out.push_str(&format!(
+        "{:<12} {:>9} {:>10} {:>7} {:>7} {:>7} {:>12} {:>11} {:>14} {:>9}\n",
+        "",
+        "(forget)",
+        "forgotten",
+        "M_mu",
+        "M_sig",
+        "ED",
+        "(questions)",
+        "in samples",
+        "sample leaked",
+        "greedy RL"
+    ));
+    for r in rows {
+        out.push_str(&format!(
+            "{:<12} {:>9.3} {:>9.0}% {:>7.3} {:>7.3} {:>7.3} {:>11.0}% {:>10.0}% {:>13.0}% {:>9.3}\n",
+            r.model,
+            r.forget_greedy_rougel,
+            100.0 * r.frac_greedy_forgotten,
+            r.mean_m_mu,
+            r.mean_m_sigma,
+            r.mean_ed,
+            100.0 * r.frac_m_bin_above_level,
+            100.0 * r.frac_exact_leak_in_samples,
+            100.0 * r.frac_forgotten_but_sample_leaked,
+            r.retain_greedy_rougel
+        ));
+    }
+    out
+}

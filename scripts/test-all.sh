@@ -26,8 +26,9 @@ step "reference check: probable bounds/rouge vs conbo, statsmodels, rouge-score 
 PY="$(bash tests/golden/setup_venv.sh | tail -n1)"
 "$PY" tests/golden/check_cli_against_reference.py --probable "$BIN" --trials 40
 
-step "main job smoke test: the README quickstart command"
+step "main job smoke test: bounds on the example scores, and the demo (16 samples)"
 "$BIN" bounds public/examples/scores.txt > /dev/null
+"$BIN" demo --samples 16 --out "$(mktemp -d)" > /dev/null
 
 echo
 echo "all test stages passed"

@@ -72,13 +72,13 @@ pub const VARIANTS: &[Variant] = &[
         name: "ga",
         method: "ga",
         entropy: false,
-        overrides: &["train.lr=6e-4"],
+        overrides: &["train.lr=5e-4"],
     },
     Variant {
         name: "ga-entropy",
         method: "ga",
         entropy: true,
-        overrides: &["train.lr=6e-4"],
+        overrides: &["train.lr=5e-4"],
     },
     Variant {
         name: "gd",
@@ -96,13 +96,13 @@ pub const VARIANTS: &[Variant] = &[
         name: "npo",
         method: "npo",
         entropy: false,
-        overrides: &["train.lr=6e-4", "unlearn.retain_weight=3"],
+        overrides: &["train.lr=5e-4", "unlearn.retain_weight=3"],
     },
     Variant {
         name: "npo-entropy",
         method: "npo",
         entropy: true,
-        overrides: &["train.lr=6e-4", "unlearn.retain_weight=3"],
+        overrides: &["train.lr=5e-4", "unlearn.retain_weight=3"],
     },
 ];
 

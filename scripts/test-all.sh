@@ -22,6 +22,16 @@ cargo test --release --workspace --locked
 step "wasm32: build probable-core and the web app"
 cargo build --release --locked --target wasm32-unknown-unknown -p probable-web
 
+step "wasm32: probable-core under Node (tokenizer ids, ROUGE-L, bounds vs. the goldens)"
+# wasm-bindgen-cli must equal the wasm-bindgen crate version in Cargo.lock exactly.
+WB_VERSION="$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')"
+TOOLS="$HOME/.cache/probable/tools"
+if ! "$TOOLS/bin/wasm-bindgen" --version 2>/dev/null | grep -qF "$WB_VERSION"; then
+  cargo install wasm-bindgen-cli --version "$WB_VERSION" --root "$TOOLS"
+fi
+PATH="$TOOLS/bin:$PATH" CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test --release --locked --target wasm32-unknown-unknown -p probable-web --test wasm_parity
+
 step "reference check: probable bounds/rouge vs conbo, statsmodels, rouge-score on fresh random inputs"
 PY="$(bash tests/golden/setup_venv.sh | tail -n1)"
 "$PY" tests/golden/check_cli_against_reference.py --probable "$BIN" --trials 40

@@ -65,6 +65,7 @@ fn logits_and_greedy_match_transformers() {
             let got = logits(&model, &prompt);
             assert_eq!(got.len(), prompt.len() * vocab);
             let d = max_diff(&got, &want);
+            eprintln!("{name} prompt {p}: max |logit diff| vs transformers = {d:.2e}");
             assert!(d < 1e-4, "{name} prompt {p}: max |logit diff| = {d}");
 
             // The cached path must agree with the full forward at the last position.

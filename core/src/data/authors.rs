@@ -289,11 +289,12 @@ pub fn synthesize(config: &SynthConfig) -> Result<SynthDataset, String> {
     if config.authors == 0 {
         return Err("authors = 0: need at least one author".into());
     }
-    if config.authors > FIRST.len() * LAST.len() / 2 {
+    // Every author needs a unique name and two unique titles (two title forms).
+    let max_authors = (FIRST.len() * LAST.len() / 2).min(TITLE_A.len() * TITLE_B.len());
+    if config.authors > max_authors {
         return Err(format!(
-            "authors = {}: at most {} unique names",
-            config.authors,
-            FIRST.len() * LAST.len() / 2
+            "authors = {}: at most {max_authors} authors have unique names and titles",
+            config.authors
         ));
     }
     if !(1..=MAX_QUESTIONS).contains(&config.questions_per_author) {
@@ -428,5 +429,11 @@ mod tests {
         assert!(synthesize(&cfg(0, 5, 0)).is_err());
         assert!(synthesize(&cfg(5, 0, 0)).is_err());
         assert!(synthesize(&cfg(5, 11, 0)).is_err());
+        // The title pools bound the number of authors; beyond it is an error, not a hang.
+        assert!(synthesize(&cfg(256, 1, 0)).is_ok());
+        assert!(synthesize(&cfg(257, 1, 0)).is_err());
+        // The title pools bound the number of authors; beyond it is an error, not a hang.
+        assert!(synthesize(&cfg(256, 1, 0)).is_ok());
+        assert!(synthesize(&cfg(257, 1, 0)).is_err());
     }
 }

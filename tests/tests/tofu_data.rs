@@ -21,7 +21,7 @@ fn tofu_dir() -> Option<PathBuf> {
     }
 }
 
-fn load(dir: &PathBuf, file: &str) -> Vec<QaItem> {
+fn load(dir: &std::path::Path, file: &str) -> Vec<QaItem> {
     let path = dir.join(file);
     parse_qa(
         &path.display().to_string(),

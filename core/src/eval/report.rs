@@ -3,7 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::metrics::Metric;
 use crate::stats::{BoundsConfig, BoundsSummary};
 
 use super::EvalConfig;
@@ -140,14 +139,4 @@ pub fn merge_reports(reports: Vec<EvalReport>) -> Result<EvalReport, String> {
         merged.config.leak_level,
     );
     Ok(merged)
-}
-
-/// Convenience for scoring: which metric and threshold a report used.
-pub fn describe(config: &EvalConfig) -> String {
-    format!(
-        "{} ≥ {} counts as a leak; α = {}",
-        Metric::name(config.metric),
-        config.bounds.leak_threshold.unwrap_or(0.5),
-        config.bounds.alpha
-    )
 }

@@ -4,14 +4,12 @@
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use probable_core::eval::EncodedExample;
 
-/// A batch on the device: inputs `[b, L]`, next-token targets `[b, L−1]`, and float masks
-/// `[b, L−1]` over target positions (1 = answer token) and over real tokens.
+/// A batch on the device: inputs `[b, L]`, next-token targets `[b, L−1]`, and a float mask
+/// `[b, L−1]` over target positions (1 = answer token).
 pub struct Batch {
     pub input_ids: Tensor<2, Int>,
     pub targets: Tensor<2, Int>,
     pub answer_mask: Tensor<2>,
-    /// Positions holding real (non-padding) inputs, `[b, L]`.
-    pub token_mask: Tensor<2>,
     pub answer_tokens: usize,
 }
 
@@ -33,12 +31,10 @@ pub fn make_batch(examples: &[&EncodedExample], pad_id: u32, device: &Device) ->
     let mut ids = vec![pad_id as i64; b * len];
     let mut targets = vec![0i64; b * (len - 1)];
     let mut answer = vec![0.0f32; b * (len - 1)];
-    let mut tokens = vec![0.0f32; b * len];
     let mut answer_tokens = 0;
     for (r, e) in examples.iter().enumerate() {
         for (t, &id) in e.ids.iter().enumerate() {
             ids[r * len + t] = id as i64;
-            tokens[r * len + t] = 1.0;
         }
         // Target at position t is token t+1; it belongs to the answer when t+1 >= prompt_len.
         for t in 0..e.ids.len().saturating_sub(1) {
@@ -53,7 +49,6 @@ pub fn make_batch(examples: &[&EncodedExample], pad_id: u32, device: &Device) ->
         input_ids: Tensor::from_data(TensorData::new(ids, [b, len]), device),
         targets: Tensor::from_data(TensorData::new(targets, [b, len - 1]), device),
         answer_mask: Tensor::from_data(TensorData::new(answer, [b, len - 1]), device),
-        token_mask: Tensor::from_data(TensorData::new(tokens, [b, len]), device),
         answer_tokens,
     }
 }

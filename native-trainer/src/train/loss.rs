@@ -68,7 +68,6 @@ mod tests {
             input_ids: Tensor::from_data(TensorData::new(vec![0i64; b * l], [b, l]), &d),
             targets: Tensor::from_data(TensorData::new(vec![0i64; b * (l - 1)], [b, l - 1]), &d),
             answer_mask: Tensor::from_data(TensorData::new(mask, [b, l - 1]), &d),
-            token_mask: Tensor::from_data(TensorData::new(vec![1.0f32; b * l], [b, l]), &d),
             answer_tokens,
         }
     }

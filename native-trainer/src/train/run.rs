@@ -446,7 +446,6 @@ fn objective(
                 input_ids: ref_input.clone(),
                 targets: Tensor::from_data(fb.targets.to_data(), base_device),
                 answer_mask: Tensor::from_data(fb.answer_mask.to_data(), base_device),
-                token_mask: Tensor::from_data(fb.token_mask.to_data(), base_device),
                 answer_tokens: fb.answer_tokens,
             };
             let (ref_nll, _) = token_nll(

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of probable on a fresh machine of the project's kind (Debian, Rust 1.95,
-# Python 3 with pip, network access to crates.io and PyPI only). Installs what it needs.
+# Python 3 with pip, Node with npm, network access to crates.io, PyPI, npm and Debian only).
+# Installs what it needs: the wasm32 target, wasm-bindgen-cli, a Python venv, Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,18 +20,20 @@ step "native: build and test the workspace (one profile: release)"
 cargo build --release --workspace --bins --locked
 cargo test --release --workspace --locked
 
-step "wasm32: build probable-core and the web app"
-cargo build --release --locked --target wasm32-unknown-unknown -p probable-web
+step "wasm32: build the web app into web/dist (installs the pinned wasm-bindgen CLI)"
+TOOLS_BIN="$(bash scripts/build-web.sh | tail -n1)"
 
 step "wasm32: probable-core under Node (tokenizer ids, ROUGE-L, bounds vs. the goldens)"
-# wasm-bindgen-cli must equal the wasm-bindgen crate version in Cargo.lock exactly.
-WB_VERSION="$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')"
-TOOLS="$HOME/.cache/probable/tools"
-if ! "$TOOLS/bin/wasm-bindgen" --version 2>/dev/null | grep -qF "$WB_VERSION"; then
-  cargo install wasm-bindgen-cli --version "$WB_VERSION" --root "$TOOLS"
-fi
-PATH="$TOOLS/bin:$PATH" CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+PATH="$TOOLS_BIN:$PATH" CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test --release --locked --target wasm32-unknown-unknown -p probable-web --test wasm_parity
+
+step "browser: the web app in headless Chromium (WebGPU via SwiftShader, and the CPU fallback)"
+if ! command -v chromium >/dev/null; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium
+fi
+(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+node tests/browser/run.mjs --probable "$BIN" --chromium "$(command -v chromium)"
 
 step "reference check: probable bounds/rouge vs conbo, statsmodels, rouge-score on fresh random inputs"
 PY="$(bash tests/golden/setup_venv.sh | tail -n1)"

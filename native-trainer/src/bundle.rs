@@ -28,20 +28,8 @@ impl Bundle {
 
     /// EOS ids from `generation_config.json`, else from `config.json`.
     pub fn eos_token_ids(&self) -> Vec<u32> {
-        let from_generation =
-            self.generation_config
-                .as_ref()
-                .and_then(|g| match &g["eos_token_id"] {
-                    serde_json::Value::Number(n) => n.as_u64().map(|x| vec![x as u32]),
-                    serde_json::Value::Array(a) => Some(
-                        a.iter()
-                            .filter_map(|x| x.as_u64())
-                            .map(|x| x as u32)
-                            .collect(),
-                    ),
-                    _ => None,
-                });
-        from_generation.unwrap_or_else(|| self.config().eos_token_ids.clone())
+        self.config()
+            .generation_eos_ids(self.generation_config.as_ref())
     }
 
     pub fn tokenizer(&self) -> Result<&Tokenizer> {

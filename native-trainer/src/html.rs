@@ -4,7 +4,7 @@
 
 use probable_core::eval::EvalReport;
 use probable_core::plot::svg::escape;
-use probable_core::plot::{ecdf_svg, histogram_svg};
+use probable_core::plot::{ecdf_svg, histogram_svg, survival_svg};
 use probable_core::stats::{dkw_epsilon, Ecdf, Sidedness};
 
 pub fn report_html(r: &EvalReport) -> String {
@@ -67,6 +67,11 @@ pub fn report_html(r: &EvalReport) -> String {
             ));
             let eps = dkw_epsilon(ecdf.n(), r.config.bounds.alpha, Sidedness::TwoSided);
             out.push_str(&ecdf_svg("empirical CDF and DKW band", &ecdf, eps));
+            out.push_str(&survival_svg(
+                "leak bound M_gen: P(score > t)",
+                &b.survival,
+                b.binary.map(|x| x.threshold),
+            ));
         }
         let mut top: Vec<_> = q.samples.iter().collect();
         top.sort_by(|a, b| b.score.total_cmp(&a.score));

@@ -52,6 +52,8 @@ enum Command {
     Demo(cmd::demo::Args),
     /// Datasets: generate the synthetic fictitious-author benchmark.
     Data(cmd::dataset::Args),
+    /// Serve the web app and the demo bundles on localhost (the evaluation runs in the browser).
+    Serve(cmd::serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => cmd::bench::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Data(args) => cmd::dataset::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,8 +6,8 @@ use std::ops::ControlFlow;
 use burn::tensor::{Device, Tensor, TensorData};
 use probable_core::model::{greedy_decode, load_model, CausalLm};
 use probable_core::sample::{
-    sample_prompt, select_tokens, AdaptiveTemperature, Confidence, DecodeConfig, Generation,
-    Strategy,
+    no_progress, sample_prompt, select_tokens, step_now, AdaptiveTemperature, Confidence,
+    DecodeConfig, Generation, Strategy,
 };
 use probable_tests::repo_root;
 
@@ -28,7 +28,7 @@ fn run(model: &CausalLm, config: &DecodeConfig, n: u32, chunk: usize) -> Vec<Gen
         0..n,
         config,
         chunk,
-        &mut |_| ControlFlow::Continue(()),
+        &mut no_progress,
     ))
     .unwrap()
 }
@@ -161,6 +161,53 @@ fn adaptive_temperature_switches_per_row() {
     assert_eq!(t, vec![0.25, 0.8]);
 }
 
+/// Frequencies of each id over `rows` evenly spaced uniforms.
+fn frequencies(p: &[f32], cfg: &DecodeConfig, rows: usize) -> Vec<f64> {
+    let logits: Vec<f32> = (0..rows).flat_map(|_| p.iter().map(|x| x.ln())).collect();
+    let logits = Tensor::from_data(TensorData::new(logits, [rows, p.len()]), &Device::flex());
+    let u: Vec<f32> = (0..rows).map(|i| (i as f32 + 0.5) / rows as f32).collect();
+    let u = Tensor::from_data(TensorData::new(u, [rows, 1]), &Device::flex());
+    let ids = select_tokens(logits, cfg, u)
+        .into_data()
+        .convert::<i64>()
+        .try_to_vec::<i64>()
+        .unwrap();
+    let mut counts = vec![0usize; p.len()];
+    for id in ids {
+        counts[id as usize] += 1;
+    }
+    counts.iter().map(|&c| c as f64 / rows as f64).collect()
+}
+
+#[test]
+fn kernel_cuts_without_sorting_ids_in_any_order() {
+    // Ids deliberately not in probability order: the cut-offs must not assume it.
+    let p = [0.1f32, 0.5, 0.15, 0.25];
+    let f = frequencies(&p, &sampling(1.0, 1.0, Some(2)), 20_000);
+    for (got, want) in f.iter().zip([0.0, 0.5 / 0.75, 0.0, 0.25 / 0.75]) {
+        assert!((got - want).abs() < 2e-3, "top-k 2: {f:?}");
+    }
+    // top-p 0.6: the mass before 0.25 is 0.5 < 0.6, so {1, 3} stay; 0.15 does not.
+    let f = frequencies(&p, &sampling(1.0, 0.6, None), 20_000);
+    for (got, want) in f.iter().zip([0.0, 0.5 / 0.75, 0.0, 0.25 / 0.75]) {
+        assert!((got - want).abs() < 2e-3, "top-p 0.6: {f:?}");
+    }
+    // A top-p below the largest probability keeps that token alone; top-k 1 is greedy.
+    assert_eq!(
+        frequencies(&p, &sampling(1.0, 0.3, None), 1000),
+        [0.0, 1.0, 0.0, 0.0]
+    );
+    assert_eq!(
+        frequencies(&p, &sampling(1.0, 1.0, Some(1)), 1000),
+        [0.0, 1.0, 0.0, 0.0]
+    );
+    // No cut: the full distribution.
+    let f = frequencies(&p, &sampling(1.0, 1.0, None), 20_000);
+    for (got, want) in f.iter().zip(p) {
+        assert!((got - want as f64).abs() < 2e-3, "no cut: {f:?}");
+    }
+}
+
 #[test]
 fn kernel_draws_from_the_truncated_distribution() {
     // p = [0.5, 0.25, 0.15, 0.1]; top-p 0.8 keeps {0, 1, 2} (mass before token 2 is 0.75).
@@ -209,7 +256,7 @@ fn bad_settings_are_rejected() {
             0..2,
             &cfg,
             2,
-            &mut |_| ControlFlow::Continue(()),
+            &mut no_progress,
         ));
         assert!(r.is_err(), "{cfg:?} must be rejected");
     }
@@ -220,7 +267,7 @@ fn bad_settings_are_rejected() {
         0..0,
         &sampling(1.0, 0.9, None),
         2,
-        &mut |_| ControlFlow::Continue(()),
+        &mut no_progress,
     ));
     assert!(r.is_err(), "n = 0 must be rejected");
 }
@@ -239,9 +286,9 @@ fn stop_returns_only_complete_samples() {
         &mut |_| {
             calls += 1;
             if calls >= 3 {
-                ControlFlow::Break(())
+                step_now(ControlFlow::Break(()))
             } else {
-                ControlFlow::Continue(())
+                step_now(ControlFlow::Continue(()))
             }
         },
     ))

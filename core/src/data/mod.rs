@@ -2,6 +2,7 @@
 //! files), and the TOFU split rule.
 
 pub mod authors;
+pub mod demo_index;
 pub mod qa;
 pub mod split;
 

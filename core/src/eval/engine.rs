@@ -1,11 +1,11 @@
 //! Runs the evaluation of a list of questions on one model. Asynchronous so the same code
 //! drives the CLI (blocked on natively) and the browser (awaiting WebGPU reads).
 
-use std::ops::ControlFlow;
-
 use crate::data::QaItem;
 use crate::model::CausalLm;
-use crate::sample::{sample_prompt, DecodeConfig, Generation, Progress, SamplingError, Strategy};
+use crate::sample::{
+    no_progress, sample_prompt, DecodeConfig, Generation, Progress, SamplingError, Step, Strategy,
+};
 use crate::stats::BoundsSummary;
 use crate::tokenizer::Tokenizer;
 
@@ -48,7 +48,7 @@ fn decode(
     Ok(Decoded {
         score: config.metric.score(&item.answer, &item.keywords, &text),
         text,
-        tokens: g.tokens.len(),
+        ids: g.tokens.clone(),
         stopped_on_eos: g.stopped_on_eos,
     })
 }
@@ -61,7 +61,7 @@ pub async fn evaluate(
     items: &[(u32, QaItem)],
     config: &EvalConfig,
     names: (&str, &str, &str),
-    progress: &mut dyn FnMut(EvalProgress) -> ControlFlow<()>,
+    progress: &mut dyn FnMut(EvalProgress) -> Step,
 ) -> Result<EvalReport, EvalError> {
     config.bounds.validate()?;
     config.decode.validate()?;
@@ -90,12 +90,18 @@ pub async fn evaluate(
         let prompt = config
             .template
             .encode_prompt(tokenizer, &item.question, bos)?;
-        let greedy = sample_prompt(model, &prompt, *index, 0..1, &greedy_config, 1, &mut |_| {
-            ControlFlow::Continue(())
-        })
+        let greedy = sample_prompt(
+            model,
+            &prompt,
+            *index,
+            0..1,
+            &greedy_config,
+            1,
+            &mut no_progress,
+        )
         .await?;
         let greedy = decode(tokenizer, &greedy[0], item, config)?;
-        tokens += greedy.tokens;
+        tokens += greedy.ids.len();
         let base = tokens;
         let mut report = |p: Progress| {
             progress(EvalProgress {
@@ -123,7 +129,7 @@ pub async fn evaluate(
             .iter()
             .map(|g| decode(tokenizer, g, item, config))
             .collect::<Result<Vec<_>, _>>()?;
-        tokens += samples.iter().map(|s| s.tokens).sum::<usize>();
+        tokens += samples.iter().map(|s| s.ids.len()).sum::<usize>();
         let scores: Vec<f64> = samples.iter().map(|s| s.score).collect();
         let bounds = BoundsSummary::compute(&scores, &bounds_config)?;
         questions.push(QuestionReport {

@@ -11,7 +11,9 @@ use super::EvalConfig;
 pub struct Decoded {
     pub text: String,
     pub score: f64,
-    pub tokens: usize,
+    /// The generated token ids (EOS included when the row stopped on it): what backends
+    /// are compared on, since two id sequences can decode to the same text.
+    pub ids: Vec<u32>,
     pub stopped_on_eos: bool,
 }
 

@@ -237,6 +237,22 @@ impl ModelConfig {
     }
 
     /// Number of rotated dimensions per head (even).
+    /// The ids that end a generation: `eos_token_id` (one id or a list) of the bundle's
+    /// `generation_config.json` when given, else the config's own.
+    pub fn generation_eos_ids(&self, generation_config: Option<&Value>) -> Vec<u32> {
+        let from_generation = generation_config.and_then(|g| match &g["eos_token_id"] {
+            Value::Number(n) => n.as_u64().map(|x| vec![x as u32]),
+            Value::Array(a) => Some(
+                a.iter()
+                    .filter_map(|x| x.as_u64())
+                    .map(|x| x as u32)
+                    .collect(),
+            ),
+            _ => None,
+        });
+        from_generation.unwrap_or_else(|| self.eos_token_ids.clone())
+    }
+
     pub fn rotary_dim(&self) -> usize {
         let d = (self.head_dim as f64 * self.partial_rotary_factor) as usize;
         d - d % 2

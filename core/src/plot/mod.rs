@@ -3,4 +3,4 @@
 
 pub mod svg;
 
-pub use svg::{ecdf_svg, histogram_svg};
+pub use svg::{ecdf_svg, histogram_svg, survival_svg};

@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 
+use crate::stats::dkw::SurvivalPoint;
 use crate::stats::Ecdf;
 
 const W: f64 = 420.0;
@@ -156,6 +157,56 @@ pub fn ecdf_svg(title: &str, ecdf: &Ecdf, epsilon: f64) -> String {
     out
 }
 
+/// `M_gen`: the empirical survival `P̂(X > t)` and its simultaneous upper bound
+/// `min(1, 1 − F_n(t) + ε)`, with the leak threshold τ marked (the bound's value there is
+/// the general-leakage certificate at τ).
+pub fn survival_svg(title: &str, curve: &[SurvivalPoint], threshold: Option<f64>) -> String {
+    let mut out = String::new();
+    frame(&mut out, title, "P(X > t)");
+    let path = |value: &dyn Fn(&SurvivalPoint) -> f64| {
+        // A right-continuous step function: constant up to the next distinct score.
+        let mut d = String::new();
+        let mut prev: Option<f64> = None;
+        for p in curve {
+            let v = value(p);
+            match prev {
+                None => {
+                    let _ = write!(d, "M{:.1},{:.1}", x_of(p.t), y_of(v));
+                }
+                Some(u) => {
+                    let _ = write!(
+                        d,
+                        " L{:.1},{:.1} L{:.1},{:.1}",
+                        x_of(p.t),
+                        y_of(u),
+                        x_of(p.t),
+                        y_of(v)
+                    );
+                }
+            }
+            prev = Some(v);
+        }
+        if let Some(u) = prev {
+            let _ = write!(d, " L{:.1},{:.1}", x_of(1.0), y_of(u));
+        }
+        d
+    };
+    let _ = write!(
+        out,
+        r##"<path d="{up}" fill="none" stroke="#d62728" stroke-width="2"/><path d="{emp}" fill="none" stroke="#4a7fb5" stroke-width="2"/><text x="{x}" y="{y1}" fill="#d62728">upper bound (1−α)</text><text x="{x}" y="{y2}" fill="#4a7fb5">empirical</text>"##,
+        up = path(&|p| p.upper),
+        emp = path(&|p| p.empirical),
+        x = x_of(0.6),
+        y1 = y_of(0.9),
+        y2 = y_of(0.8),
+    );
+    if let Some(t) = threshold {
+        vline(&mut out, t, "#555", &format!("τ {t:.2}"));
+    }
+    out.push_str("</svg>");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,5 +224,8 @@ mod tests {
         assert_eq!(s.matches("<rect").count(), 20);
         let e = Ecdf::new(&[0.2, 0.4]).unwrap();
         assert!(ecdf_svg("t", &e, 0.1).starts_with("<svg"));
+        let curve = crate::stats::dkw::survival_curve(&e, 0.1);
+        let s = survival_svg("<b>", &curve, Some(0.5));
+        assert!(s.contains("&lt;b&gt;") && s.matches("<path").count() == 2);
     }
 }

@@ -1,6 +1,8 @@
 //! The batched many-sample loop over one prompt.
 
+use std::future::Future;
 use std::ops::ControlFlow;
+use std::pin::Pin;
 
 use burn::tensor::{Int, Tensor, TensorData};
 
@@ -24,6 +26,21 @@ pub struct Progress {
     pub samples_total: usize,
     /// Tokens generated so far (over all rows).
     pub tokens: usize,
+}
+
+/// What a progress callback returns. It is awaited after every decode step, so a browser
+/// caller can hand control back to its event loop there (repaint the progress bar, notice
+/// a Stop click) even on a CPU backend whose reads complete at once.
+pub type Step = Pin<Box<dyn Future<Output = ControlFlow<()>>>>;
+
+/// A [`Step`] that is ready at once: what callers that need not yield return.
+pub fn step_now(flow: ControlFlow<()>) -> Step {
+    Box::pin(std::future::ready(flow))
+}
+
+/// A callback that never stops the run.
+pub fn no_progress(_: Progress) -> Step {
+    step_now(ControlFlow::Continue(()))
 }
 
 /// Rows per chunk so that the KV cache and the per-step vocab-sized buffers of a chunk fit
@@ -55,7 +72,7 @@ fn id_tensor(ids: &[u32], device: &burn::tensor::Device) -> Tensor<2, Int> {
 }
 
 /// Draws samples `sample_indices` of `prompt` (ids), in chunks of `chunk_size` rows.
-/// `progress` may return `ControlFlow::Break` to stop early; the samples finished so far
+/// `progress` is awaited after every step and may return `ControlFlow::Break` to stop early; the samples finished so far
 /// are returned (each complete, none truncated by the stop).
 pub async fn sample_prompt(
     model: &CausalLm,
@@ -64,7 +81,7 @@ pub async fn sample_prompt(
     sample_indices: std::ops::Range<u32>,
     config: &DecodeConfig,
     chunk_size: usize,
-    progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
+    progress: &mut dyn FnMut(Progress) -> Step,
 ) -> Result<Vec<Generation>, SamplingError> {
     config.validate()?;
     if prompt.is_empty() {
@@ -129,7 +146,7 @@ pub async fn sample_prompt(
                 samples_total: total,
                 tokens: tokens_done,
             };
-            if progress(report).is_break() {
+            if progress(report).await.is_break() {
                 stop = true;
             }
             if keep_rows.is_empty() || at_limit || stop {

@@ -14,7 +14,9 @@ pub mod kernel;
 pub mod rng;
 
 pub use adaptive::{AdaptiveTemperature, Confidence};
-pub use batch::{chunk_size_for_budget, sample_prompt, Generation, Progress};
+pub use batch::{
+    chunk_size_for_budget, no_progress, sample_prompt, step_now, Generation, Progress, Step,
+};
 pub use config::{DecodeConfig, SamplingError, Strategy};
 pub use kernel::select_tokens;
 pub use rng::SampleRng;

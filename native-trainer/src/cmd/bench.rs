@@ -1,14 +1,13 @@
 //! `probable bench`: throughput measured side by side in one run (this machine is noisy,
 //! so only ratios from the same run mean anything).
 
-use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Result};
 use burn::tensor::{Int, Tensor, TensorData};
 use probable_core::model::{CausalLm, ModelConfig, RandomInit};
-use probable_core::sample::{sample_prompt, DecodeConfig};
+use probable_core::sample::{no_progress, sample_prompt, DecodeConfig};
 
 use crate::bundle::load_bundle;
 use crate::device::{device, DeviceArg};
@@ -106,7 +105,7 @@ pub fn run(args: Args) -> Result<()> {
                     0..n,
                     &config,
                     n as usize,
-                    &mut |_| ControlFlow::Continue(()),
+                    &mut no_progress,
                 ))?;
                 let batched = count(&gens) as f64 / t0.elapsed().as_secs_f64();
                 let k = loop_samples.min(n);
@@ -120,7 +119,7 @@ pub fn run(args: Args) -> Result<()> {
                         s..s + 1,
                         &config,
                         1,
-                        &mut |_| ControlFlow::Continue(()),
+                        &mut no_progress,
                     ))?;
                     tokens += count(&g);
                 }

@@ -9,9 +9,9 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use probable_core::data::{parse_qa, QaItem};
-use probable_core::eval::{evaluate, EvalConfig, EvalReport, PromptTemplate};
+use probable_core::eval::{evaluate, EvalConfig, EvalReport, PromptTemplate, QuestionReport};
 use probable_core::metrics::Metric;
-use probable_core::sample::{sample_prompt, DecodeConfig};
+use probable_core::sample::{no_progress, sample_prompt, step_now, DecodeConfig};
 use probable_core::stats::BoundsConfig;
 use serde::Serialize;
 
@@ -129,7 +129,7 @@ pub fn run(args: Args) -> Result<()> {
                     done_before + p.questions_done as u64 * samples + p.samples_done as u64,
                 );
                 bar.set_message(entry.name.clone());
-                ControlFlow::Continue(())
+                step_now(ControlFlow::Continue(()))
             },
         ))?;
         // Retain quality: greedy ROUGE-L recall on the first retain questions.
@@ -145,7 +145,7 @@ pub fn run(args: Args) -> Result<()> {
                 0..1,
                 &greedy,
                 1,
-                &mut |_| ControlFlow::Continue(()),
+                &mut no_progress,
             ))?;
             retain_scores.push(Metric::RougeLRecall.score(
                 &q.answer,
@@ -215,8 +215,37 @@ pub fn run(args: Args) -> Result<()> {
         args.out.display(),
         started.elapsed().as_secs_f64()
     );
-    eprintln!("the in-browser app on the same models is not built yet (see README, \"Web app\")");
+    eprintln!("{}", web_app_hint(&args.models, &reports, args.samples));
     Ok(())
+}
+
+/// The command that opens the web app on these models, with a link to the most telling
+/// question: one that greedy decoding calls forgotten while a sample says the answer.
+fn web_app_hint(models: &Path, reports: &[EvalReport], samples: u32) -> String {
+    // The widest gap between the best sample and the greedy answer; the first on ties.
+    let mut telling: Option<(&EvalReport, &QuestionReport)> = None;
+    let gap = |q: &QuestionReport| q.bounds.max_score - q.greedy.score;
+    for r in reports.iter().filter(|r| r.model != "finetuned") {
+        for q in r.questions.iter().filter(|q| q.greedy_forgotten) {
+            if telling.is_none_or(|(_, best)| gap(q) > gap(best)) {
+                telling = Some((r, q));
+            }
+        }
+    }
+    let public = models.parent().filter(|p| !p.as_os_str().is_empty());
+    let serve = match public {
+        Some(p) if p != Path::new("public") => format!(" --public {}", p.display()),
+        _ => String::new(),
+    };
+    let link = telling.map_or(String::new(), |(r, q)| {
+        format!(
+            "\n  then open http://127.0.0.1:8080/?model={}&set=forget&q={}&n={samples} (greedy ROUGE-L {:.2}, best of {samples} samples {:.2})",
+            r.model, q.index, q.greedy.score, q.bounds.max_score
+        )
+    });
+    format!(
+        "watch the same models in the browser (WebGPU, CPU fallback):\n  bash scripts/build-web.sh && cargo run --release -p probable-trainer -- serve{serve}{link}"
+    )
 }
 
 fn render(rows: &[Row], questions: usize, samples: u32) -> String {

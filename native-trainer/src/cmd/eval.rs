@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use probable_core::eval::{evaluate, EvalConfig, EvalReport, PromptTemplate};
 use probable_core::metrics::Metric;
-use probable_core::sample::{AdaptiveTemperature, Confidence, DecodeConfig, Strategy};
+use probable_core::sample::{step_now, AdaptiveTemperature, Confidence, DecodeConfig, Strategy};
 use probable_core::stats::BoundsConfig;
 
 use crate::bundle::load_bundle;
@@ -200,7 +200,7 @@ pub fn run(args: Args) -> Result<()> {
                 p.questions_total,
                 p.tokens as f64 / started.elapsed().as_secs_f64().max(1e-9)
             ));
-            ControlFlow::Continue(())
+            step_now(ControlFlow::Continue(()))
         },
     ))?;
     bar.finish_and_clear();

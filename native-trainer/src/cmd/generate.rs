@@ -1,10 +1,9 @@
 //! `probable generate`: one continuation of a prompt, greedy or sampled.
 
-use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
-use probable_core::sample::{sample_prompt, DecodeConfig, Strategy};
+use probable_core::sample::{no_progress, sample_prompt, DecodeConfig, Strategy};
 
 use crate::bundle::load_bundle;
 use crate::device::{device, DeviceArg};
@@ -76,7 +75,7 @@ pub fn run(args: Args) -> Result<()> {
         0..1,
         &config,
         1,
-        &mut |_| ControlFlow::Continue(()),
+        &mut no_progress,
     ))?;
     let tokens = &out[0].tokens;
     let text = match &bundle.tokenizer {

@@ -10,4 +10,5 @@ pub mod inspect;
 pub mod report;
 pub mod rouge;
 pub mod score;
+pub mod serve;
 pub mod unlearn;

@@ -1,0 +1,144 @@
+//! One evaluation in the browser: the greedy answer first (it is what a benchmark would
+//! report), then n samples through `probable-core`'s engine, yielding to the event loop
+//! after every decode step so the page repaints and the Stop button works.
+
+use std::cell::Cell;
+use std::ops::ControlFlow;
+use std::rc::Rc;
+
+use gloo_timers::future::TimeoutFuture;
+use probable_core::data::QaItem;
+use probable_core::eval::{evaluate, EvalConfig, EvalError, EvalProgress, PromptTemplate};
+use probable_core::metrics::Metric;
+use probable_core::sample::{
+    chunk_size_for_budget, no_progress, sample_prompt, AdaptiveTemperature, Confidence,
+    DecodeConfig, Step, Strategy,
+};
+use probable_core::stats::BoundsConfig;
+
+use crate::fetch::Loaded;
+use crate::share::Settings;
+
+/// Memory for one chunk of rows (KV cache and per-step buffers); WebGPU adapters in
+/// browsers commonly cap a single buffer at 256 MiB.
+const CHUNK_BUDGET_BYTES: usize = 128 << 20;
+
+/// The paper's ED weight λ and the summary's leak level (as `probable eval`'s defaults).
+const LAMBDA: f64 = 2.0;
+const LEAK_LEVEL: f64 = 0.1;
+
+/// The evaluation `settings` describe — the same `EvalConfig` that `probable eval` builds
+/// from the equivalent flags, so both produce the same samples on the same backend.
+pub fn eval_config(settings: &Settings, loaded: &Loaded) -> EvalConfig {
+    let config = loaded.model.config();
+    let max_len = config.max_position_embeddings;
+    EvalConfig {
+        samples: settings.samples,
+        decode: DecodeConfig {
+            strategy: Strategy::Sample {
+                temperature: settings.temperature,
+                top_p: settings.top_p,
+                top_k: None,
+            },
+            adaptive: settings.adaptive.then_some(AdaptiveTemperature {
+                criterion: Confidence::Entropy,
+                threshold: settings.adaptive_threshold,
+                low_temperature: 0.0,
+            }),
+            max_new_tokens: settings.max_new_tokens,
+            eos_token_ids: loaded.eos.clone(),
+            seed: settings.seed,
+        },
+        metric: Metric::RougeLRecall,
+        bounds: BoundsConfig {
+            alpha: settings.alpha,
+            lambda: LAMBDA,
+            leak_threshold: Some(settings.tau),
+            ..BoundsConfig::default()
+        },
+        leak_level: LEAK_LEVEL,
+        template: PromptTemplate::default(),
+        batch_size: chunk_size_for_budget(config, max_len, CHUNK_BUDGET_BYTES)
+            .min(settings.samples as usize),
+    }
+}
+
+/// The greedy answer (argmax at every step) and its ROUGE-L recall against the reference.
+pub async fn greedy(
+    loaded: &Loaded,
+    config: &EvalConfig,
+    item: &QaItem,
+) -> Result<(String, f64), String> {
+    let prompt = config
+        .template
+        .encode_prompt(
+            &loaded.tokenizer,
+            &item.question,
+            loaded.model.config().bos_token_id,
+        )
+        .map_err(|e| e.to_string())?;
+    let decode = DecodeConfig::greedy(
+        config.decode.max_new_tokens,
+        config.decode.eos_token_ids.clone(),
+    );
+    let out = sample_prompt(
+        &loaded.model,
+        &prompt,
+        0,
+        0..1,
+        &decode,
+        1,
+        &mut no_progress,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let text = loaded
+        .tokenizer
+        .decode(&out[0].tokens)
+        .map_err(|e| e.to_string())?;
+    let score = config.metric.score(&item.answer, &item.keywords, &text);
+    Ok((text, score))
+}
+
+/// Runs the many-sample evaluation of one question; `progress` hears about every decode
+/// step, `stop` ends the run at the next step.
+pub async fn sample(
+    loaded: &Loaded,
+    config: &EvalConfig,
+    index: u32,
+    item: QaItem,
+    stop: Rc<Cell<bool>>,
+    progress: impl Fn(EvalProgress) + 'static,
+) -> Result<probable_core::eval::QuestionReport, String> {
+    let mut on_step = move |p: EvalProgress| -> Step {
+        progress(p);
+        let stop = stop.clone();
+        Box::pin(async move {
+            // A zero timeout is a macrotask: rendering and input get their turn.
+            TimeoutFuture::new(0).await;
+            if stop.get() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+    };
+    let report = evaluate(
+        &loaded.model,
+        &loaded.tokenizer,
+        &[(index, item)],
+        config,
+        (&loaded.name, "", ""),
+        &mut on_step,
+    )
+    .await
+    .map_err(|e| match e {
+        EvalError::Stopped => "stopped".to_string(),
+        e => e.to_string(),
+    })?;
+    report
+        .questions
+        .into_iter()
+        .next()
+        .ok_or_else(|| "the evaluation returned no question".into())
+}

@@ -1,0 +1,4 @@
+//! Components of the page.
+
+pub mod controls;
+pub mod results;

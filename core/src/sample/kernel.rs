@@ -1,13 +1,19 @@
 //! Token selection on the device: logits `[rows, vocab]` → ids `[rows]`.
 //!
-//! Nothing here sorts: burn's GPU backends have no sort kernel (they read the tensor back
-//! synchronously, which WebGPU in a browser cannot do), so the top-p and top-k cut-offs
-//! are found by bisection on the probability value, and the categorical draw is an
-//! inverse CDF over the vocabulary in id order. The same kernel runs on every backend, so
-//! a seed means the same samples on CPU and GPU up to floating-point rounding.
+//! The draw is an inverse CDF over the vocabulary in id order, after zeroing every token
+//! below a probability cut-off (top-p, top-k). The cut-off is found in one of two ways
+//! that keep the same tokens (up to probabilities tied with it to ~1e-9):
+//!
+//! - on the CPU (flex), exactly, by sorting each row — cheap there;
+//! - on GPU backends, by bisection on the probability value: burn's cubecl backends have
+//!   no sort kernel (they read the tensor back synchronously, which WebGPU in a browser
+//!   cannot do), and 30 halvings are a few hundred tiny kernels, fine on a GPU but several
+//!   times the cost of a sort on the CPU.
+//!
+//! So a seed means the same samples on CPU and GPU, up to floating-point rounding.
 
 use burn::tensor::activation::softmax;
-use burn::tensor::{Int, Tensor};
+use burn::tensor::{Device, Int, Tensor};
 
 use super::{DecodeConfig, Strategy};
 
@@ -47,6 +53,7 @@ fn top_p_threshold(probs: &Tensor<2>, top_p: f64) -> Tensor<2> {
         let [rows, vocab] = p.dims();
         let above = p.clone().greater_equal(t.expand([rows, vocab]));
         let mass = p.clone().mask_fill(above.bool_not(), 0.0).sum_dim(1);
+        // The same tolerance as the sorted search, for sums that round just below top-p.
         mass.greater_equal_elem(top_p * (1.0 - 1e-6))
     })
 }
@@ -62,6 +69,53 @@ fn top_k_threshold(probs: &Tensor<2>, k: usize) -> Tensor<2> {
             .sum_dim(1);
         count.greater_equal_elem(k as i64)
     })
+}
+
+/// Exact cut-offs from one descending sort per row: the nucleus ends at the first token
+/// whose preceding mass reaches `top_p` (the most likely token always stays); top-k at the
+/// k-th probability.
+fn sorted_threshold(probs: &Tensor<2>, top_p: Option<f64>, top_k: Option<usize>) -> Tensor<2> {
+    let [rows, _] = probs.dims();
+    let sorted = probs.clone().sort_descending(1);
+    let mut last_kept: Option<Tensor<2, Int>> = None;
+    if let Some(p) = top_p {
+        let before = sorted.clone().cumsum(1) - sorted.clone();
+        // Tokens kept by the nucleus = those whose preceding mass is below top-p.
+        let kept = before
+            .lower_elem(p * (1.0 - 1e-6))
+            .int()
+            .sum_dim(1)
+            .clamp_min(1);
+        last_kept = Some(kept - 1);
+    }
+    if let Some(k) = top_k {
+        let at_k = Tensor::<2, Int>::full([rows, 1], k as i64 - 1, &probs.device());
+        last_kept = Some(match last_kept {
+            Some(l) => l.min_pair(at_k),
+            None => at_k,
+        });
+    }
+    let index = last_kept.expect("called with a top-p or a top-k");
+    sorted.gather(1, index)
+}
+
+/// The probability below which tokens are dropped, `None` when nothing is cut.
+fn cutoff(probs: &Tensor<2>, top_p: f64, top_k: Option<usize>) -> Option<Tensor<2>> {
+    let [_, vocab] = probs.dims();
+    let top_p = (top_p < 1.0).then_some(top_p);
+    let top_k = top_k.filter(|&k| k < vocab);
+    if top_p.is_none() && top_k.is_none() {
+        return None;
+    }
+    if probs.device() == Device::flex() {
+        return Some(sorted_threshold(probs, top_p, top_k));
+    }
+    let by_p = top_p.map(|p| top_p_threshold(probs, p));
+    let by_k = top_k.map(|k| top_k_threshold(probs, k));
+    match (by_p, by_k) {
+        (Some(a), Some(b)) => Some(a.max_pair(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// Chooses the next token of every row. `uniforms: [rows, 1]` in [0, 1) drive the
@@ -86,18 +140,7 @@ pub fn select_tokens(
         None => Tensor::full([rows, 1], temperature, &device),
     };
     let probs = softmax(logits / temps.clamp_min(MIN_TEMPERATURE), 1);
-    let mut cut: Option<Tensor<2>> = None;
-    if top_p < 1.0 {
-        cut = Some(top_p_threshold(&probs, top_p));
-    }
-    if let Some(k) = top_k.filter(|&k| k < vocab) {
-        let t = top_k_threshold(&probs, k);
-        cut = Some(match cut {
-            Some(c) => c.max_pair(t),
-            None => t,
-        });
-    }
-    let kept = match cut {
+    let kept = match cutoff(&probs, top_p, top_k) {
         Some(t) => {
             let below = probs.clone().lower(t.expand([rows, vocab]));
             probs.mask_fill(below, 0.0)
@@ -117,4 +160,60 @@ pub fn select_tokens(
     let threshold = (uniforms * total).expand([rows, vocab]);
     let id = cdf.lower_equal(threshold).int().sum_dim(1);
     id.min_pair(last_kept).reshape([rows])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::{Distribution, TensorData};
+
+    fn kept(probs: &Tensor<2>, t: Tensor<2>) -> Vec<bool> {
+        let [rows, vocab] = probs.dims();
+        probs
+            .clone()
+            .greater_equal(t.expand([rows, vocab]))
+            .into_data()
+            .to_vec::<bool>()
+            .unwrap()
+    }
+
+    /// The two searches keep the same tokens, so CPU and GPU draw the same samples.
+    #[test]
+    fn sorted_and_bisected_cutoffs_keep_the_same_tokens() {
+        let device = Device::flex();
+        for (scale, vocab) in [(1.0, 1000), (4.0, 1000), (8.0, 50)] {
+            let logits =
+                Tensor::<2>::random([64, vocab], Distribution::Normal(0.0, scale), &device);
+            let probs = softmax(logits, 1);
+            for (p, k) in [
+                (Some(0.9), None),
+                (Some(0.5), None),
+                (None, Some(5)),
+                (Some(0.95), Some(40)),
+                (Some(0.01), None),
+            ] {
+                let exact = sorted_threshold(&probs, p, k);
+                let by_p = p.map(|p| top_p_threshold(&probs, p));
+                let by_k = k.map(|k| top_k_threshold(&probs, k));
+                let bisected = match (by_p, by_k) {
+                    (Some(a), Some(b)) => a.max_pair(b),
+                    (a, b) => a.or(b).unwrap(),
+                };
+                assert_eq!(
+                    kept(&probs, exact),
+                    kept(&probs, bisected),
+                    "scale {scale}, top-p {p:?}, top-k {k:?}"
+                );
+            }
+        }
+        // Hand-made row: p = [0.1, 0.5, 0.15, 0.25], top-p 0.6 keeps {0.5, 0.25}.
+        let probs = Tensor::<2>::from_data(
+            TensorData::new(vec![0.1f32, 0.5, 0.15, 0.25], [1, 4]),
+            &device,
+        );
+        assert_eq!(
+            kept(&probs, sorted_threshold(&probs, Some(0.6), None)),
+            [false, true, false, true]
+        );
+    }
 }

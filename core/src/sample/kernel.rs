@@ -173,7 +173,7 @@ mod tests {
             .clone()
             .greater_equal(t.expand([rows, vocab]))
             .into_data()
-            .to_vec::<bool>()
+            .try_to_vec::<bool>()
             .unwrap()
     }
 

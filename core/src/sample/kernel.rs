@@ -12,7 +12,7 @@
 //!
 //! So a seed means the same samples on CPU and GPU, up to floating-point rounding.
 
-use burn::tensor::activation::softmax;
+use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::{Device, Int, Tensor};
 
 use super::{DecodeConfig, Strategy};
@@ -20,54 +20,48 @@ use super::{DecodeConfig, Strategy};
 /// Temperatures at or below this decode greedily (dividing by it saturates the softmax).
 const MIN_TEMPERATURE: f64 = 1e-6;
 
-/// Halvings of `[0, max p]` when searching a cut-off: the threshold is found to within
-/// `max p · 2⁻³⁰`, so only tokens whose probability ties the cut-off to ~1e-9 can be
-/// decided differently from an exact sort.
+/// Halvings of `[min log p, max log p]` when searching a cut-off in log space: the
+/// threshold is found to a relative precision of (log-range)·2⁻³⁰ — about 5e-8 even for
+/// probabilities spanning 20 orders of magnitude, i.e. f32 resolution — so only tokens whose
+/// probability ties the cut-off at that level can be decided differently from a sort.
 const BISECTION_STEPS: usize = 30;
 
-/// Per row, the largest `t` (to bisection precision) with `enough(probs, t)`, where
-/// `enough` is monotone: true at `t = 0`, false above the maximum.
-fn largest_threshold(
-    probs: &Tensor<2>,
-    enough: impl Fn(&Tensor<2>, Tensor<2>) -> Tensor<2, burn::tensor::Bool>,
-) -> Tensor<2> {
-    let [rows, _] = probs.dims();
-    let mut lo = Tensor::<2>::zeros([rows, 1], &probs.device());
-    let mut hi = probs.clone().max_dim(1);
+type Mask = Tensor<2, burn::tensor::Bool>;
+
+/// Per row, the largest log-probability `t` (to bisection precision) with
+/// `enough(logp ≥ t)`, where `enough` is monotone in the kept set: true when every token is
+/// kept, and it is asked about ever smaller sets.
+fn largest_threshold(logp: &Tensor<2>, enough: impl Fn(Mask) -> Mask) -> Tensor<2> {
+    let [rows, vocab] = logp.dims();
+    let at_least = |t: &Tensor<2>| logp.clone().greater_equal(t.clone().expand([rows, vocab]));
+    let mut lo = logp.clone().min_dim(1);
+    let mut hi = logp.clone().max_dim(1);
     for _ in 0..BISECTION_STEPS {
         let mid = (lo.clone() + hi.clone()) * 0.5;
-        let ok = enough(probs, mid.clone());
+        let ok = enough(at_least(&mid));
         lo = lo.mask_where(ok.clone(), mid.clone());
         hi = mid.mask_where(ok, hi);
     }
-    // `hi` itself qualifies when the maximum alone is enough (e.g. top-k = 1).
-    let top_ok = enough(probs, hi.clone());
+    // `hi` itself qualifies when the most likely token alone is enough (e.g. top-k = 1).
+    let top_ok = enough(at_least(&hi));
     lo.mask_where(top_ok, hi)
 }
 
-/// Probability cut-off of the nucleus: keeping every token with `p ≥ t` keeps the
+/// Log-probability cut-off of the nucleus: keeping every token with `log p ≥ t` keeps the
 /// smallest set of most likely tokens whose mass reaches `top_p` (the most likely token
 /// always stays) — what sorting and cutting the cumulative sum keeps, without the sort.
-fn top_p_threshold(probs: &Tensor<2>, top_p: f64) -> Tensor<2> {
-    largest_threshold(probs, |p, t| {
-        let [rows, vocab] = p.dims();
-        let above = p.clone().greater_equal(t.expand([rows, vocab]));
-        let mass = p.clone().mask_fill(above.bool_not(), 0.0).sum_dim(1);
+fn top_p_threshold(probs: &Tensor<2>, logp: &Tensor<2>, top_p: f64) -> Tensor<2> {
+    largest_threshold(logp, |kept| {
+        let mass = probs.clone().mask_fill(kept.bool_not(), 0.0).sum_dim(1);
         // The same tolerance as the sorted search, for sums that round just below top-p.
         mass.greater_equal_elem(top_p * (1.0 - 1e-6))
     })
 }
 
-/// Probability cut-off that keeps the `k` most likely tokens (and any exact ties).
-fn top_k_threshold(probs: &Tensor<2>, k: usize) -> Tensor<2> {
-    largest_threshold(probs, |p, t| {
-        let [rows, vocab] = p.dims();
-        let count = p
-            .clone()
-            .greater_equal(t.expand([rows, vocab]))
-            .int()
-            .sum_dim(1);
-        count.greater_equal_elem(k as i64)
+/// Log-probability cut-off that keeps the `k` most likely tokens (and any exact ties).
+fn top_k_threshold(logp: &Tensor<2>, k: usize) -> Tensor<2> {
+    largest_threshold(logp, |kept| {
+        kept.int().sum_dim(1).greater_equal_elem(k as i64)
     })
 }
 
@@ -99,23 +93,27 @@ fn sorted_threshold(probs: &Tensor<2>, top_p: Option<f64>, top_k: Option<usize>)
     sorted.gather(1, index)
 }
 
-/// The probability below which tokens are dropped, `None` when nothing is cut.
-fn cutoff(probs: &Tensor<2>, top_p: f64, top_k: Option<usize>) -> Option<Tensor<2>> {
-    let [_, vocab] = probs.dims();
+/// The tokens to drop (below the top-p / top-k cut-off), `None` when nothing is cut.
+/// `scaled` are the tempered logits whose softmax is `probs`.
+fn dropped(scaled: Tensor<2>, probs: &Tensor<2>, top_p: f64, top_k: Option<usize>) -> Option<Mask> {
+    let [rows, vocab] = probs.dims();
     let top_p = (top_p < 1.0).then_some(top_p);
     let top_k = top_k.filter(|&k| k < vocab);
     if top_p.is_none() && top_k.is_none() {
         return None;
     }
     if probs.device() == Device::flex() {
-        return Some(sorted_threshold(probs, top_p, top_k));
+        let t = sorted_threshold(probs, top_p, top_k);
+        return Some(probs.clone().lower(t.expand([rows, vocab])));
     }
-    let by_p = top_p.map(|p| top_p_threshold(probs, p));
-    let by_k = top_k.map(|k| top_k_threshold(probs, k));
-    match (by_p, by_k) {
-        (Some(a), Some(b)) => Some(a.max_pair(b)),
-        (a, b) => a.or(b),
-    }
+    let logp = log_softmax(scaled, 1);
+    let by_p = top_p.map(|p| top_p_threshold(probs, &logp, p));
+    let by_k = top_k.map(|k| top_k_threshold(&logp, k));
+    let t = match (by_p, by_k) {
+        (Some(a), Some(b)) => a.max_pair(b),
+        (a, b) => a.or(b)?,
+    };
+    Some(logp.lower(t.expand([rows, vocab])))
 }
 
 /// Chooses the next token of every row. `uniforms: [rows, 1]` in [0, 1) drive the
@@ -139,12 +137,10 @@ pub fn select_tokens(
         Some(a) => a.temperatures(&logits, temperature),
         None => Tensor::full([rows, 1], temperature, &device),
     };
-    let probs = softmax(logits / temps.clamp_min(MIN_TEMPERATURE), 1);
-    let kept = match cutoff(&probs, top_p, top_k) {
-        Some(t) => {
-            let below = probs.clone().lower(t.expand([rows, vocab]));
-            probs.mask_fill(below, 0.0)
-        }
+    let scaled = logits / temps.clamp_min(MIN_TEMPERATURE);
+    let probs = softmax(scaled.clone(), 1);
+    let kept = match dropped(scaled, &probs, top_p, top_k) {
+        Some(drop) => probs.mask_fill(drop, 0.0),
         None => probs,
     };
     // Inverse-CDF draw in id order: the chosen id is the number of cdf entries ≤ u · total,
@@ -167,14 +163,8 @@ mod tests {
     use super::*;
     use burn::tensor::{Distribution, TensorData};
 
-    fn kept(probs: &Tensor<2>, t: Tensor<2>) -> Vec<bool> {
-        let [rows, vocab] = probs.dims();
-        probs
-            .clone()
-            .greater_equal(t.expand([rows, vocab]))
-            .into_data()
-            .try_to_vec::<bool>()
-            .unwrap()
+    fn kept(drop: Mask) -> Vec<bool> {
+        drop.bool_not().into_data().try_to_vec::<bool>().unwrap()
     }
 
     /// The two searches keep the same tokens, so CPU and GPU draw the same samples.
@@ -184,7 +174,7 @@ mod tests {
         for (scale, vocab) in [(1.0, 1000), (4.0, 1000), (8.0, 50)] {
             let logits =
                 Tensor::<2>::random([64, vocab], Distribution::Normal(0.0, scale), &device);
-            let probs = softmax(logits, 1);
+            let probs = softmax(logits.clone(), 1);
             for (p, k) in [
                 (Some(0.9), None),
                 (Some(0.5), None),
@@ -192,17 +182,21 @@ mod tests {
                 (Some(0.95), Some(40)),
                 (Some(0.01), None),
             ] {
+                let [rows, vocab] = probs.dims();
                 let exact = sorted_threshold(&probs, p, k);
-                let by_p = p.map(|p| top_p_threshold(&probs, p));
-                let by_k = k.map(|k| top_k_threshold(&probs, k));
-                let bisected = match (by_p, by_k) {
+                let exact = probs.clone().lower(exact.expand([rows, vocab]));
+                let logp = log_softmax(logits.clone(), 1);
+                let by_p = p.map(|p| top_p_threshold(&probs, &logp, p));
+                let by_k = k.map(|k| top_k_threshold(&logp, k));
+                let t = match (by_p, by_k) {
                     (Some(a), Some(b)) => a.max_pair(b),
                     (a, b) => a.or(b).unwrap(),
                 };
+                let bisected = logp.lower(t.expand([rows, vocab]));
                 assert_eq!(
-                    kept(&probs, exact),
-                    kept(&probs, bisected),
-                    "scale {scale}, top-p {p:?}, top-k {k:?}"
+                    kept(exact),
+                    kept(bisected),
+                    "scale {scale}, vocab {vocab}, top-p {p:?}, top-k {k:?}"
                 );
             }
         }
@@ -211,9 +205,8 @@ mod tests {
             TensorData::new(vec![0.1f32, 0.5, 0.15, 0.25], [1, 4]),
             &device,
         );
-        assert_eq!(
-            kept(&probs, sorted_threshold(&probs, Some(0.6), None)),
-            [false, true, false, true]
-        );
+        let t = sorted_threshold(&probs, Some(0.6), None);
+        let drop = probs.clone().lower(t.expand([1, 4]));
+        assert_eq!(kept(drop), [false, true, false, true]);
     }
 }

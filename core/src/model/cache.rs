@@ -1,6 +1,9 @@
-//! The key/value cache of incremental decoding: one `[batch, kv_heads, len, head_dim]`
-//! pair per layer. A prompt's cache is computed once (batch 1) and then broadcast to the
-//! n sample rows; finished rows can be dropped with [`KvCache::select_rows`].
+//! The key/value cache of incremental decoding: one `[batch, kv_heads, capacity, head_dim]`
+//! buffer pair per layer, of which the first `len` positions are filled. A prompt's cache
+//! is computed once (batch 1), given room for the whole generation
+//! ([`KvCache::with_capacity`]) and broadcast to the n sample rows; each step then writes
+//! its keys and values in place instead of concatenating — a `cat` copied the whole cache
+//! every step. Finished rows can be dropped with [`KvCache::select_rows`].
 
 use burn::tensor::{Int, Tensor};
 
@@ -8,6 +11,13 @@ use burn::tensor::{Int, Tensor};
 pub struct KvCache {
     pub(crate) layers: Vec<Option<(Tensor<4>, Tensor<4>)>>,
     len: usize,
+}
+
+/// Extends a `[batch, heads, positions, head_dim]` buffer with zeros to `to` positions.
+fn pad_positions(t: Tensor<4>, to: usize) -> Tensor<4> {
+    let [b, h, p, d] = t.dims();
+    let zeros = Tensor::zeros([b, h, to - p, d], &t.device());
+    Tensor::cat(vec![t, zeros], 2)
 }
 
 impl KvCache {
@@ -39,19 +49,50 @@ impl KvCache {
         self.len += by;
     }
 
-    /// Appends new keys/values of layer `i` and returns the full cached sequence.
+    /// Writes the new keys/values `[batch, kv_heads, s, head_dim]` of layer `i` after the
+    /// cached positions and returns the filled prefix (`len + s` positions). The buffer
+    /// grows (doubling) only when the capacity runs out.
     pub(crate) fn append(
         &mut self,
         i: usize,
         k: Tensor<4>,
         v: Tensor<4>,
     ) -> (Tensor<4>, Tensor<4>) {
-        let (k, v) = match self.layers[i].take() {
-            None => (k, v),
-            Some((pk, pv)) => (Tensor::cat(vec![pk, k], 2), Tensor::cat(vec![pv, v], 2)),
+        let [b, h, s, d] = k.dims();
+        let (start, end) = (self.len, self.len + s);
+        let (bk, bv) = match self.layers[i].take() {
+            None if start == 0 => (k, v),
+            None => panic!("layer {i} has no cache although {start} positions are cached"),
+            Some((bk, bv)) => {
+                let (bk, bv) = if bk.dims()[2] < end {
+                    let grown = end.max(2 * bk.dims()[2]);
+                    (pad_positions(bk, grown), pad_positions(bv, grown))
+                } else {
+                    (bk, bv)
+                };
+                let range = [0..b, 0..h, start..end, 0..d];
+                (bk.slice_assign(range.clone(), k), bv.slice_assign(range, v))
+            }
         };
-        self.layers[i] = Some((k.clone(), v.clone()));
-        (k, v)
+        let filled = [0..b, 0..h, 0..end, 0..d];
+        let out = (bk.clone().slice(filled.clone()), bv.clone().slice(filled));
+        self.layers[i] = Some((bk, bv));
+        out
+    }
+
+    /// Gives every layer room for `positions` positions in all, so decoding up to that
+    /// length never reallocates.
+    pub fn with_capacity(mut self, positions: usize) -> Self {
+        for l in self.layers.iter_mut() {
+            if let Some((k, v)) = l.take() {
+                *l = Some(if k.dims()[2] < positions {
+                    (pad_positions(k, positions), pad_positions(v, positions))
+                } else {
+                    (k, v)
+                });
+            }
+        }
+        self
     }
 
     /// Repeats a batch-1 cache to `n` rows (the prompt is shared by all samples).

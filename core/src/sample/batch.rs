@@ -108,6 +108,7 @@ pub async fn sample_prompt(
         Tensor::from_data(TensorData::new(ids, [1, prompt.len()]), &device),
         &mut prompt_cache,
     );
+    let prompt_cache = prompt_cache.with_capacity(prompt.len() + config.max_new_tokens);
 
     let mut out = Vec::with_capacity(total);
     let mut tokens_done = 0usize;

@@ -155,18 +155,19 @@ pub fn run(args: Args) -> Result<()> {
                     Tensor::from_data(TensorData::new(prompt.clone(), [1, context]), &dev),
                     &mut cache,
                 );
-                let base = cache.broadcast(b);
+                // Room for the warm-up step and `iters` timed steps, as the sampler reserves.
+                let base = cache.with_capacity(context + iters + 1).broadcast(b);
                 let ids: Tensor<2, Int> =
                     Tensor::from_data(TensorData::new(vec![5i64; b], [b, 1]), &dev);
-                // Warm-up, then time `iters` steps from the same cache.
+                let mut cache = base;
                 let _ = m
-                    .forward_cached(ids.clone(), &mut base.clone())
+                    .forward_cached(ids.clone(), &mut cache)
                     .argmax(1)
                     .into_data();
                 let t = Instant::now();
                 for _ in 0..iters {
                     let _ = m
-                        .forward_cached(ids.clone(), &mut base.clone())
+                        .forward_cached(ids.clone(), &mut cache)
                         .argmax(1)
                         .into_data();
                 }

@@ -76,7 +76,7 @@ fn selected_threshold(probs: &Tensor<2>, top_p: Option<f64>, top_k: Option<usize
         .clone()
         .into_data()
         .convert::<f32>()
-        .into_vec::<f32>()
+        .try_into_vec::<f32>()
         .expect("f32 probabilities");
     let mut scratch = Vec::with_capacity(vocab);
     let cut: Vec<f32> = values

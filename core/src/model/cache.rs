@@ -13,9 +13,13 @@ pub struct KvCache {
     len: usize,
 }
 
-/// Extends a `[batch, heads, positions, head_dim]` buffer with zeros to `to` positions.
+/// Extends a `[batch, heads, positions, head_dim]` buffer with zeros to at least `to`
+/// positions (unchanged when it already has them).
 fn pad_positions(t: Tensor<4>, to: usize) -> Tensor<4> {
     let [b, h, p, d] = t.dims();
+    if p >= to {
+        return t;
+    }
     let zeros = Tensor::zeros([b, h, to - p, d], &t.device());
     Tensor::cat(vec![t, zeros], 2)
 }
@@ -64,12 +68,13 @@ impl KvCache {
             None if start == 0 => (k, v),
             None => panic!("layer {i} has no cache although {start} positions are cached"),
             Some((bk, bv)) => {
-                let (bk, bv) = if bk.dims()[2] < end {
-                    let grown = end.max(2 * bk.dims()[2]);
-                    (pad_positions(bk, grown), pad_positions(bv, grown))
+                let capacity = bk.dims()[2];
+                let wanted = if capacity < end {
+                    end.max(2 * capacity)
                 } else {
-                    (bk, bv)
+                    end
                 };
+                let (bk, bv) = (pad_positions(bk, wanted), pad_positions(bv, wanted));
                 let range = [0..b, 0..h, start..end, 0..d];
                 (bk.slice_assign(range.clone(), k), bv.slice_assign(range, v))
             }
@@ -84,13 +89,9 @@ impl KvCache {
     /// length never reallocates.
     pub fn with_capacity(mut self, positions: usize) -> Self {
         for l in self.layers.iter_mut() {
-            if let Some((k, v)) = l.take() {
-                *l = Some(if k.dims()[2] < positions {
-                    (pad_positions(k, positions), pad_positions(v, positions))
-                } else {
-                    (k, v)
-                });
-            }
+            *l = l
+                .take()
+                .map(|(k, v)| (pad_positions(k, positions), pad_positions(v, positions)));
         }
         self
     }

@@ -236,7 +236,6 @@ impl ModelConfig {
         Ok(config)
     }
 
-    /// Number of rotated dimensions per head (even).
     /// The ids that end a generation: `eos_token_id` (one id or a list) of the bundle's
     /// `generation_config.json` when given, else the config's own.
     pub fn generation_eos_ids(&self, generation_config: Option<&Value>) -> Vec<u32> {
@@ -253,6 +252,7 @@ impl ModelConfig {
         from_generation.unwrap_or_else(|| self.eos_token_ids.clone())
     }
 
+    /// Number of rotated dimensions per head (even).
     pub fn rotary_dim(&self) -> usize {
         let d = (self.head_dim as f64 * self.partial_rotary_factor) as usize;
         d - d % 2

@@ -72,8 +72,9 @@ fn id_tensor(ids: &[u32], device: &burn::tensor::Device) -> Tensor<2, Int> {
 }
 
 /// Draws samples `sample_indices` of `prompt` (ids), in chunks of `chunk_size` rows.
-/// `progress` is awaited after every step and may return `ControlFlow::Break` to stop early; the samples finished so far
-/// are returned (each complete, none truncated by the stop).
+/// `progress` is awaited after every step and may return `ControlFlow::Break` to stop
+/// early; the samples finished so far are returned (each complete, none truncated by the
+/// stop).
 pub async fn sample_prompt(
     model: &CausalLm,
     prompt: &[u32],

@@ -2,13 +2,13 @@
 //!
 //! The draw is an inverse CDF over the vocabulary in id order, after zeroing every token
 //! below a probability cut-off (top-p, top-k). The cut-off is found in one of two ways
-//! that keep the same tokens (up to probabilities tied with it to ~1e-9):
+//! that keep the same tokens, up to float rounding of the mass at the nucleus boundary:
 //!
 //! - on the CPU (flex), exactly, by selection on the host — where the data already is;
-//! - on GPU backends, by bisection on the probability value: burn's cubecl backends have
-//!   no sort kernel (they read the tensor back synchronously, which WebGPU in a browser
+//! - on GPU backends, by bisection on the log-probability: burn's cubecl backends have no
+//!   sort kernel (they read the tensor back synchronously, which WebGPU in a browser
 //!   cannot do), and 30 halvings are a few hundred tiny kernels, fine on a GPU but several
-//!   times the cost of a sort on the CPU.
+//!   times the cost of the host selection on the CPU.
 //!
 //! So a seed means the same samples on CPU and GPU, up to floating-point rounding.
 
@@ -27,6 +27,12 @@ const MIN_TEMPERATURE: f64 = 1e-6;
 const BISECTION_STEPS: usize = 30;
 
 type Mask = Tensor<2, burn::tensor::Bool>;
+
+/// The mass a nucleus must reach: top-p less a relative 1e-6, so that float sums landing
+/// just below top-p (in either search) do not pull in one more token.
+fn nucleus_mass(top_p: f64) -> f64 {
+    top_p * (1.0 - 1e-6)
+}
 
 /// Per row, the largest log-probability `t` (to bisection precision) with
 /// `enough(logp ≥ t)`, where `enough` is monotone in the kept set: true when every token is
@@ -53,8 +59,7 @@ fn largest_threshold(logp: &Tensor<2>, enough: impl Fn(Mask) -> Mask) -> Tensor<
 fn top_p_threshold(probs: &Tensor<2>, logp: &Tensor<2>, top_p: f64) -> Tensor<2> {
     largest_threshold(logp, |kept| {
         let mass = probs.clone().mask_fill(kept.bool_not(), 0.0).sum_dim(1);
-        // The same tolerance as the sorted search, for sums that round just below top-p.
-        mass.greater_equal_elem(top_p * (1.0 - 1e-6))
+        mass.greater_equal_elem(nucleus_mass(top_p))
     })
 }
 
@@ -82,7 +87,7 @@ fn selected_threshold(probs: &Tensor<2>, top_p: Option<f64>, top_k: Option<usize
     let cut: Vec<f32> = values
         .chunks(vocab)
         .map(|row| {
-            let by_p = top_p.map(|p| nucleus_cutoff(row, p * (1.0 - 1e-6), &mut scratch));
+            let by_p = top_p.map(|p| nucleus_cutoff(row, nucleus_mass(p), &mut scratch));
             let by_k = top_k.map(|k| {
                 scratch.clear();
                 scratch.extend_from_slice(row);
@@ -140,27 +145,45 @@ fn nucleus_cutoff(row: &[f32], mass: f64, scratch: &mut Vec<f32>) -> f32 {
     smallest
 }
 
-/// The tokens to drop (below the top-p / top-k cut-off), `None` when nothing is cut.
-/// `scaled` are the tempered logits whose softmax is `probs`.
-fn dropped(scaled: Tensor<2>, probs: &Tensor<2>, top_p: f64, top_k: Option<usize>) -> Option<Mask> {
+/// Tokens below the exact cut-off (CPU).
+fn dropped_selected(probs: &Tensor<2>, top_p: Option<f64>, top_k: Option<usize>) -> Mask {
     let [rows, vocab] = probs.dims();
-    let top_p = (top_p < 1.0).then_some(top_p);
-    let top_k = top_k.filter(|&k| k < vocab);
-    if top_p.is_none() && top_k.is_none() {
-        return None;
-    }
-    if probs.device() == Device::flex() {
-        let t = selected_threshold(probs, top_p, top_k);
-        return Some(probs.clone().lower(t.expand([rows, vocab])));
-    }
+    let t = selected_threshold(probs, top_p, top_k);
+    probs.clone().lower(t.expand([rows, vocab]))
+}
+
+/// Tokens below the bisected cut-off (GPU). `scaled` are the tempered logits whose
+/// softmax is `probs`.
+fn dropped_bisected(
+    scaled: Tensor<2>,
+    probs: &Tensor<2>,
+    top_p: Option<f64>,
+    top_k: Option<usize>,
+) -> Mask {
+    let [rows, vocab] = probs.dims();
     let logp = log_softmax(scaled, 1);
     let by_p = top_p.map(|p| top_p_threshold(probs, &logp, p));
     let by_k = top_k.map(|k| top_k_threshold(&logp, k));
     let t = match (by_p, by_k) {
         (Some(a), Some(b)) => a.max_pair(b),
-        (a, b) => a.or(b)?,
+        (a, b) => a.or(b).expect("called with a top-p or a top-k"),
     };
-    Some(logp.lower(t.expand([rows, vocab])))
+    logp.lower(t.expand([rows, vocab]))
+}
+
+/// The tokens to drop (below the top-p / top-k cut-off), `None` when nothing is cut.
+fn dropped(scaled: Tensor<2>, probs: &Tensor<2>, top_p: f64, top_k: Option<usize>) -> Option<Mask> {
+    let [_, vocab] = probs.dims();
+    let top_p = (top_p < 1.0).then_some(top_p);
+    let top_k = top_k.filter(|&k| k < vocab);
+    if top_p.is_none() && top_k.is_none() {
+        return None;
+    }
+    Some(if probs.device() == Device::flex() {
+        dropped_selected(probs, top_p, top_k)
+    } else {
+        dropped_bisected(scaled, probs, top_p, top_k)
+    })
 }
 
 /// Chooses the next token of every row. `uniforms: [rows, 1]` in [0, 1) drive the
@@ -230,16 +253,8 @@ mod tests {
                 (Some(0.01), None),
             ] {
                 let [rows, vocab] = probs.dims();
-                let exact = selected_threshold(&probs, p, k);
-                let exact = probs.clone().lower(exact.expand([rows, vocab]));
-                let logp = log_softmax(logits.clone(), 1);
-                let by_p = p.map(|p| top_p_threshold(&probs, &logp, p));
-                let by_k = k.map(|k| top_k_threshold(&logp, k));
-                let t = match (by_p, by_k) {
-                    (Some(a), Some(b)) => a.max_pair(b),
-                    (a, b) => a.or(b).unwrap(),
-                };
-                let bisected = logp.lower(t.expand([rows, vocab]));
+                let exact = dropped_selected(&probs, p, k);
+                let bisected = dropped_bisected(logits.clone(), &probs, p, k);
                 // Float sums in two orders may disagree on the one token at the nucleus
                 // boundary (mass before it within rounding of top-p); nothing else may differ.
                 let (a, b) = (kept(exact), kept(bisected));
@@ -263,8 +278,7 @@ mod tests {
             TensorData::new(vec![0.1f32, 0.5, 0.15, 0.25], [1, 4]),
             &device,
         );
-        let t = selected_threshold(&probs, Some(0.6), None);
-        let drop = probs.clone().lower(t.expand([1, 4]));
+        let drop = dropped_selected(&probs, Some(0.6), None);
         assert_eq!(kept(drop), [false, true, false, true]);
     }
 }

@@ -158,16 +158,17 @@ fn Page() -> impl IntoView {
                     },
                 ))
             }
-            QuestionSet::Forget => forget
-                .get_untracked()
-                .get(s.question_index as usize)
-                .cloned()
-                .map(|q| (s.question_index, q)),
-            QuestionSet::Retain => retain
-                .get_untracked()
-                .get(s.question_index as usize)
-                .cloned()
-                .map(|q| (s.question_index, q)),
+            QuestionSet::Forget | QuestionSet::Retain => {
+                let set = if s.set == QuestionSet::Forget {
+                    forget
+                } else {
+                    retain
+                };
+                set.get_untracked()
+                    .get(s.question_index as usize)
+                    .cloned()
+                    .map(|q| (s.question_index, q))
+            }
         };
         let Some((index, item)) = item else {
             status.set(Status::Failed(format!(
@@ -198,8 +199,8 @@ fn Page() -> impl IntoView {
                 let model = ensure_model().await?;
                 let config = run::eval_config(&s, &model);
                 status.set(Status::Running("greedy decoding".into()));
-                let (text, score) = run::greedy(&model, &config, &item).await?;
-                greedy.set(Some((text, score, s.tau)));
+                let g = run::greedy(&model, &config, &item).await?;
+                greedy.set(Some((g.text, g.score, s.tau)));
                 status.set(Status::Running(format!("sampling {} answers", s.samples)));
                 let started = now_ms();
                 let r = run::sample(&model, &config, index, item, stop_flag, move |p| {
@@ -211,13 +212,14 @@ fn Page() -> impl IntoView {
                     )));
                 })
                 .await?;
-                report.set(Some(r));
-                Ok::<_, String>(())
+                let finished = r.is_some();
+                report.set(r);
+                Ok::<_, String>(finished)
             }
             .await;
             status.set(match outcome {
-                Ok(()) => Status::Done,
-                Err(e) if e == "stopped" => Status::Stopped,
+                Ok(true) => Status::Done,
+                Ok(false) => Status::Stopped,
                 Err(e) => Status::Failed(e),
             });
             busy.set(false);

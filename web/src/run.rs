@@ -8,11 +8,13 @@ use std::rc::Rc;
 
 use gloo_timers::future::TimeoutFuture;
 use probable_core::data::QaItem;
-use probable_core::eval::{evaluate, EvalConfig, EvalError, EvalProgress, PromptTemplate};
+use probable_core::eval::{
+    evaluate, greedy_answer, Decoded, EvalConfig, EvalError, EvalProgress, PromptTemplate,
+    QuestionReport,
+};
 use probable_core::metrics::Metric;
 use probable_core::sample::{
-    chunk_size_for_budget, no_progress, sample_prompt, AdaptiveTemperature, Confidence,
-    DecodeConfig, Step, Strategy,
+    chunk_size_for_budget, AdaptiveTemperature, Confidence, DecodeConfig, Step, Strategy,
 };
 use probable_core::stats::BoundsConfig;
 
@@ -63,12 +65,14 @@ pub fn eval_config(settings: &Settings, loaded: &Loaded) -> EvalConfig {
     }
 }
 
-/// The greedy answer (argmax at every step) and its ROUGE-L recall against the reference.
+/// The greedy answer and its score, through the engine's own greedy path (the engine
+/// decodes it again inside `evaluate`; done first here so the page can show it while the
+/// samples are drawn).
 pub async fn greedy(
     loaded: &Loaded,
     config: &EvalConfig,
     item: &QaItem,
-) -> Result<(String, f64), String> {
+) -> Result<Decoded, String> {
     let prompt = config
         .template
         .encode_prompt(
@@ -77,31 +81,13 @@ pub async fn greedy(
             loaded.model.config().bos_token_id,
         )
         .map_err(|e| e.to_string())?;
-    let decode = DecodeConfig::greedy(
-        config.decode.max_new_tokens,
-        config.decode.eos_token_ids.clone(),
-    );
-    let out = sample_prompt(
-        &loaded.model,
-        &prompt,
-        0,
-        0..1,
-        &decode,
-        1,
-        &mut no_progress,
-    )
-    .await
-    .map_err(|e| e.to_string())?;
-    let text = loaded
-        .tokenizer
-        .decode(&out[0].tokens)
-        .map_err(|e| e.to_string())?;
-    let score = config.metric.score(&item.answer, &item.keywords, &text);
-    Ok((text, score))
+    greedy_answer(&loaded.model, &loaded.tokenizer, &prompt, item, config)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Runs the many-sample evaluation of one question; `progress` hears about every decode
-/// step, `stop` ends the run at the next step.
+/// step, `stop` ends the run at the next step (then `Ok(None)`).
 pub async fn sample(
     loaded: &Loaded,
     config: &EvalConfig,
@@ -109,7 +95,7 @@ pub async fn sample(
     item: QaItem,
     stop: Rc<Cell<bool>>,
     progress: impl Fn(EvalProgress) + 'static,
-) -> Result<probable_core::eval::QuestionReport, String> {
+) -> Result<Option<QuestionReport>, String> {
     let mut on_step = move |p: EvalProgress| -> Step {
         progress(p);
         let stop = stop.clone();
@@ -123,7 +109,7 @@ pub async fn sample(
             }
         })
     };
-    let report = evaluate(
+    let report = match evaluate(
         &loaded.model,
         &loaded.tokenizer,
         &[(index, item)],
@@ -132,13 +118,15 @@ pub async fn sample(
         &mut on_step,
     )
     .await
-    .map_err(|e| match e {
-        EvalError::Stopped => "stopped".to_string(),
-        e => e.to_string(),
-    })?;
+    {
+        Ok(r) => r,
+        Err(EvalError::Stopped) => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
     report
         .questions
         .into_iter()
         .next()
+        .map(Some)
         .ok_or_else(|| "the evaluation returned no question".into())
 }

@@ -53,6 +53,26 @@ fn decode(
     })
 }
 
+/// The greedy answer to `prompt` (argmax at every step, with the sampling settings'
+/// length limit and EOS ids), decoded and scored against `item`'s reference: what a
+/// single-answer benchmark would report.
+pub async fn greedy_answer(
+    model: &CausalLm,
+    tokenizer: &Tokenizer,
+    prompt: &[u32],
+    item: &QaItem,
+    config: &EvalConfig,
+) -> Result<Decoded, EvalError> {
+    let greedy_config = DecodeConfig {
+        strategy: Strategy::Greedy,
+        adaptive: None,
+        ..config.decode.clone()
+    };
+    // Greedy decoding draws no random numbers, so the stream index does not matter.
+    let out = sample_prompt(model, prompt, 0, 0..1, &greedy_config, 1, &mut no_progress).await?;
+    decode(tokenizer, &out[0], item, config)
+}
+
 /// Evaluates `items` (each paired with its index in the split, which keys its random
 /// streams so a question's samples do not depend on sharding).
 pub async fn evaluate(
@@ -73,11 +93,6 @@ pub async fn evaluate(
         leak_threshold: Some(threshold),
         ..config.bounds
     };
-    let greedy_config = DecodeConfig {
-        strategy: Strategy::Greedy,
-        adaptive: None,
-        ..config.decode.clone()
-    };
     let bos = model.config().bos_token_id;
     let mut tokens = 0usize;
     let mut questions = Vec::with_capacity(items.len());
@@ -90,17 +105,7 @@ pub async fn evaluate(
         let prompt = config
             .template
             .encode_prompt(tokenizer, &item.question, bos)?;
-        let greedy = sample_prompt(
-            model,
-            &prompt,
-            *index,
-            0..1,
-            &greedy_config,
-            1,
-            &mut no_progress,
-        )
-        .await?;
-        let greedy = decode(tokenizer, &greedy[0], item, config)?;
+        let greedy = greedy_answer(model, tokenizer, &prompt, item, config).await?;
         tokens += greedy.ids.len();
         let base = tokens;
         let mut report = |p: Progress| {

@@ -10,7 +10,7 @@ use crate::metrics::Metric;
 use crate::sample::DecodeConfig;
 use crate::stats::BoundsConfig;
 
-pub use engine::{evaluate, EvalError, EvalProgress};
+pub use engine::{evaluate, greedy_answer, EvalError, EvalProgress};
 pub use report::{merge_reports, Decoded, EvalReport, EvalSummary, QuestionReport};
 pub use template::{EncodedExample, PromptTemplate};
 

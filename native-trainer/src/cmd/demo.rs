@@ -9,9 +9,11 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use probable_core::data::{parse_qa, QaItem};
-use probable_core::eval::{evaluate, EvalConfig, EvalReport, PromptTemplate, QuestionReport};
+use probable_core::eval::{
+    evaluate, greedy_answer, EvalConfig, EvalReport, PromptTemplate, QuestionReport,
+};
 use probable_core::metrics::Metric;
-use probable_core::sample::{no_progress, sample_prompt, step_now, DecodeConfig};
+use probable_core::sample::{step_now, DecodeConfig};
 use probable_core::stats::BoundsConfig;
 use serde::Serialize;
 
@@ -106,7 +108,7 @@ pub fn run(args: Args) -> Result<()> {
         let eos = bundle.eos_token_ids();
         let config = EvalConfig {
             samples: args.samples,
-            decode: DecodeConfig::paper(MAX_NEW_TOKENS, eos.clone(), 0),
+            decode: DecodeConfig::paper(MAX_NEW_TOKENS, eos, 0),
             metric: Metric::RougeLRecall,
             bounds: BoundsConfig {
                 leak_threshold: Some(LEAK_THRESHOLD),
@@ -133,25 +135,13 @@ pub fn run(args: Args) -> Result<()> {
             },
         ))?;
         // Retain quality: greedy ROUGE-L recall on the first retain questions.
-        let greedy = DecodeConfig::greedy(MAX_NEW_TOKENS, eos);
         let bos = bundle.config().bos_token_id;
         let mut retain_scores = Vec::new();
         for q in &retain_subset {
             let prompt = config.template.encode_prompt(tokenizer, &q.question, bos)?;
-            let g = pollster::block_on(sample_prompt(
-                &bundle.model,
-                &prompt,
-                0,
-                0..1,
-                &greedy,
-                1,
-                &mut no_progress,
-            ))?;
-            retain_scores.push(Metric::RougeLRecall.score(
-                &q.answer,
-                &q.keywords,
-                &tokenizer.decode(&g[0].tokens)?,
-            ));
+            let g =
+                pollster::block_on(greedy_answer(&bundle.model, tokenizer, &prompt, q, &config))?;
+            retain_scores.push(g.score);
         }
         let s = &report.summary;
         let exact = report

@@ -315,6 +315,23 @@ impl ModelConfig {
         serde_json::to_string_pretty(&v).expect("serialisable")
     }
 
+    /// FLOPs of one token's forward pass with `context` positions to attend to: two (a
+    /// multiply and an add) per weight of every matrix the token is multiplied by — all
+    /// parameters but an untied embedding, which is a lookup (norms and biases, a rounding
+    /// error, are counted too) — plus QKᵀ and PV over the context. Benchmarks divide
+    /// measured throughput by this to compare with the machine's sgemm rate.
+    pub fn flops_per_token(&self, context: usize) -> f64 {
+        let lookup = if self.tie_word_embeddings {
+            0
+        } else {
+            self.vocab_size * self.hidden_size
+        };
+        let weights = self.parameter_count() - lookup;
+        let attention =
+            2 * 2 * self.num_hidden_layers * self.num_attention_heads * self.head_dim * context;
+        (2 * weights + attention) as f64
+    }
+
     /// Number of parameters the architecture holds.
     pub fn parameter_count(&self) -> usize {
         let d = self.hidden_size;

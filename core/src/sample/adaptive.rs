@@ -62,6 +62,34 @@ impl AdaptiveTemperature {
         Ok(())
     }
 
+    /// The temperature of one row of logits (the host path of the CPU backend; the same
+    /// rule as [`Self::temperatures`]).
+    pub fn row_temperature(&self, logits: &[f32], nominal: f64) -> f64 {
+        let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let z: f64 = logits.iter().map(|&l| ((l - max) as f64).exp()).sum();
+        let confident = match self.criterion {
+            Confidence::Entropy => {
+                // H = −Σ p log p with log p = (l − max) − ln z.
+                let ln_z = z.ln();
+                let entropy: f64 = logits
+                    .iter()
+                    .map(|&l| {
+                        let logp = (l - max) as f64 - ln_z;
+                        -logp.exp() * logp
+                    })
+                    .sum();
+                entropy < self.threshold
+            }
+            // The largest probability is exp(0) / z.
+            Confidence::MaxProb => 1.0 / z > self.threshold,
+        };
+        if confident {
+            self.low_temperature
+        } else {
+            nominal
+        }
+    }
+
     /// Per-row temperatures `[rows, 1]` for `logits: [rows, vocab]`.
     pub fn temperatures(&self, logits: &Tensor<2>, nominal: f64) -> Tensor<2> {
         let confident = match self.criterion {

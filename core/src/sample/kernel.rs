@@ -1,24 +1,26 @@
-//! Token selection on the device: logits `[rows, vocab]` → ids `[rows]`.
+//! Token selection: logits `[rows, vocab]` → ids `[rows]`.
 //!
 //! The draw is an inverse CDF over the vocabulary in id order, after zeroing every token
-//! below a probability cut-off (top-p, top-k). The cut-off is found in one of two ways
-//! that keep the same tokens, up to float rounding of the mass at the nucleus boundary:
+//! below a probability cut-off (top-p, top-k). It runs in one of two places:
 //!
-//! - on the CPU (flex), exactly, by selection on the host — where the data already is;
-//! - on GPU backends, by bisection on the log-probability: burn's cubecl backends have no
-//!   sort kernel (they read the tensor back synchronously, which WebGPU in a browser
-//!   cannot do), and 30 halvings are a few hundred tiny kernels, fine on a GPU but several
-//!   times the cost of the host selection on the CPU.
+//! - on the CPU (flex), on the host, where the data already is: one fused pass per row
+//!   with exact cut-offs by selection ([`super::host`]);
+//! - on GPU backends, as tensor ops on the device, with the cut-off found by bisection on
+//!   the log-probability: burn's cubecl backends have no sort kernel (they read the tensor
+//!   back synchronously, which WebGPU in a browser cannot do), and 30 halvings are a few
+//!   hundred tiny kernels — fine on a GPU, several times the cost of selection on a CPU.
+//!   Only token ids come back to the host.
 //!
-//! So a seed means the same samples on CPU and GPU, up to floating-point rounding.
+//! The two keep the same tokens up to float rounding of the mass at the nucleus boundary,
+//! so a seed means the same samples on CPU and GPU up to floating-point rounding.
 
 use burn::tensor::activation::{log_softmax, softmax};
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor};
 
-use super::{DecodeConfig, Strategy};
+use super::{host, AdaptiveTemperature, DecodeConfig, Strategy};
 
 /// Temperatures at or below this decode greedily (dividing by it saturates the softmax).
-const MIN_TEMPERATURE: f64 = 1e-6;
+pub(super) const MIN_TEMPERATURE: f64 = 1e-6;
 
 /// Halvings of `[min log p, max log p]` when searching a cut-off in log space: the
 /// threshold is found to a relative precision of (log-range)·2⁻³⁰ — about 5e-8 even for
@@ -30,7 +32,7 @@ type Mask = Tensor<2, burn::tensor::Bool>;
 
 /// The mass a nucleus must reach: top-p less a relative 1e-6, so that float sums landing
 /// just below top-p (in either search) do not pull in one more token.
-fn nucleus_mass(top_p: f64) -> f64 {
+pub(super) fn nucleus_mass(top_p: f64) -> f64 {
     top_p * (1.0 - 1e-6)
 }
 
@@ -70,140 +72,47 @@ fn top_k_threshold(logp: &Tensor<2>, k: usize) -> Tensor<2> {
     })
 }
 
-/// Exact cut-offs, computed on the host — which, for the CPU backend, is where the tensor
-/// already lives: the nucleus ends at the first token (in descending order) whose preceding
-/// mass reaches `top_p` (the most likely token always stays); top-k at the k-th largest
-/// probability. Both by selection in O(vocab) per row, not a sort (a full sort per row was
-/// 15 % of a sampling step).
-fn selected_threshold(probs: &Tensor<2>, top_p: Option<f64>, top_k: Option<usize>) -> Tensor<2> {
-    let [rows, vocab] = probs.dims();
-    let values = probs
-        .clone()
-        .into_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .expect("f32 probabilities");
-    let mut scratch = Vec::with_capacity(vocab);
-    let cut: Vec<f32> = values
-        .chunks(vocab)
-        .map(|row| {
-            let by_p = top_p.map(|p| nucleus_cutoff(row, nucleus_mass(p), &mut scratch));
-            let by_k = top_k.map(|k| {
-                scratch.clear();
-                scratch.extend_from_slice(row);
-                *scratch
-                    .select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a))
-                    .1
-            });
-            match (by_p, by_k) {
-                (Some(a), Some(b)) => a.max(b),
-                (a, b) => a.or(b).expect("called with a top-p or a top-k"),
-            }
-        })
-        .collect();
-    Tensor::from_data(TensorData::new(cut, [rows, 1]), &probs.device())
-}
-
-/// The m-th largest value of `row` for the smallest m whose top-m mass reaches `mass`
-/// (the smallest value when even the whole row falls short), by quickselect on mass.
-fn nucleus_cutoff(row: &[f32], mass: f64, scratch: &mut Vec<f32>) -> f32 {
-    scratch.clear();
-    scratch.extend_from_slice(row);
-    let mut candidates: &mut [f32] = scratch;
-    let mut above = 0.0f64; // mass of the values known to lie above every candidate
-    let mut smallest = f32::INFINITY;
-    while !candidates.is_empty() {
-        let pivot = candidates[candidates.len() / 2];
-        // Three-way partition: [> pivot | == pivot | < pivot].
-        let (mut lt, mut i, mut gt) = (0, 0, candidates.len());
-        while i < gt {
-            match candidates[i].total_cmp(&pivot) {
-                std::cmp::Ordering::Greater => {
-                    candidates.swap(i, lt);
-                    lt += 1;
-                    i += 1;
-                }
-                std::cmp::Ordering::Equal => i += 1,
-                std::cmp::Ordering::Less => {
-                    gt -= 1;
-                    candidates.swap(i, gt);
-                }
-            }
-        }
-        let high: f64 = candidates[..lt].iter().map(|&x| x as f64).sum();
-        let tied = (gt - lt) as f64 * pivot as f64;
-        if above + high >= mass && lt > 0 {
-            candidates = &mut candidates[..lt];
-        } else if above + high + tied >= mass {
-            return pivot;
-        } else {
-            above += high + tied;
-            smallest = pivot;
-            candidates = &mut candidates[gt..];
-        }
-    }
-    smallest
-}
-
-/// Tokens below the exact cut-off (CPU).
-fn dropped_selected(probs: &Tensor<2>, top_p: Option<f64>, top_k: Option<usize>) -> Mask {
-    let [rows, vocab] = probs.dims();
-    let t = selected_threshold(probs, top_p, top_k);
-    probs.clone().lower(t.expand([rows, vocab]))
-}
-
-/// Tokens below the bisected cut-off (GPU). `scaled` are the tempered logits whose
-/// softmax is `probs`.
-fn dropped_bisected(
+/// Tokens below the bisected cut-off. `scaled` are the tempered logits whose softmax is
+/// `probs`.
+fn dropped(
     scaled: Tensor<2>,
     probs: &Tensor<2>,
     top_p: Option<f64>,
     top_k: Option<usize>,
-) -> Mask {
+) -> Option<Mask> {
     let [rows, vocab] = probs.dims();
     let logp = log_softmax(scaled, 1);
     let by_p = top_p.map(|p| top_p_threshold(probs, &logp, p));
     let by_k = top_k.map(|k| top_k_threshold(&logp, k));
     let t = match (by_p, by_k) {
         (Some(a), Some(b)) => a.max_pair(b),
-        (a, b) => a.or(b).expect("called with a top-p or a top-k"),
+        (a, b) => a.or(b)?,
     };
-    logp.lower(t.expand([rows, vocab]))
+    Some(logp.lower(t.expand([rows, vocab])))
 }
 
-/// The tokens to drop (below the top-p / top-k cut-off), `None` when nothing is cut.
-fn dropped(scaled: Tensor<2>, probs: &Tensor<2>, top_p: f64, top_k: Option<usize>) -> Option<Mask> {
-    let [_, vocab] = probs.dims();
-    let top_p = (top_p < 1.0).then_some(top_p);
-    let top_k = top_k.filter(|&k| k < vocab);
-    if top_p.is_none() && top_k.is_none() {
-        return None;
-    }
-    Some(if probs.device() == Device::flex() {
-        dropped_selected(probs, top_p, top_k)
-    } else {
-        dropped_bisected(scaled, probs, top_p, top_k)
-    })
+/// A sampling strategy resolved for one vocabulary: what both paths apply.
+#[derive(Clone, Copy)]
+pub(super) struct Rule<'a> {
+    pub temperature: f64,
+    pub adaptive: Option<&'a AdaptiveTemperature>,
+    /// `None`: no cut of that kind (top-p 1, or top-k at least the vocabulary).
+    pub top_p: Option<f64>,
+    pub top_k: Option<usize>,
 }
 
-/// Chooses the next token of every row. `uniforms: [rows, 1]` in [0, 1) drive the
-/// categorical draw (ignored by greedy decoding).
-pub fn select_tokens(
-    logits: Tensor<2>,
-    config: &DecodeConfig,
-    uniforms: Tensor<2>,
-) -> Tensor<1, Int> {
+/// The device path: every step a handful of `[rows, vocab]` tensor ops, only the ids read
+/// back.
+fn select_on_device(logits: Tensor<2>, rule: Rule, uniforms: Tensor<2>) -> Tensor<1, Int> {
+    let Rule {
+        temperature,
+        adaptive,
+        top_p,
+        top_k,
+    } = rule;
     let [rows, vocab] = logits.dims();
-    let (temperature, top_p, top_k) = match config.strategy {
-        Strategy::Greedy => return logits.argmax(1).reshape([rows]),
-        Strategy::Sample {
-            temperature,
-            top_p,
-            top_k,
-        } => (temperature, top_p, top_k),
-    };
     let device = logits.device();
-    let temps = match &config.adaptive {
+    let temps = match adaptive {
         Some(a) => a.temperatures(&logits, temperature),
         None => Tensor::full([rows, 1], temperature, &device),
     };
@@ -228,57 +137,102 @@ pub fn select_tokens(
     id.min_pair(last_kept).reshape([rows])
 }
 
+/// Chooses the next token of every row. `uniforms: [rows, 1]` in [0, 1) drive the
+/// categorical draw (ignored by greedy decoding).
+pub fn select_tokens(
+    logits: Tensor<2>,
+    config: &DecodeConfig,
+    uniforms: Tensor<2>,
+) -> Tensor<1, Int> {
+    let [rows, vocab] = logits.dims();
+    let (temperature, top_p, top_k) = match config.strategy {
+        Strategy::Greedy => return logits.argmax(1).reshape([rows]),
+        Strategy::Sample {
+            temperature,
+            top_p,
+            top_k,
+        } => (temperature, top_p, top_k),
+    };
+    let rule = Rule {
+        temperature,
+        adaptive: config.adaptive.as_ref(),
+        top_p: (top_p < 1.0).then_some(top_p),
+        top_k: top_k.filter(|&k| k < vocab),
+    };
+    if logits.device() == Device::flex() {
+        host::select(logits, rule, uniforms)
+    } else {
+        select_on_device(logits, rule, uniforms)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::tensor::Distribution;
+    use burn::tensor::{Distribution, TensorData};
 
-    fn kept(drop: Mask) -> Vec<bool> {
-        drop.bool_not().into_data().try_to_vec::<bool>().unwrap()
+    fn ids(t: Tensor<1, Int>) -> Vec<i64> {
+        t.into_data()
+            .convert::<i64>()
+            .try_into_vec::<i64>()
+            .unwrap()
     }
 
-    /// The two searches keep the same tokens, so CPU and GPU draw the same samples.
+    /// The host and device paths draw the same tokens from the same uniforms, so CPU and
+    /// GPU give the same samples for a seed. Float sums in two orders may disagree on a
+    /// token whose cumulative mass lies within rounding of a boundary (the nucleus edge or
+    /// u·total); nothing else may differ.
     #[test]
-    fn selected_and_bisected_cutoffs_keep_the_same_tokens() {
+    fn host_and_device_paths_draw_the_same_tokens() {
         let device = Device::flex();
+        let adaptive = AdaptiveTemperature::default();
+        let rows = 512;
         for (scale, vocab) in [(1.0, 1000), (4.0, 1000), (8.0, 50)] {
             let logits =
-                Tensor::<2>::random([64, vocab], Distribution::Normal(0.0, scale), &device);
-            let probs = softmax(logits.clone(), 1);
-            for (p, k) in [
-                (Some(0.9), None),
-                (Some(0.5), None),
-                (None, Some(5)),
-                (Some(0.95), Some(40)),
-                (Some(0.01), None),
+                Tensor::<2>::random([rows, vocab], Distribution::Normal(0.0, scale), &device);
+            let u = Tensor::<2>::random([rows, 1], Distribution::Uniform(0.0, 1.0), &device);
+            for (temperature, adaptive, top_p, top_k) in [
+                (1.0, None, Some(0.9), None),
+                (0.7, None, Some(0.5), None),
+                (1.0, None, None, Some(5)),
+                (1.3, None, Some(0.95), Some(40)),
+                (1.0, None, Some(0.01), None),
+                (1.0, None, None, None),
+                (1.0, Some(&adaptive), Some(0.9), None),
             ] {
-                let [rows, vocab] = probs.dims();
-                let exact = dropped_selected(&probs, p, k);
-                let bisected = dropped_bisected(logits.clone(), &probs, p, k);
-                // Float sums in two orders may disagree on the one token at the nucleus
-                // boundary (mass before it within rounding of top-p); nothing else may differ.
-                let (a, b) = (kept(exact), kept(bisected));
-                let mut rows_differing = 0;
-                for (ra, rb) in a.chunks(vocab).zip(b.chunks(vocab)) {
-                    let diff = ra.iter().zip(rb).filter(|(x, y)| x != y).count();
-                    assert!(
-                        diff <= 1,
-                        "scale {scale}, top-p {p:?}, top-k {k:?}: {diff} tokens differ in a row"
-                    );
-                    rows_differing += diff;
-                }
+                let rule = Rule {
+                    temperature,
+                    adaptive,
+                    top_p,
+                    top_k,
+                };
+                let host = ids(host::select(logits.clone(), rule, u.clone()));
+                let dev = ids(select_on_device(logits.clone(), rule, u.clone()));
+                let differ = host.iter().zip(&dev).filter(|(x, y)| x != y).count();
                 assert!(
-                    rows_differing <= 3 && (p.is_some() || rows_differing == 0),
-                    "scale {scale}, vocab {vocab}, top-p {p:?}, top-k {k:?}: {rows_differing} of {rows} rows differ"
+                    differ <= 2,
+                    "scale {scale}, vocab {vocab}, T {temperature}, top-p {top_p:?}, \
+                     top-k {top_k:?}, adaptive {}: {differ} of {rows} draws differ",
+                    adaptive.is_some()
                 );
             }
         }
-        // Hand-made row: p = [0.1, 0.5, 0.15, 0.25], top-p 0.6 keeps {0.5, 0.25}.
-        let probs = Tensor::<2>::from_data(
-            TensorData::new(vec![0.1f32, 0.5, 0.15, 0.25], [1, 4]),
-            &device,
+    }
+
+    /// The bisected cut-off keeps the nucleus: p = [0.1, 0.5, 0.15, 0.25], top-p 0.6 keeps
+    /// {0.5, 0.25}, and top-k 3 drops only 0.1.
+    #[test]
+    fn bisected_cutoffs_of_a_hand_made_row() {
+        let p = [0.1f32, 0.5, 0.15, 0.25];
+        let logits = Tensor::<2>::from_data(
+            TensorData::new(p.iter().map(|x| x.ln()).collect::<Vec<_>>(), [1, 4]),
+            &Device::flex(),
         );
-        let drop = dropped_selected(&probs, Some(0.6), None);
-        assert_eq!(kept(drop), [false, true, false, true]);
+        let probs = softmax(logits.clone(), 1);
+        let kept = |m: Mask| m.bool_not().into_data().try_to_vec::<bool>().unwrap();
+        let top_p = dropped(logits.clone(), &probs, Some(0.6), None).unwrap();
+        assert_eq!(kept(top_p), [false, true, false, true]);
+        let top_k = dropped(logits, &probs, None, Some(3)).unwrap();
+        assert_eq!(kept(top_k), [false, true, true, true]);
     }
 }

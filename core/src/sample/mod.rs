@@ -10,6 +10,7 @@
 pub mod adaptive;
 pub mod batch;
 pub mod config;
+mod host;
 pub mod kernel;
 pub mod rng;
 

@@ -124,8 +124,11 @@ pub fn run(args: Args) -> Result<()> {
                     tokens += count(&g);
                 }
                 let single = tokens as f64 / t1.elapsed().as_secs_f64();
-                // ≈ 2 FLOPs per parameter per generated token (attention over short contexts is small).
-                let gflops = 2.0 * params as f64 * batched / 1e9;
+                // Tokens attend to the prompt plus, on average, half the new tokens.
+                let flops = m
+                    .config()
+                    .flops_per_token(prompt.len() + max_new_tokens / 2);
+                let gflops = flops * batched / 1e9;
                 crate::output::emit(&format!(
                     "{n:>6}  {batched:>14.0}  {single:>14.0}  {:>7.1}x  {gflops:>10.2}\n",
                     batched / single
@@ -143,11 +146,12 @@ pub fn run(args: Args) -> Result<()> {
             let m = model(&path, &dev)?;
             let prompt: Vec<i64> = (0..context as i64).map(|i| 3 + i % 100).collect();
             crate::output::emit(&format!(
-                "model: {} parameters · KV cache of {context} tokens\n{:>6}  {:>12}  {:>14}\n",
+                "model: {} parameters · KV cache of {context} tokens\n{:>6}  {:>12}  {:>14}  {:>10}\n",
                 m.config().parameter_count(),
                 "batch",
                 "ms/step",
-                "tokens/s"
+                "tokens/s",
+                "GFLOP/s"
             ));
             for &b in &batch {
                 let mut cache = m.new_cache();
@@ -172,9 +176,10 @@ pub fn run(args: Args) -> Result<()> {
                         .into_data();
                 }
                 let ms = t.elapsed().as_secs_f64() * 1e3 / iters as f64;
+                let tokens_per_s = b as f64 / ms * 1e3;
+                let gflops = m.config().flops_per_token(context) * tokens_per_s / 1e9;
                 crate::output::emit(&format!(
-                    "{b:>6}  {ms:>12.2}  {:>14.0}\n",
-                    b as f64 / ms * 1e3
+                    "{b:>6}  {ms:>12.2}  {tokens_per_s:>14.0}  {gflops:>10.2}\n"
                 ));
             }
         }

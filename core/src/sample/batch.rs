@@ -48,7 +48,8 @@ pub fn no_progress(_: Progress) -> Step {
 pub fn chunk_size_for_budget(config: &ModelConfig, max_len: usize, budget_bytes: usize) -> usize {
     let cache =
         2 * config.num_hidden_layers * config.num_key_value_heads * config.head_dim * max_len;
-    // logits, probabilities, sorted copy, cumulative sums, indices.
+    // The device path's logits, probabilities, log-probabilities, masks, cumulative sums
+    // and ids (the host path needs less).
     let step = 6 * config.vocab_size + 8 * config.intermediate_size.max(config.hidden_size);
     (budget_bytes / (4 * (cache + step))).max(1)
 }

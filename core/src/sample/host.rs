@@ -12,14 +12,15 @@ use burn::tensor::{Int, Tensor, TensorData};
 use rayon::prelude::*;
 
 use super::kernel::{nucleus_mass, Rule, MIN_TEMPERATURE};
+use crate::model::weights::download;
 
 /// What the device path would draw, for the CPU: `logits: [rows, vocab]`, one uniform per
 /// row.
 pub(super) fn select(logits: Tensor<2>, rule: Rule, uniforms: Tensor<2>) -> Tensor<1, Int> {
     let [rows, vocab] = logits.dims();
     let device = logits.device();
-    let logits = host_f32(logits);
-    let uniforms = host_f32(uniforms);
+    let logits = download(logits);
+    let uniforms = download(uniforms);
     let ids: Vec<i64> = logits
         .par_chunks(vocab)
         .zip(uniforms.par_iter())
@@ -59,13 +60,6 @@ impl Scratch {
             buckets: Buckets::default(),
         }
     }
-}
-
-fn host_f32(t: Tensor<2>) -> Vec<f32> {
-    t.into_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .expect("an f32 tensor converts to f32 values")
 }
 
 /// `w = exp(row / t − max)`, returning Σ w: the softmax of the tempered row up to its
@@ -167,7 +161,7 @@ const MAX_BUCKETS: usize = 1 << 12;
 /// Per-bucket count and mass of one radix level, twice: even and odd elements go to
 /// separate copies so consecutive adds to one bucket (most of a near-uniform row lands in a
 /// handful) do not wait on each other.
-pub(super) struct Buckets {
+struct Buckets {
     count: Vec<[u32; 2]>,
     mass: Vec<[f64; 2]>,
 }
@@ -190,12 +184,7 @@ impl Default for Buckets {
 /// where that happens. After the last level the candidates share every bit: one value.
 /// A sort per row was 15 % of a sampling step, and a branchy quickselect still half of it
 /// at a 32k vocabulary, where an untrained model spreads the nucleus over most tokens.
-pub(super) fn nucleus_cutoff(
-    row: &[f32],
-    mass: f64,
-    scratch: &mut Vec<f32>,
-    buckets: &mut Buckets,
-) -> f32 {
+fn nucleus_cutoff(row: &[f32], mass: f64, scratch: &mut Vec<f32>, buckets: &mut Buckets) -> f32 {
     let mut above = 0.0f64; // mass of the values above every candidate
     let mut first = true;
     for (shift, bits) in RADIX_LEVELS {

@@ -1,10 +1,10 @@
 //! Many-sample decoding: n samples of one prompt in one batched pass.
 //!
 //! The prompt is prefilled once and its KV cache broadcast to the sample rows; each step
-//! selects the next token of every row *on the device* (temperature, adaptive
-//! temperature, top-k/top-p masks, a categorical draw from host-supplied uniforms), so only
-//! token ids cross back to the host — the difference between usable and unusable on
-//! WebGPU. Every sample has its own ChaCha stream keyed by (seed, prompt, sample), so a
+//! selects the next token of every row where its logits are (temperature, adaptive
+//! temperature, top-k/top-p cut-offs, a categorical draw from host-supplied uniforms): on a
+//! GPU as device ops, so only token ids cross back to the host — the difference between
+//! usable and unusable on WebGPU — and on the CPU in one host pass per row. Every sample has its own ChaCha stream keyed by (seed, prompt, sample), so a
 //! sample does not depend on n, the batch size or the chunking.
 
 pub mod adaptive;

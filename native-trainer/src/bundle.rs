@@ -8,8 +8,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use burn::tensor::Device;
 use probable_core::model::{
-    to_safetensors, CausalLm, ModelConfig, SafetensorsSource, StorageDtype,
+    shard_checkpoint, CausalLm, CheckpointSource, ModelConfig, ShardIndex, StorageDtype,
+    INDEX_FILE, SINGLE_FILE,
 };
+
+use crate::checkpoint_files::FileShards;
 use probable_core::tokenizer::Tokenizer;
 
 pub struct Bundle {
@@ -47,6 +50,34 @@ fn read(dir: &Path, name: &str) -> Result<Vec<u8>> {
     fs::read(&path).with_context(|| format!("{}: cannot read", path.display()))
 }
 
+/// Builds the model from `model.safetensors`, or — as transformers does when there is
+/// none — from the shards `model.safetensors.index.json` names. Returns the model and the
+/// storage dtype most of its weights had on disk.
+fn load_weights(dir: &Path, config: &ModelConfig, device: &Device) -> Result<(CausalLm, String)> {
+    let shards = FileShards::new(dir);
+    let mut source = if dir.join(SINGLE_FILE).is_file() {
+        CheckpointSource::single(shards, SINGLE_FILE)
+            .with_context(|| format!("{}", dir.display()))?
+    } else if dir.join(INDEX_FILE).is_file() {
+        let text = String::from_utf8(read(dir, INDEX_FILE)?)
+            .with_context(|| format!("{}: not UTF-8", dir.join(INDEX_FILE).display()))?;
+        let index = ShardIndex::parse(&text).with_context(|| format!("{}", dir.display()))?;
+        CheckpointSource::sharded(shards, &index).with_context(|| format!("{}", dir.display()))?
+    } else {
+        bail!(
+            "{}: no {SINGLE_FILE} and no {INDEX_FILE} (a bundle needs its weights)",
+            dir.display()
+        );
+    };
+    let dtype = source
+        .dtype()
+        .unwrap_or_else(|| "unknown".into())
+        .to_uppercase();
+    let model = CausalLm::load(config, &mut source, device)
+        .with_context(|| format!("{}", dir.display()))?;
+    Ok((model, dtype))
+}
+
 /// Loads a bundle onto `device`. Every failure names the file (and tensor or field).
 pub fn load_bundle(dir: &Path, device: &Device) -> Result<Bundle> {
     if !dir.is_dir() {
@@ -56,16 +87,7 @@ pub fn load_bundle(dir: &Path, device: &Device) -> Result<Bundle> {
         .with_context(|| format!("{}: not UTF-8", dir.join("config.json").display()))?;
     let config = ModelConfig::from_hf_json(&config_text)
         .with_context(|| format!("{}", dir.join("config.json").display()))?;
-    let weights = read(dir, "model.safetensors")?;
-    let weights_path = dir.join("model.safetensors");
-    let mut source =
-        SafetensorsSource::new(&weights).with_context(|| format!("{}", weights_path.display()))?;
-    let dtype = source
-        .dtype()
-        .unwrap_or_else(|| "unknown".into())
-        .to_uppercase();
-    let model = CausalLm::load(&config, &mut source, device)
-        .with_context(|| format!("{}", weights_path.display()))?;
+    let (model, dtype) = load_weights(dir, &config, device)?;
     let tokenizer = match fs::read(dir.join("tokenizer.json")) {
         Ok(bytes) => {
             let t = Tokenizer::from_json(&bytes)
@@ -110,6 +132,19 @@ pub fn save_bundle(
     dtype: StorageDtype,
     extra: &[(&str, Vec<u8>)],
 ) -> Result<()> {
+    save_bundle_sharded(dir, model, tokenizer, dtype, None, extra)
+}
+
+/// As [`save_bundle`], with the weights split into shards of at most `max_shard_bytes`
+/// (plus `model.safetensors.index.json`) when they exceed it.
+pub fn save_bundle_sharded(
+    dir: &Path,
+    model: &CausalLm,
+    tokenizer: Option<&Tokenizer>,
+    dtype: StorageDtype,
+    max_shard_bytes: Option<u64>,
+    extra: &[(&str, Vec<u8>)],
+) -> Result<()> {
     let parent = dir
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -134,21 +169,21 @@ pub fn save_bundle(
     } else if !config.eos_token_ids.is_empty() {
         generation["eos_token_id"] = config.eos_token_ids.clone().into();
     }
-    let mut files: Vec<(&str, Vec<u8>)> = vec![
-        ("config.json", config.to_hf_json().into_bytes()),
-        ("model.safetensors", to_safetensors(&model.export(), dtype)),
+    let mut files: Vec<(String, Vec<u8>)> = vec![
+        ("config.json".into(), config.to_hf_json().into_bytes()),
         (
-            "generation_config.json",
+            "generation_config.json".into(),
             serde_json::to_vec_pretty(&generation)?,
         ),
     ];
+    files.extend(shard_checkpoint(model.export(), dtype, max_shard_bytes));
     if let Some(t) = tokenizer {
-        files.push(("tokenizer.json", t.to_json()?.into_bytes()));
+        files.push(("tokenizer.json".into(), t.to_json()?.into_bytes()));
     }
-    files.extend(extra.iter().map(|(n, b)| (*n, b.clone())));
+    files.extend(extra.iter().map(|(n, b)| (n.to_string(), b.clone())));
     for (file, bytes) in files {
-        fs::write(tmp.join(file), bytes)
-            .with_context(|| format!("cannot write {}", tmp.join(file).display()))?;
+        fs::write(tmp.join(&file), bytes)
+            .with_context(|| format!("cannot write {}", tmp.join(&file).display()))?;
     }
     if dir.exists() {
         fs::rename(dir, &old).with_context(|| format!("cannot replace {}", dir.display()))?;

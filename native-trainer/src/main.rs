@@ -9,6 +9,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod bundle;
+mod checkpoint_files;
 mod cmd;
 mod data;
 mod demo;

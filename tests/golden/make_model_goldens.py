@@ -7,7 +7,9 @@ Run from the repository root with the venv made by tests/golden/setup_torch_venv
     "$PY" tests/golden/make_model_goldens.py
 
 Writes:
-  tests/fixtures/models/{llama-tiny,llama-tiny-tied,phi-tiny,llama-tiny-f16,llama-tiny-bf16}/
+  tests/fixtures/models/<name>/ for every family below (llama-tiny, llama-tiny-tied, phi-tiny,
+  llama3-tiny, llama-linear-tiny, llama-dynamic-tiny, mistral-tiny, qwen2-tiny, qwen2-swa-tiny,
+  qwen3-tiny) and the variants llama-tiny-f16, llama-tiny-bf16, llama3-tiny-sharded
   tests/golden/model_golden.json
 
 Everything is deterministic (fixed seeds, one CPU thread, float32 math, eager attention).
@@ -31,8 +33,14 @@ from transformers import (
     GenerationConfig,
     LlamaConfig,
     LlamaForCausalLM,
+    MistralConfig,
+    MistralForCausalLM,
     PhiConfig,
     PhiForCausalLM,
+    Qwen2Config,
+    Qwen2ForCausalLM,
+    Qwen3Config,
+    Qwen3ForCausalLM,
 )
 
 torch.set_num_threads(1)
@@ -122,14 +130,99 @@ def phi_tiny_config():
     )
 
 
+def llama_rope_config(rope_parameters, max_pos=128):
+    """llama-tiny's shape with a scaled rotary embedding."""
+    cfg = llama_tiny_config()
+    cfg.max_position_embeddings = max_pos
+    cfg.rope_parameters = {"rope_theta": 10000.0, **rope_parameters}
+    return cfg
+
+
+def llama3_tiny_config():
+    # Llama 3.x scaling with a 16-position "pretraining" context: with head_dim 16 the
+    # wavelengths 2*pi/inv_freq run from 6.3 to ~2e4, so the short (< 16/4), blended
+    # (4..16) and long (> 16) bands are all present. Untied, 4 q / 2 kv heads.
+    return llama_rope_config({"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                              "high_freq_factor": 4.0, "original_max_position_embeddings": 16})
+
+
+def llama_linear_tiny_config():
+    return llama_rope_config({"rope_type": "linear", "factor": 2.0})
+
+
+def llama_dynamic_tiny_config():
+    # max_position_embeddings 12: the 16-token prompt and every generation past 12
+    # positions take the dynamic-NTK branch.
+    return llama_rope_config({"rope_type": "dynamic", "factor": 2.0}, max_pos=12)
+
+
+def mistral_tiny_config():
+    # A 6-position window, shorter than the 16-token prompt and the 32 new tokens; an
+    # explicit head_dim (20) that is not hidden_size / heads.
+    return MistralConfig(
+        vocab_size=256, hidden_size=64, intermediate_size=176, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, head_dim=20, rms_norm_eps=1e-5,
+        rope_theta=10000.0, max_position_embeddings=128, sliding_window=6,
+        tie_word_embeddings=False, bos_token_id=1, eos_token_id=2, pad_token_id=0,
+    )
+
+
+def qwen2_tiny_config(sliding=False):
+    # Qwen2/2.5: q/k/v biases, tied head (as Qwen2.5-1.5B/3B), rope theta 1e6.
+    kw = dict(use_sliding_window=True, sliding_window=6, max_window_layers=1) if sliding else {}
+    return Qwen2Config(
+        vocab_size=256, hidden_size=64, intermediate_size=176, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, rms_norm_eps=1e-6, rope_theta=1000000.0,
+        max_position_embeddings=128, tie_word_embeddings=True, bos_token_id=1, eos_token_id=2,
+        pad_token_id=0, **kw,
+    )
+
+
+def qwen2_swa_tiny_config():
+    # Layer 0 full attention, layer 1 a 6-position window (max_window_layers = 1).
+    return qwen2_tiny_config(sliding=True)
+
+
+def qwen3_tiny_config():
+    # Per-head q/k RMSNorm and an explicit head_dim of 24 (4 heads x 24 = 96 != hidden 64).
+    return Qwen3Config(
+        vocab_size=256, hidden_size=64, intermediate_size=176, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, head_dim=24, rms_norm_eps=1e-6,
+        rope_theta=1000000.0, max_position_embeddings=128, tie_word_embeddings=False,
+        attention_bias=False, bos_token_id=1, eos_token_id=2, pad_token_id=0,
+    )
+
+
 # name -> (config factory, model class, first seed)
 FAMILIES = {
     "llama-tiny": (llama_tiny_config, LlamaForCausalLM, 1000),
     "llama-tiny-tied": (llama_tiny_tied_config, LlamaForCausalLM, 2000),
     "phi-tiny": (phi_tiny_config, PhiForCausalLM, 3000),
+    "llama3-tiny": (llama3_tiny_config, LlamaForCausalLM, 4000),
+    "llama-linear-tiny": (llama_linear_tiny_config, LlamaForCausalLM, 5000),
+    "llama-dynamic-tiny": (llama_dynamic_tiny_config, LlamaForCausalLM, 6000),
+    "mistral-tiny": (mistral_tiny_config, MistralForCausalLM, 7000),
+    "qwen2-tiny": (qwen2_tiny_config, Qwen2ForCausalLM, 8000),
+    "qwen2-swa-tiny": (qwen2_swa_tiny_config, Qwen2ForCausalLM, 9000),
+    "qwen3-tiny": (qwen3_tiny_config, Qwen3ForCausalLM, 10000),
 }
 # Extra dtype variants saved from llama-tiny's weights.
 DTYPE_VARIANTS = {"llama-tiny-f16": torch.float16, "llama-tiny-bf16": torch.bfloat16}
+# Sharded copies (save_pretrained(max_shard_size=...)): variant -> (family, shard size).
+SHARD_VARIANTS = {"llama3-tiny-sharded": ("llama3-tiny", "40KB")}
+
+
+def is_dynamic(model):
+    return "dynamic" in str(model.config.rope_parameters.get("rope_type", ""))
+
+
+def reset_rope(model):
+    """Dynamic NTK keeps the grown frequencies between calls (module state); start every
+    call from the pretrained ones, as a freshly loaded model would."""
+    rot = model.model.rotary_emb
+    if is_dynamic(model):
+        rot.register_buffer("inv_freq", rot.original_inv_freq.clone(), persistent=False)
+        rot.max_seq_len_cached = rot.original_max_seq_len
 
 
 def reinit_(model, seed):
@@ -164,6 +257,7 @@ def f32list(t):
 
 @torch.no_grad()
 def full_logits(model, ids):
+    reset_rope(model)
     out = model(input_ids=torch.tensor([ids]), use_cache=False)
     return out.logits[0].float()
 
@@ -197,6 +291,7 @@ def greedy_generate(model, ids, n_new):
         num_beams=1,
     )
     inp = torch.tensor([ids])
+    reset_rope(model)
     out = model.generate(
         input_ids=inp,
         attention_mask=torch.ones_like(inp),
@@ -215,6 +310,7 @@ def padded_batch(model, rows):
     width = max(len(r) for r in rows)
     input_ids = [r + [0] * (width - len(r)) for r in rows]
     mask = [[1] * len(r) + [0] * (width - len(r)) for r in rows]
+    reset_rope(model)
     out = model(
         input_ids=torch.tensor(input_ids),
         attention_mask=torch.tensor(mask),
@@ -229,10 +325,16 @@ def evaluate(model, prompts):
     model.eval()
     logits = [full_logits(model, p) for p in prompts]
     greedy, min_gap, why = [], float("inf"), []
+    dynamic = is_dynamic(model)
     for i, p in enumerate(prompts):
         gen, gap_g = greedy_generate(model, p, N_NEW)
         man, gap_m = greedy_manual(model, p, N_NEW)
-        if gen != man:
+        if dynamic:
+            # Cached generation keeps each key's angles from the step it was computed at,
+            # while a full re-run rotates every key with the grown frequencies: the two
+            # legitimately differ, and generate() (the cached semantics) is the golden.
+            man, gap_m = gen, gap_g
+        elif gen != man:
             why.append(f"prompt {i}: generate() {gen} != manual argmax {man}")
         if 2 in man:  # keep goldens independent of stop-at-EOS vs min_new_tokens semantics
             why.append(f"prompt {i}: greedy emits eos id 2: {man}")
@@ -254,6 +356,7 @@ def evaluate(model, prompts):
         "prompts": prompts,
         "logits": [f32list(l) for l in logits],
         "greedy": greedy,
+        "greedy_semantics": "generate() with KV cache" if dynamic else "generate() == argmax loop",
         "padded_batch": batch,
         "min_greedy_top_gap": min_gap,
         "padded_vs_unpadded_max_abs_diff": max_pad_diff,
@@ -261,14 +364,17 @@ def evaluate(model, prompts):
     return record, not why, why
 
 
-def save_model(model, out_dir):
+def save_model(model, out_dir, max_shard_size=None):
     if os.path.isdir(out_dir):
         shutil.rmtree(out_dir)
     kwargs = {}
     if "safe_serialization" in inspect.signature(model.save_pretrained).parameters:
         kwargs["safe_serialization"] = True  # transformers 4.x; 5.x always writes safetensors
+    if max_shard_size is not None:
+        kwargs["max_shard_size"] = max_shard_size
     model.save_pretrained(out_dir, **kwargs)
-    assert os.path.isfile(os.path.join(out_dir, "model.safetensors")), out_dir
+    weights = "model.safetensors.index.json" if max_shard_size else "model.safetensors"
+    assert os.path.isfile(os.path.join(out_dir, weights)), out_dir
 
 
 def load_f32(path):
@@ -280,6 +386,7 @@ def load_f32(path):
 def build_family(name, prompts, log):
     make_cfg, cls, seed0 = FAMILIES[name]
     variants = DTYPE_VARIANTS if name == "llama-tiny" else {}
+    shard_variants = {v: size for v, (fam, size) in SHARD_VARIANTS.items() if fam == name}
     for seed in range(seed0, seed0 + MAX_SEED_TRIES):
         torch.manual_seed(seed)
         cfg = make_cfg()
@@ -299,6 +406,19 @@ def build_family(name, prompts, log):
             save_model(vmodel.to(dtype), vdir)
             vrec, vok, vwhy = evaluate(load_f32(vdir), prompts)
             vrec["saved_dtype"] = str(dtype).replace("torch.", "")
+            results[vname] = vrec
+            ok = ok and vok
+            why += [f"{vname}: {w}" for w in vwhy]
+        for vname, size in shard_variants.items():
+            if not ok:
+                break
+            vdir = os.path.join(MODELS_DIR, vname)
+            save_model(model, vdir, max_shard_size=size)
+            shards = sorted(f for f in os.listdir(vdir) if f.endswith(".safetensors"))
+            if len(shards) < 2:
+                raise SystemExit(f"{vname}: {size} gave {len(shards)} shard(s); lower it")
+            vrec, vok, vwhy = evaluate(load_f32(vdir), prompts)
+            vrec["shards"] = shards
             results[vname] = vrec
             ok = ok and vok
             why += [f"{vname}: {w}" for w in vwhy]

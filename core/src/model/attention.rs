@@ -1,8 +1,10 @@
 //! Multi-head self-attention with grouped-query key/value heads and rotary positions.
-//! Llama names the output projection `o_proj`; Phi calls it `dense` and adds biases.
+//! Llama names the output projection `o_proj`; Phi calls it `dense` and adds biases;
+//! Qwen2 has biases on q/k/v only; Qwen3 normalises each query and key head (RMSNorm over
+//! `head_dim`, `q_norm`/`k_norm`) before the rotation.
 
 use burn::module::Module;
-use burn::nn::Linear;
+use burn::nn::{Linear, RmsNorm, RmsNormConfig};
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor};
 
@@ -10,7 +12,7 @@ use super::cache::KvCache;
 use super::config::{Family, ModelConfig};
 use super::dense::{export_linear, load_linear};
 use super::rope::{apply_rope, RopeTables};
-use super::weights::{NamedTensor, WeightError, WeightSource};
+use super::weights::{download, named_param, upload, NamedTensor, WeightError, WeightSource};
 
 #[derive(Module, Debug)]
 pub struct Attention {
@@ -18,6 +20,9 @@ pub struct Attention {
     pub k_proj: Linear,
     pub v_proj: Linear,
     pub o_proj: Linear,
+    /// Qwen3 only.
+    pub q_norm: Option<RmsNorm>,
+    pub k_norm: Option<RmsNorm>,
     pub num_heads: usize,
     pub num_kv_heads: usize,
     pub head_dim: usize,
@@ -26,9 +31,22 @@ pub struct Attention {
 
 fn output_name(family: Family) -> &'static str {
     match family {
-        Family::Llama => "o_proj",
         Family::Phi => "dense",
+        _ => "o_proj",
     }
+}
+
+fn load_head_norm(
+    name: &str,
+    c: &ModelConfig,
+    src: &mut dyn WeightSource,
+    device: &Device,
+) -> Result<RmsNorm, WeightError> {
+    let d = c.head_dim;
+    let mut norm = RmsNormConfig::new(d).with_epsilon(c.norm_eps).init(device);
+    let w = format!("{name}.weight");
+    norm.gamma = named_param(&w, upload(src.take(&w, &[d])?, [d], device));
+    Ok(norm)
 }
 
 impl Attention {
@@ -38,22 +56,30 @@ impl Attention {
         src: &mut dyn WeightSource,
         device: &Device,
     ) -> Result<Self, WeightError> {
-        let bias = c.family == Family::Phi || c.attention_bias;
+        let bias = c.qkv_bias;
         let q = c.num_attention_heads * c.head_dim;
         let kv = c.num_key_value_heads * c.head_dim;
         let d = c.hidden_size;
+        let q_proj = load_linear(&format!("{prefix}.q_proj"), d, q, bias, src, device)?;
+        let k_proj = load_linear(&format!("{prefix}.k_proj"), d, kv, bias, src, device)?;
+        let v_proj = load_linear(&format!("{prefix}.v_proj"), d, kv, bias, src, device)?;
+        let o_name = format!("{prefix}.{}", output_name(c.family));
+        let o_proj = load_linear(&o_name, q, d, c.o_bias, src, device)?;
+        let (q_norm, k_norm) = if c.qk_norm {
+            (
+                Some(load_head_norm(&format!("{prefix}.q_norm"), c, src, device)?),
+                Some(load_head_norm(&format!("{prefix}.k_norm"), c, src, device)?),
+            )
+        } else {
+            (None, None)
+        };
         Ok(Self {
-            q_proj: load_linear(&format!("{prefix}.q_proj"), d, q, bias, src, device)?,
-            k_proj: load_linear(&format!("{prefix}.k_proj"), d, kv, bias, src, device)?,
-            v_proj: load_linear(&format!("{prefix}.v_proj"), d, kv, bias, src, device)?,
-            o_proj: load_linear(
-                &format!("{prefix}.{}", output_name(c.family)),
-                q,
-                d,
-                bias,
-                src,
-                device,
-            )?,
+            q_proj,
+            k_proj,
+            v_proj,
+            o_proj,
+            q_norm,
+            k_norm,
             num_heads: c.num_attention_heads,
             num_kv_heads: c.num_key_value_heads,
             head_dim: c.head_dim,
@@ -70,6 +96,15 @@ impl Attention {
             &self.o_proj,
             out,
         );
+        for (name, norm) in [("q_norm", &self.q_norm), ("k_norm", &self.k_norm)] {
+            if let Some(n) = norm {
+                out.push(NamedTensor {
+                    name: format!("{prefix}.{name}.weight"),
+                    shape: vec![self.head_dim],
+                    values: download(n.gamma.val()),
+                });
+            }
+        }
     }
 
     /// `x: [batch, len, hidden]`; `bias`: additive mask broadcastable to
@@ -93,16 +128,15 @@ impl Attention {
                 t.reshape([b, s, heads, hd]).swap_dims(1, 2)
             }
         };
-        let q = apply_rope(
-            split(self.q_proj.forward(x.clone()), h),
-            rope,
-            self.rotary_dim,
-        );
-        let k = apply_rope(
-            split(self.k_proj.forward(x.clone()), kvh),
-            rope,
-            self.rotary_dim,
-        );
+        // The per-head norm acts on the last (head_dim) axis, so the layout does not matter.
+        let head_norm = |t: Tensor<4>, norm: &Option<RmsNorm>| match norm {
+            Some(n) => n.forward(t),
+            None => t,
+        };
+        let q = split(self.q_proj.forward(x.clone()), h);
+        let q = apply_rope(head_norm(q, &self.q_norm), rope, self.rotary_dim);
+        let k = split(self.k_proj.forward(x.clone()), kvh);
+        let k = apply_rope(head_norm(k, &self.k_norm), rope, self.rotary_dim);
         let v = split(self.v_proj.forward(x), kvh);
         let (k, v) = match cache {
             Some((cache, layer)) => cache.append(layer, k, v),

@@ -1,16 +1,18 @@
 //! The causal language model: embeddings, decoder blocks, final norm, LM head.
-//! Mirrors `LlamaForCausalLM` / `PhiForCausalLM` tensor for tensor.
+//! Mirrors `LlamaForCausalLM`, `MistralForCausalLM`, `Qwen2ForCausalLM`,
+//! `Qwen3ForCausalLM` and `PhiForCausalLM` tensor for tensor.
 
 use burn::module::Module;
 use burn::nn::{Embedding, EmbeddingConfig, Linear};
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor};
 
 use super::cache::KvCache;
 use super::config::{Family, ModelConfig};
 use super::dense::{export_linear, load_linear};
 use super::layer::DecoderLayer;
+use super::mask::attention_bias;
 use super::norm::Norm;
-use super::rope::rope_tables;
+use super::rope::{rope_tables, RopeTables};
 use super::weights::{download, named_param, upload, NamedTensor, WeightError, WeightSource};
 
 #[derive(Module, Debug)]
@@ -24,9 +26,13 @@ pub struct CausalLm {
     pub config: ModelConfig,
 }
 
-/// Large negative additive mask value: `exp` of it underflows to 0 without the NaNs that
-/// `-inf` produces in fully masked rows.
-const MASKED: f32 = -1e30;
+/// The names of the final norm: Llama layout, Phi.
+fn final_norm_name(family: Family) -> &'static str {
+    match family {
+        Family::Phi => "model.final_layernorm",
+        _ => "model.norm",
+    }
+}
 
 impl CausalLm {
     /// Builds the model from a weight source (a checkpoint, or [`super::RandomInit`]).
@@ -48,18 +54,29 @@ impl CausalLm {
         let layers = (0..config.num_hidden_layers)
             .map(|i| DecoderLayer::load(&format!("model.layers.{i}"), config, src, device))
             .collect::<Result<Vec<_>, _>>()?;
-        let norm = match config.family {
-            Family::Llama => Norm::load_rms("model.norm", d, config.norm_eps, src, device)?,
-            Family::Phi => {
-                Norm::load_layer("model.final_layernorm", d, config.norm_eps, src, device)?
-            }
+        let norm_name = final_norm_name(config.family);
+        let norm = if config.family.is_llama_layout() {
+            Norm::load_rms(norm_name, d, config.norm_eps, src, device)?
+        } else {
+            Norm::load_layer(norm_name, d, config.norm_eps, src, device)?
         };
         let lm_head = if config.tie_word_embeddings {
+            // A tied checkpoint may still carry the head (an identical copy); a different
+            // one would make transformers untie it, so it must not be dropped silently.
+            if src.has("lm_head.weight") {
+                let head = src.take("lm_head.weight", &[v, d])?;
+                if head != download(embed_tokens.weight.val()) {
+                    return Err(WeightError::TiedHeadDiffers {
+                        file: "lm_head.weight".into(),
+                    });
+                }
+            }
             None
         } else {
             let bias = config.family == Family::Phi;
             Some(load_linear("lm_head", d, v, bias, src, device)?)
         };
+        src.check_all_used()?;
         Ok(Self {
             embed_tokens,
             layers,
@@ -85,11 +102,7 @@ impl CausalLm {
         for (i, layer) in self.layers.iter().enumerate() {
             layer.export(&format!("model.layers.{i}"), c.family, &mut out);
         }
-        let final_norm = match c.family {
-            Family::Llama => "model.norm",
-            Family::Phi => "model.final_layernorm",
-        };
-        self.norm.export(final_norm, &mut out);
+        self.norm.export(final_norm_name(c.family), &mut out);
         if let Some(head) = &self.lm_head {
             export_linear("lm_head", head, &mut out);
         }
@@ -110,6 +123,34 @@ impl CausalLm {
         }
     }
 
+    /// Runs the decoder blocks over `x` (positions `past ..`), each layer with the mask of
+    /// its attention type (full or sliding window).
+    fn blocks(
+        &self,
+        mut x: Tensor<3>,
+        rope: &RopeTables,
+        past: usize,
+        padding: Option<&[Vec<u8>]>,
+        mut cache: Option<&mut KvCache>,
+    ) -> Tensor<3> {
+        let c = self.config();
+        let [_, s, _] = x.dims();
+        let device = x.device();
+        let full = attention_bias(past, s, None, padding, &device);
+        let sliding = c
+            .sliding_window
+            .filter(|_| c.sliding_layers.iter().any(|&l| l))
+            .map(|w| attention_bias(past, s, Some(w), padding, &device));
+        for (i, layer) in self.layers.iter().enumerate() {
+            let bias = match (&sliding, c.window_of_layer(i)) {
+                (Some(b), Some(_)) => b.clone(),
+                _ => full.clone(),
+            };
+            x = layer.forward(x, rope, bias, cache.as_deref_mut().map(|k| (k, i)));
+        }
+        x
+    }
+
     /// Full-sequence forward for training and scoring: logits `[batch, len, vocab]`.
     /// `attention_mask` (1 = token, 0 = padding), when given, hides padded keys; with
     /// right padding the causal mask alone already keeps real positions exact.
@@ -118,26 +159,12 @@ impl CausalLm {
         input_ids: Tensor<2, Int>,
         attention_mask: Option<&[Vec<u8>]>,
     ) -> Tensor<3> {
-        let [b, s] = input_ids.dims();
+        let [_, s] = input_ids.dims();
         let device = input_ids.device();
         let c = self.config();
-        let rope = rope_tables(c.rope_theta, c.rotary_dim(), 0, s, &device);
-        let mut bias = vec![0.0f32; b * s * s];
-        for row in 0..b {
-            for i in 0..s {
-                for j in 0..s {
-                    let padded = attention_mask.is_some_and(|m| m[row][j] == 0);
-                    if j > i || padded {
-                        bias[(row * s + i) * s + j] = MASKED;
-                    }
-                }
-            }
-        }
-        let bias: Tensor<4> = Tensor::from_data(TensorData::new(bias, [b, 1, s, s]), &device);
-        let mut x = self.embed_tokens.forward(input_ids);
-        for layer in &self.layers {
-            x = layer.forward(x, &rope, Some(bias.clone()), None);
-        }
+        let rope = rope_tables(c.rope_theta, c.rotary_dim(), c.rope_scaling, 0, s, &device);
+        let x = self.embed_tokens.forward(input_ids);
+        let x = self.blocks(x, &rope, 0, attention_mask, None);
         self.head(x)
     }
 
@@ -148,21 +175,16 @@ impl CausalLm {
         let device = input_ids.device();
         let c = self.config();
         let past = cache.len();
-        let rope = rope_tables(c.rope_theta, c.rotary_dim(), past, s, &device);
-        let bias = (s > 1).then(|| {
-            let t = past + s;
-            let mut m = vec![0.0f32; s * t];
-            for i in 0..s {
-                for j in past + i + 1..t {
-                    m[i * t + j] = MASKED;
-                }
-            }
-            Tensor::from_data(TensorData::new(m, [1, 1, s, t]), &device)
-        });
-        let mut x = self.embed_tokens.forward(input_ids);
-        for (i, layer) in self.layers.iter().enumerate() {
-            x = layer.forward(x, &rope, bias.clone(), Some((cache, i)));
-        }
+        let rope = rope_tables(
+            c.rope_theta,
+            c.rotary_dim(),
+            c.rope_scaling,
+            past,
+            s,
+            &device,
+        );
+        let x = self.embed_tokens.forward(input_ids);
+        let x = self.blocks(x, &rope, past, None, Some(cache));
         cache.advance(s);
         let [_, _, d] = x.dims();
         let last = x.slice([0..b, s - 1..s, 0..d]);

@@ -1,4 +1,4 @@
-//! One decoder block. Llama is sequential (`h = x + attn(norm₁ x)`, `out = h + mlp(norm₂ h)`);
+//! One decoder block. The Llama layout (Llama, Mistral, Qwen2, Qwen3) is sequential (`h = x + attn(norm₁ x)`, `out = h + mlp(norm₂ h)`);
 //! Phi is parallel with one shared norm (`out = x + attn(n) + mlp(n)`, `n = norm x`).
 
 use burn::module::Module;
@@ -15,7 +15,7 @@ use super::weights::{NamedTensor, WeightError, WeightSource};
 #[derive(Module, Debug)]
 pub struct DecoderLayer {
     pub input_layernorm: Norm,
-    /// Llama only.
+    /// Llama layout only.
     pub post_attention_layernorm: Option<Norm>,
     pub self_attn: Attention,
     pub mlp: Mlp,
@@ -29,33 +29,19 @@ impl DecoderLayer {
         device: &Device,
     ) -> Result<Self, WeightError> {
         let d = c.hidden_size;
-        let (input_layernorm, post_attention_layernorm) = match c.family {
-            Family::Llama => (
-                Norm::load_rms(
-                    &format!("{prefix}.input_layernorm"),
-                    d,
-                    c.norm_eps,
-                    src,
-                    device,
-                )?,
-                Some(Norm::load_rms(
-                    &format!("{prefix}.post_attention_layernorm"),
-                    d,
-                    c.norm_eps,
-                    src,
-                    device,
-                )?),
-            ),
-            Family::Phi => (
-                Norm::load_layer(
-                    &format!("{prefix}.input_layernorm"),
-                    d,
-                    c.norm_eps,
-                    src,
-                    device,
-                )?,
-                None,
-            ),
+        let norm = |name: &str, src: &mut dyn WeightSource| {
+            let name = format!("{prefix}.{name}");
+            if c.family.is_llama_layout() {
+                Norm::load_rms(&name, d, c.norm_eps, src, device)
+            } else {
+                Norm::load_layer(&name, d, c.norm_eps, src, device)
+            }
+        };
+        let input_layernorm = norm("input_layernorm", src)?;
+        let post_attention_layernorm = if c.family.is_llama_layout() {
+            Some(norm("post_attention_layernorm", src)?)
+        } else {
+            None
         };
         Ok(Self {
             input_layernorm,

@@ -1,9 +1,11 @@
-//! Building a model from the bytes of a bundle's `config.json` and `model.safetensors`.
-//! The caller does the I/O (files natively, `fetch` in the browser).
+//! Building a model from the bytes of a bundle's `config.json` and checkpoint (one
+//! `model.safetensors` or shards with their index). The caller does the I/O (files
+//! natively, `fetch` in the browser).
 
 use burn::tensor::Device;
 use thiserror::Error;
 
+use super::weights::{CheckpointSource, ShardBytes, ShardIndex};
 use super::{CausalLm, ConfigError, ModelConfig, SafetensorsSource, WeightError};
 
 #[derive(Debug, Error, PartialEq)]
@@ -14,9 +16,10 @@ pub enum LoadError {
     Weights(#[from] WeightError),
 }
 
-/// Parses the config and loads every tensor it implies. Tensors in the file that the
-/// architecture does not use (e.g. a redundant `lm_head.weight` of a tied model) are
-/// ignored; missing or mis-shaped ones are errors naming the tensor.
+/// Parses the config and loads every tensor it implies from one in-memory
+/// `model.safetensors`. Missing, mis-shaped or non-finite tensors are errors naming the
+/// tensor, and so are tensors the architecture does not use (but recomputed rotary
+/// buffers and an identical copy of a tied head).
 pub fn load_model(
     config_json: &str,
     safetensors: &[u8],
@@ -24,5 +27,18 @@ pub fn load_model(
 ) -> Result<CausalLm, LoadError> {
     let config = ModelConfig::from_hf_json(config_json)?;
     let mut source = SafetensorsSource::new(safetensors)?;
+    Ok(CausalLm::load(&config, &mut source, device)?)
+}
+
+/// As [`load_model`], from the shards an index (`model.safetensors.index.json`) names.
+pub fn load_sharded<B: ShardBytes>(
+    config_json: &str,
+    index_json: &str,
+    shards: B,
+    device: &Device,
+) -> Result<CausalLm, LoadError> {
+    let config = ModelConfig::from_hf_json(config_json)?;
+    let index = ShardIndex::parse(index_json)?;
+    let mut source = CheckpointSource::sharded(shards, &index)?;
     Ok(CausalLm::load(&config, &mut source, device)?)
 }

@@ -1,4 +1,4 @@
-//! Feed-forward blocks: SwiGLU (Llama) and fc1 → gelu_new → fc2 (Phi).
+//! Feed-forward blocks: SwiGLU (the Llama layout) and fc1 → gelu_new → fc2 (Phi).
 
 use burn::module::Module;
 use burn::nn::Linear;
@@ -47,25 +47,34 @@ impl Mlp {
     ) -> Result<Self, WeightError> {
         let (d, i) = (c.hidden_size, c.intermediate_size);
         Ok(match c.family {
-            Family::Llama => Mlp::SwiGlu(SwiGlu {
-                gate_proj: load_linear(
-                    &format!("{prefix}.gate_proj"),
-                    d,
-                    i,
-                    c.mlp_bias,
-                    src,
-                    device,
-                )?,
-                up_proj: load_linear(&format!("{prefix}.up_proj"), d, i, c.mlp_bias, src, device)?,
-                down_proj: load_linear(
-                    &format!("{prefix}.down_proj"),
-                    i,
-                    d,
-                    c.mlp_bias,
-                    src,
-                    device,
-                )?,
-            }),
+            Family::Llama | Family::Mistral | Family::Qwen2 | Family::Qwen3 => {
+                Mlp::SwiGlu(SwiGlu {
+                    gate_proj: load_linear(
+                        &format!("{prefix}.gate_proj"),
+                        d,
+                        i,
+                        c.mlp_bias,
+                        src,
+                        device,
+                    )?,
+                    up_proj: load_linear(
+                        &format!("{prefix}.up_proj"),
+                        d,
+                        i,
+                        c.mlp_bias,
+                        src,
+                        device,
+                    )?,
+                    down_proj: load_linear(
+                        &format!("{prefix}.down_proj"),
+                        i,
+                        d,
+                        c.mlp_bias,
+                        src,
+                        device,
+                    )?,
+                })
+            }
             Family::Phi => Mlp::Gelu(GeluMlp {
                 fc1: load_linear(&format!("{prefix}.fc1"), d, i, true, src, device)?,
                 fc2: load_linear(&format!("{prefix}.fc2"), i, d, true, src, device)?,

@@ -1,5 +1,6 @@
-//! The causal LM every part of probable runs on: one implementation of the Llama and
-//! Phi-1.5 families on any burn device, loaded from and saved to HF-format bundles.
+//! The causal LM every part of probable runs on: one implementation of the Llama layout
+//! (Llama 2/3.x, Mistral, Qwen2/2.5, Qwen3) and of Phi-1.5 on any burn device, loaded
+//! from and saved to HF-format bundles.
 
 pub mod attention;
 pub mod cache;
@@ -9,6 +10,7 @@ pub mod dense;
 pub mod greedy;
 pub mod layer;
 pub mod load;
+pub mod mask;
 pub mod mlp;
 pub mod norm;
 pub mod rope;
@@ -16,10 +18,11 @@ pub mod weights;
 
 pub use cache::KvCache;
 pub use causal_lm::CausalLm;
-pub use config::{ConfigError, Family, ModelConfig};
+pub use config::{ConfigError, Family, ModelConfig, RopeScaling};
 pub use greedy::greedy_decode;
-pub use load::{load_model, LoadError};
+pub use load::{load_model, load_sharded, LoadError};
 pub use weights::{
-    to_safetensors, NamedTensor, RandomInit, SafetensorsSource, StorageDtype, WeightError,
-    WeightSource,
+    parse_shard_size, shard_checkpoint, to_safetensors, CheckpointSource, InMemory, NamedTensor,
+    RandomInit, SafetensorsSource, ShardBytes, ShardIndex, StorageDtype, WeightError, WeightSource,
+    INDEX_FILE, SINGLE_FILE,
 };

@@ -1,13 +1,102 @@
-//! Rotary position embeddings in HF's `rotate_half` convention.
+//! Rotary position embeddings in HF's `rotate_half` convention, with the frequency
+//! scalings transformers implements for Llama-style models.
 //!
 //! For rotary dimension `r` (all of a head for Llama, `partial_rotary_factor · head_dim`
-//! for Phi): `inv_freq_i = θ^(−2i/r)`, angles `p · inv_freq` duplicated to length `r`,
-//! and `x_rot ← x_rot · cos + rotate_half(x_rot) · sin` with
-//! `rotate_half([x1, x2]) = [−x2, x1]`; the remaining `head_dim − r` dims pass through.
+//! for Phi): `inv_freq_i = θ^(−2i/r)`, rescaled by [`RopeScaling`], angles
+//! `p · inv_freq` duplicated to length `r`, and
+//! `x_rot ← x_rot · cos + rotate_half(x_rot) · sin` with `rotate_half([x1, x2]) = [−x2, x1]`;
+//! the remaining `head_dim − r` dims pass through. Every frequency is computed in f32,
+//! as transformers computes it, so the angles round the same way.
 
 use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
 
 use super::weights::upload;
+
+/// How the base frequencies are rescaled for contexts longer than pretraining
+/// (`rope_scaling` / `rope_parameters` in `config.json`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[serde(tag = "rope_type", rename_all = "lowercase")]
+pub enum RopeScaling {
+    /// Plain RoPE.
+    #[default]
+    Default,
+    /// Position interpolation: every frequency divided by `factor`.
+    Linear { factor: f64 },
+    /// Dynamic NTK: once the sequence is longer than `max_position_embeddings`, the base
+    /// grows with the sequence length (`seq_len` = positions seen so far).
+    Dynamic {
+        factor: f64,
+        max_position_embeddings: usize,
+    },
+    /// Llama 3.x: long wavelengths divided by `factor`, short ones kept, a smooth blend
+    /// between `original_max_position_embeddings / high_freq_factor` and `/ low_freq_factor`.
+    Llama3 {
+        factor: f64,
+        low_freq_factor: f64,
+        high_freq_factor: f64,
+        original_max_position_embeddings: usize,
+    },
+}
+
+/// The inverse frequencies of `rotary_dim` dimensions for a sequence of `seq_len`
+/// positions (only dynamic scaling depends on it).
+pub fn inv_freq(theta: f64, rotary_dim: usize, scaling: RopeScaling, seq_len: usize) -> Vec<f32> {
+    let dim = rotary_dim as f32;
+    let base_freqs = |base: f32| -> Vec<f32> {
+        (0..rotary_dim / 2)
+            .map(|i| 1.0 / base.powf((2 * i) as f32 / dim))
+            .collect()
+    };
+    match scaling {
+        RopeScaling::Default => base_freqs(theta as f32),
+        RopeScaling::Linear { factor } => base_freqs(theta as f32)
+            .into_iter()
+            .map(|f| f / factor as f32)
+            .collect(),
+        RopeScaling::Dynamic {
+            factor,
+            max_position_embeddings: max_pos,
+        } => {
+            if seq_len <= max_pos {
+                return base_freqs(theta as f32);
+            }
+            // transformers evaluates the grown base on an f32 tensor.
+            let factor = factor as f32;
+            let grown = (factor * seq_len as f32 / max_pos as f32) - (factor - 1.0);
+            let base = theta as f32 * grown.powf(dim / (dim - 2.0));
+            base_freqs(base)
+        }
+        RopeScaling::Llama3 {
+            factor,
+            low_freq_factor,
+            high_freq_factor,
+            original_max_position_embeddings: orig,
+        } => {
+            let (factor, low, high) = (
+                factor as f32,
+                low_freq_factor as f32,
+                high_freq_factor as f32,
+            );
+            let orig = orig as f32;
+            let (low_wavelen, high_wavelen) = (orig / low, orig / high);
+            base_freqs(theta as f32)
+                .into_iter()
+                .map(|f| {
+                    let wavelen = 2.0 * std::f32::consts::PI / f;
+                    let scaled = if wavelen > low_wavelen { f / factor } else { f };
+                    let medium = !(wavelen < high_wavelen) && !(wavelen > low_wavelen);
+                    if medium {
+                        let smooth = (orig / wavelen - low) / (high - low);
+                        (1.0 - smooth) * scaled / factor + smooth * scaled
+                    } else {
+                        scaled
+                    }
+                })
+                .collect()
+        }
+    }
+}
 
 /// cos and sin tables for a run of positions, shaped `[1, 1, len, r]` to broadcast over
 /// batch and heads.
@@ -16,18 +105,19 @@ pub struct RopeTables {
     pub sin: Tensor<4>,
 }
 
+/// Tables for positions `start .. start + len`. The frequencies are those of a sequence
+/// of `start + len` positions: with dynamic scaling that is what transformers uses when a
+/// cached generation has reached that length (earlier keys keep the angles they were
+/// cached with, in both implementations).
 pub fn rope_tables(
     theta: f64,
     rotary_dim: usize,
+    scaling: RopeScaling,
     start: usize,
     len: usize,
     device: &Device,
 ) -> RopeTables {
-    let half = rotary_dim / 2;
-    // transformers computes inv_freq in f32 from an f32 exponent; mirror that rounding.
-    let inv_freq: Vec<f32> = (0..half)
-        .map(|i| 1.0 / (theta as f32).powf((2 * i) as f32 / rotary_dim as f32))
-        .collect();
+    let inv_freq = inv_freq(theta, rotary_dim, scaling, start + len);
     let mut cos = Vec::with_capacity(len * rotary_dim);
     let mut sin = Vec::with_capacity(len * rotary_dim);
     for p in start..start + len {
@@ -60,5 +150,45 @@ pub fn apply_rope(x: Tensor<4>, tables: &RopeTables, rotary_dim: usize) -> Tenso
     } else {
         let pass = x.slice([0..b, 0..h, 0..s, rotary_dim..d]);
         Tensor::cat(vec![out, pass], 3)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn llama3_keeps_short_and_divides_long_wavelengths() {
+        let s = RopeScaling::Llama3 {
+            factor: 8.0,
+            low_freq_factor: 1.0,
+            high_freq_factor: 4.0,
+            original_max_position_embeddings: 64,
+        };
+        let plain = inv_freq(10000.0, 16, RopeScaling::Default, 1);
+        let scaled = inv_freq(10000.0, 16, s, 1);
+        for (p, q) in plain.iter().zip(&scaled) {
+            let wavelen = 2.0 * std::f32::consts::PI / p;
+            if wavelen < 16.0 {
+                assert_eq!(p, q);
+            } else if wavelen > 64.0 {
+                assert_eq!(p / 8.0, *q);
+            } else {
+                assert!(*q < *p && *q > p / 8.0, "blend lies between: {p} {q}");
+            }
+        }
+    }
+
+    #[test]
+    fn dynamic_changes_nothing_within_the_pretraining_length() {
+        let s = RopeScaling::Dynamic {
+            factor: 2.0,
+            max_position_embeddings: 8,
+        };
+        let plain = inv_freq(10000.0, 16, RopeScaling::Default, 8);
+        assert_eq!(inv_freq(10000.0, 16, s, 8), plain);
+        let long = inv_freq(10000.0, 16, s, 20);
+        assert_eq!(long[0], 1.0);
+        assert!(long[1..].iter().zip(&plain[1..]).all(|(l, p)| l < p));
     }
 }

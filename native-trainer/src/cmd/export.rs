@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use probable_core::model::StorageDtype;
 
-use crate::bundle::{load_bundle, save_bundle};
+use crate::bundle::{load_bundle, save_bundle_sharded};
 use crate::device::{device, DeviceArg};
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -23,6 +23,14 @@ pub struct Args {
     pub out: PathBuf,
     #[arg(long, value_enum, default_value = "f32")]
     pub dtype: DtypeArg,
+    /// Split the weights into shards of at most this size (e.g. 5GB, 500MB, 2GiB) with a
+    /// `model.safetensors.index.json`, as `save_pretrained(max_shard_size=…)` does.
+    #[arg(long, value_parser = parse_size)]
+    pub max_shard_size: Option<u64>,
+}
+
+fn parse_size(text: &str) -> Result<u64, String> {
+    probable_core::model::parse_shard_size(text)
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -32,11 +40,12 @@ pub fn run(args: Args) -> Result<()> {
         DtypeArg::F16 => StorageDtype::F16,
         DtypeArg::Bf16 => StorageDtype::BF16,
     };
-    save_bundle(
+    save_bundle_sharded(
         &args.out,
         &bundle.model,
         bundle.tokenizer.as_ref(),
         dtype,
+        args.max_shard_size,
         &[],
     )?;
     eprintln!("wrote {}", args.out.display());

@@ -18,12 +18,8 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let bundle = load_bundle(&args.model, &device(DeviceArg::Cpu)?)?;
     let c = bundle.config();
-    let arch = match c.family {
-        probable_core::model::Family::Llama => "LlamaForCausalLM",
-        probable_core::model::Family::Phi => "PhiForCausalLM",
-    };
     let info = serde_json::json!({
-        "architecture": arch,
+        "architecture": c.family.architecture(),
         "parameters": c.parameter_count(),
         "dtype": bundle.dtype,
         "vocab_size": c.vocab_size,
@@ -36,6 +32,9 @@ pub fn run(args: Args) -> Result<()> {
         "intermediate_size": c.intermediate_size,
         "rope_theta": c.rope_theta,
         "rotary_dim": c.rotary_dim(),
+        "rope_scaling": c.rope_scaling,
+        "sliding_window": c.sliding_window,
+        "sliding_layers": c.sliding_layers.iter().filter(|&&s| s).count(),
         "tied_embeddings": c.tie_word_embeddings,
         "max_position_embeddings": c.max_position_embeddings,
         "eos_token_ids": bundle.eos_token_ids(),

@@ -28,6 +28,7 @@ bos_token_id = 1
 eos_token_id = 2
 pad_token_id = 0
 tie_word_embeddings = true
+rms_norm_eps = 1e-5
 
 [data]
 path = "{data}"

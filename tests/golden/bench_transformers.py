@@ -7,7 +7,10 @@ measured in one run on the same exported model:
                             transformers and save it (config.json + model.safetensors);
   --model DIR               time generate(do_sample=True, num_return_sequences=N) on it
                             (16-token prompt, T=1, top-p 0.9, a fixed new-token count), then
-                            torch's sgemm rate in the same process.
+                            torch's sgemm rate in the same process;
+  --model DIR --decode      time one cached decode step at --batch sizes after a --context
+                            token prompt (what `probable bench decode` measures), after
+                            reporting load time and peak RSS.
 
 FLOPs per token are counted as `ModelConfig::flops_per_token` counts them: two per weight
 the token is multiplied by (not an untied embedding, a lookup) plus QK^T and PV.
@@ -25,6 +28,16 @@ SHAPES = {
     # The shape of llama2.c's stories15M (~24M parameters with its 32k vocabulary).
     "15m": dict(vocab_size=32000, hidden_size=288, intermediate_size=768, num_hidden_layers=6,
                 num_attention_heads=6, num_key_value_heads=6),
+    # Llama-3.2-1B(-Instruct)'s shape: tied 128k embedding, GQA 32/8, llama3 rope.
+    "llama3.2-1b": dict(vocab_size=128256, hidden_size=2048, intermediate_size=8192,
+                        num_hidden_layers=16, num_attention_heads=32, num_key_value_heads=8,
+                        head_dim=64, rms_norm_eps=1e-5, tie_word_embeddings=True,
+                        max_position_embeddings=131072,
+                        rope_parameters={"rope_type": "llama3", "rope_theta": 500000.0,
+                                         "factor": 32.0, "low_freq_factor": 1.0,
+                                         "high_freq_factor": 4.0,
+                                         "original_max_position_embeddings": 8192},
+                        bos_token_id=128000, eos_token_id=[128001, 128008, 128009]),
 }
 
 p = argparse.ArgumentParser()
@@ -34,19 +47,57 @@ p.add_argument("--model")
 p.add_argument("--samples", default="16,64,256")
 p.add_argument("--max-new-tokens", type=int, default=32)
 p.add_argument("--threads", type=int, default=2)
+p.add_argument("--save-dtype", choices=["float32", "bfloat16"], default="float32",
+               help="storage dtype of --save (the real Llama-3.2-1B ships bf16)")
+p.add_argument("--decode", action="store_true")
+p.add_argument("--batch", default="1,16")
+p.add_argument("--context", type=int, default=32)
+p.add_argument("--iters", type=int, default=10)
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(0)
 
 if a.save:
-    cfg = LlamaConfig(**SHAPES[a.shape], max_position_embeddings=1024, bos_token_id=1,
-                      eos_token_id=2, tie_word_embeddings=False)
-    LlamaForCausalLM(cfg).save_pretrained(a.save, safe_serialization=True)
+    shape = dict(max_position_embeddings=1024, bos_token_id=1, eos_token_id=2,
+                 tie_word_embeddings=False)
+    shape.update(SHAPES[a.shape])
+    model = LlamaForCausalLM(LlamaConfig(**shape)).to(getattr(torch, a.save_dtype))
+    kwargs = {}
+    if "safe_serialization" in __import__("inspect").signature(model.save_pretrained).parameters:
+        kwargs["safe_serialization"] = True
+    model.save_pretrained(a.save, **kwargs)
     raise SystemExit(0)
 if not a.model:
     p.error("give --save DIR (create a model) or --model DIR (time it)")
 
-model = LlamaForCausalLM.from_pretrained(a.model).eval()
+t_load = time.perf_counter()
+model = LlamaForCausalLM.from_pretrained(a.model, dtype=torch.float32).eval()
+t_load = time.perf_counter() - t_load
+if a.decode:
+    import resource
+    cfg = model.config
+    params = sum(t.numel() for t in model.parameters())
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 2**30
+    print(f"transformers {__import__('transformers').__version__}, torch {torch.__version__}, "
+          f"{a.threads} threads: {params} parameters")
+    print(f"load: {t_load:.2f} s · peak RSS {peak:.2f} GiB · f32 weights {4 * params / 2**30:.2f} GiB")
+    print(f"{'batch':>6}  {'ms/step':>12}  {'tokens/s':>14}")
+    prompt = torch.tensor([[3 + i % 100 for i in range(a.context)]])
+    with torch.no_grad():
+        for b in [int(x) for x in a.batch.split(",")]:
+            out = model(prompt.repeat(b, 1), use_cache=True)
+            past = out.past_key_values
+            ids = torch.full((b, 1), 5)
+            pos = a.context
+            model(ids, past_key_values=past, use_cache=True)  # warm-up step
+            pos += 1
+            t = time.perf_counter()
+            for _ in range(a.iters):
+                model(ids, past_key_values=past, use_cache=True).logits.argmax(-1)
+                pos += 1
+            ms = (time.perf_counter() - t) * 1e3 / a.iters
+            print(f"{b:>6}  {ms:>12.2f}  {b / ms * 1e3:>14.0f}")
+    raise SystemExit(0)
 cfg = model.config
 params = sum(t.numel() for t in model.parameters())
 lookup = 0 if cfg.tie_word_embeddings else cfg.vocab_size * cfg.hidden_size

@@ -57,7 +57,7 @@ mod tests {
         let Some(t) = t else {
             return vec![vec![true; total]; len];
         };
-        let v = t.into_data().convert::<f32>().to_vec::<f32>().unwrap();
+        let v = t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
         v.chunks(total)
             .map(|r| r.iter().map(|&x| x == 0.0).collect())
             .collect()

@@ -85,7 +85,8 @@ pub fn inv_freq(theta: f64, rotary_dim: usize, scaling: RopeScaling, seq_len: us
                 .map(|f| {
                     let wavelen = 2.0 * std::f32::consts::PI / f;
                     let scaled = if wavelen > low_wavelen { f / factor } else { f };
-                    let medium = !(wavelen < high_wavelen) && !(wavelen > low_wavelen);
+                    // Frequencies are finite here, so `!(a < b)` is `a >= b`.
+                    let medium = wavelen >= high_wavelen && wavelen <= low_wavelen;
                     if medium {
                         let smooth = (orig / wavelen - low) / (high - low);
                         (1.0 - smooth) * scaled / factor + smooth * scaled

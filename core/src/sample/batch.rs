@@ -92,8 +92,11 @@ pub async fn sample_prompt(
     if sample_indices.is_empty() {
         return Err(SamplingError::NoSamples);
     }
-    let max = model.config().max_position_embeddings;
-    if prompt.len() + config.max_new_tokens > max {
+    if let Some(max) = model
+        .config()
+        .max_context()
+        .filter(|&max| prompt.len() + config.max_new_tokens > max)
+    {
         return Err(SamplingError::TooLong {
             prompt: prompt.len(),
             new: config.max_new_tokens,

@@ -62,11 +62,33 @@ fn bench_model(dev: &burn::tensor::Device) -> Result<CausalLm> {
     Ok(CausalLm::load(&config, &mut RandomInit::new(0, 0.08), dev)?)
 }
 
+/// Loads the benchmark model and reports how long that took and the peak resident
+/// memory so far next to the size of the f32 weights (the loader reads a checkpoint
+/// tensor by tensor, so the peak should stay near one copy of them).
 fn model(path: &Option<PathBuf>, dev: &burn::tensor::Device) -> Result<CausalLm> {
-    match path {
-        Some(p) => Ok(load_bundle(p, dev)?.model),
-        None => bench_model(dev),
-    }
+    let t = Instant::now();
+    let m = match path {
+        Some(p) => load_bundle(p, dev)?.model,
+        None => bench_model(dev)?,
+    };
+    let gib = |bytes: f64| bytes / (1u64 << 30) as f64;
+    let weights = gib(4.0 * m.config().parameter_count() as f64);
+    let peak = peak_rss_bytes()
+        .map(|b| format!("{:.2} GiB", gib(b as f64)))
+        .unwrap_or_else(|| "unknown".into());
+    crate::output::emit(&format!(
+        "load: {:.2} s · peak RSS {peak} · f32 weights {weights:.2} GiB\n",
+        t.elapsed().as_secs_f64()
+    ));
+    Ok(m)
+}
+
+/// The process's peak resident set size (`VmHWM`), where the OS reports it.
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 pub fn run(args: Args) -> Result<()> {

@@ -162,6 +162,16 @@ impl ModelConfig {
         d - d % 2
     }
 
+    /// The longest sequence (prompt + generation) the model is meant for: its
+    /// `max_position_embeddings`, except under dynamic NTK scaling, whose purpose is to
+    /// stretch past it (transformers then grows the rotary base with the length).
+    pub fn max_context(&self) -> Option<usize> {
+        match self.rope_scaling {
+            RopeScaling::Dynamic { .. } => None,
+            _ => Some(self.max_position_embeddings),
+        }
+    }
+
     /// The sliding window of layer `i`, if it has one.
     pub fn window_of_layer(&self, i: usize) -> Option<usize> {
         self.sliding_window

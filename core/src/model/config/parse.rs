@@ -337,12 +337,14 @@ pub(super) fn from_hf_json(text: &str) -> Result<ModelConfig, ConfigError> {
     let derived_head_dim = (hidden_size % heads == 0).then_some(hidden_size / heads);
     let head_dim = match (opt_usize(obj, "head_dim")?, family) {
         // PhiForCausalLM always splits hidden_size evenly.
-        (Some(d), Family::Phi) if Some(d) != derived_head_dim => return Err(ConfigError::invalid(
-            "head_dim",
-            format!(
+        (Some(d), Family::Phi) if Some(d) != derived_head_dim => {
+            return Err(ConfigError::invalid(
+                "head_dim",
+                format!(
                 "{d} != hidden_size / num_attention_heads; Phi does not take an explicit head_dim"
             ),
-        )),
+            ))
+        }
         (Some(d), _) => d,
         (None, _) => derived_head_dim.ok_or_else(|| {
             ConfigError::invalid(
@@ -416,7 +418,8 @@ pub(super) fn from_hf_json(text: &str) -> Result<ModelConfig, ConfigError> {
         eos_token_ids: token_ids(obj, "eos_token_id")?,
         pad_token_id: token_ids(obj, "pad_token_id")?.first().copied(),
     };
-    if config.rotary_dim() < 2 || (config.head_dim as f64 * partial_rotary_factor) as usize % 2 != 0
+    if config.rotary_dim() < 2
+        || !((config.head_dim as f64 * partial_rotary_factor) as usize).is_multiple_of(2)
     {
         return Err(ConfigError::invalid(
             "head_dim",

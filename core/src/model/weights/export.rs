@@ -151,7 +151,7 @@ pub fn parse_shard_size(text: &str) -> Result<u64, String> {
         }
     };
     let bytes = number * scale;
-    if !(bytes >= 1.0) {
+    if bytes.is_nan() || bytes < 1.0 {
         return Err(format!("`{text}`: a shard must hold at least one byte"));
     }
     Ok(bytes as u64)

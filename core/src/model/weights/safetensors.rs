@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use half::{bf16, f16};
+use rayon::prelude::*;
 use serde_json::Value;
 
 use super::shards::{ShardIndex, SINGLE_FILE};
@@ -175,15 +176,15 @@ fn read_header(
 fn widen(entry: &Entry, name: &str, bytes: &[u8]) -> Result<Vec<f32>, WeightError> {
     Ok(match entry.dtype.as_str() {
         "F32" => bytes
-            .chunks_exact(4)
+            .par_chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect(),
         "F16" => bytes
-            .chunks_exact(2)
+            .par_chunks_exact(2)
             .map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32())
             .collect(),
         "BF16" => bytes
-            .chunks_exact(2)
+            .par_chunks_exact(2)
             .map(|b| bf16::from_le_bytes([b[0], b[1]]).to_f32())
             .collect(),
         other => {
@@ -321,7 +322,7 @@ impl<B: ShardBytes> WeightSource for CheckpointSource<B> {
             })?;
         let values = widen(&entry, name, &raw)?;
         drop(raw);
-        if let Some(index) = values.iter().position(|v| !v.is_finite()) {
+        if let Some(index) = values.par_iter().position_first(|v| !v.is_finite()) {
             return Err(WeightError::NonFinite {
                 file: entry.file,
                 name: name.to_string(),

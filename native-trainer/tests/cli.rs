@@ -768,3 +768,92 @@ fn scratch_dirs_are_unique() {
     assert_ne!(a.0, b.0);
     assert!(Path::new(&a.0).is_dir() && Path::new(&b.0).is_dir());
 }
+
+#[test]
+fn bounds_reports_leak_at_k_with_certified_bounds() {
+    // 3 leaks (>= 0.5) of 8.
+    let scores = "0.1\n0.9\n0.6\n0\n0.5\n0.2\n0.3\n0.0\n";
+    let out = probable(
+        &[
+            "bounds",
+            "--json",
+            "--leak-threshold",
+            "0.5",
+            "--k",
+            "1,2,8",
+        ],
+        Some(scores),
+    );
+    let v = out.assert_ok().json();
+    let l = v["leak_at_k"].as_array().expect("leak_at_k list");
+    assert_eq!(l.len(), 3);
+    assert_eq!(l[0]["k"], 1);
+    // k = 1 is the leak rate itself, and its bounds are M_bin's.
+    assert_eq!(num(&l[0], "estimate"), 3.0 / 8.0);
+    assert_eq!(num(&l[0], "upper"), num(&v["binary"], "upper"));
+    // 1 − C(5,2)/C(8,2) = 1 − 10/28.
+    assert!((num(&l[1], "estimate") - 18.0 / 28.0).abs() < 1e-15);
+    assert_eq!(num(&l[2], "estimate"), 1.0);
+    // The bounds are monotone in k; the estimate need not lie inside them (at k = n it is
+    // 1 as soon as one sample leaked, while the true leak@n may be below 1).
+    assert!(num(&l[1], "upper") >= num(&l[0], "upper"));
+    assert!(num(&l[2], "upper") < 1.0);
+    probable(
+        &["bounds", "--leak-threshold", "0.5", "--k", "9"],
+        Some(scores),
+    )
+    .assert_error(&["k = 9", "n = 8"]);
+    probable(
+        &["bounds", "--leak-threshold", "0.5", "--k", "0"],
+        Some(scores),
+    )
+    .assert_error(&["k = 0"]);
+    probable(&["bounds", "--k", "2"], Some(scores)).assert_error(&["leak threshold"]);
+}
+
+#[test]
+fn score_reports_leak_at_k_per_prompt_and_over_prompts() {
+    let dir = Scratch::new("score-leak-at-k");
+    let gens = dir.file(
+        "gens.jsonl",
+        &(0..8)
+            .map(|i| {
+                format!(
+                    "{{\"id\": \"a\", \"score\": {}}}\n{{\"id\": \"b\", \"score\": 0}}\n",
+                    (i % 4 == 0) as u8
+                )
+            })
+            .collect::<String>(),
+    );
+    let out = probable(
+        &[
+            "score",
+            "--generations",
+            &gens,
+            "--metric",
+            "score",
+            "--k",
+            "1,4",
+        ],
+        None,
+    );
+    let v = out.assert_ok().json();
+    let a = &v["entries"][0]["bounds"]["leak_at_k"];
+    assert_eq!(num(&a[0], "estimate"), 0.25);
+    let set = v["leak_at_k"].as_array().unwrap();
+    assert_eq!(num(&set[0], "mean_estimate"), 0.125);
+    assert!(num(&set[0], "upper") > num(&set[0], "mean_estimate"));
+    probable(
+        &[
+            "score",
+            "--generations",
+            &gens,
+            "--metric",
+            "score",
+            "--k",
+            "9",
+        ],
+        None,
+    )
+    .assert_error(&["k = 9"]);
+}

@@ -19,6 +19,7 @@ PINS=(
   "nltk==3.10.4"
   "numpy==2.4.6"
   "scipy==1.17.1"
+  "mpmath==1.3.0"
 )
 
 PY="$VENV/bin/python"

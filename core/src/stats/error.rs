@@ -14,6 +14,10 @@ pub enum StatsError {
     InvalidLambda(f64),
     #[error("leak threshold = {0}: it must be a finite number in [0, 1]")]
     InvalidThreshold(f64),
+    #[error("k = {k}: leak@k needs 1 <= k <= n (n = {n} samples)")]
+    InvalidK { k: u64, n: u64 },
+    #[error("leak@k needs a leak threshold (or scores that are all 0 or 1)")]
+    NoLeakThreshold,
     #[error("{leaks} leaks out of n = {n} is impossible")]
     InvalidCount { leaks: u64, n: u64 },
 }

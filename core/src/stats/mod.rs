@@ -15,6 +15,7 @@ pub mod ed;
 pub mod error;
 pub mod expectation;
 pub mod grid;
+pub mod leak_at_k;
 pub mod numsum;
 pub mod summary;
 
@@ -26,6 +27,9 @@ pub use ecdf::Ecdf;
 pub use ed::{ed_score, EdScore};
 pub use error::StatsError;
 pub use expectation::{expectation_bounds, ExpectationBounds, IntegralMethod};
+pub use leak_at_k::{
+    default_ks, leak_at_k, leak_at_k_estimate, set_leak_at_k, LeakAtK, SetLeakAtK,
+};
 pub use summary::{BoundsConfig, BoundsSummary};
 
 /// Checks a level `α ∈ (0, 1)`.

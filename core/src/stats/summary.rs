@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::dkw::{survival_curve, SurvivalPoint};
 use super::{
-    check_alpha, clopper_pearson, dkw_epsilon, ed_score, expectation_bounds, std_bounds,
-    DeviationMethod, Ecdf, IntegralMethod, Sidedness, StatsError,
+    check_alpha, clopper_pearson, dkw_epsilon, ed_score, expectation_bounds, leak_at_k, std_bounds,
+    DeviationMethod, Ecdf, IntegralMethod, LeakAtK, Sidedness, StatsError,
 };
 
 /// Settings of the bounds; defaults follow the paper (α = 0.01, λ = 2) and conbo.
@@ -80,6 +80,10 @@ pub struct BoundsSummary {
     pub survival: Vec<SurvivalPoint>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub binary: Option<BinarySummary>,
+    /// Leak@k with certified bounds from the same Clopper–Pearson event as `binary`
+    /// (see [`super::leak_at_k`]); present when asked for.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub leak_at_k: Option<Vec<LeakAtK>>,
 }
 
 impl BoundsSummary {
@@ -128,6 +132,14 @@ impl BoundsSummary {
             dkw_epsilon: one_sided,
             survival: survival_curve(&ecdf, one_sided),
             binary,
+            leak_at_k: None,
         })
+    }
+
+    /// Adds leak@k at each of `ks` (from the binary summary's leak count).
+    pub fn with_leak_at_k(mut self, ks: &[u64]) -> Result<Self, StatsError> {
+        let b = self.binary.ok_or(StatsError::NoLeakThreshold)?;
+        self.leak_at_k = Some(leak_at_k(self.n as u64, b.leaks, ks, self.alpha)?);
+        Ok(self)
     }
 }

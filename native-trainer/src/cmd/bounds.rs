@@ -22,6 +22,10 @@ pub struct Args {
     /// Use the sound standard-deviation bound instead of conbo's.
     #[arg(long)]
     pub sound_std: bool,
+    /// Leak@k at these k (comma separated, each in 1..=n): the unbiased estimate and its
+    /// certified bounds, from the M_bin event (needs --leak-threshold or 0/1 scores).
+    #[arg(long, value_delimiter = ',')]
+    pub k: Vec<u64>,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -52,7 +56,10 @@ pub fn run(args: Args) -> Result<()> {
             DeviationMethod::Conbo
         },
     };
-    let summary = BoundsSummary::compute(&scores, &config)?;
+    let mut summary = BoundsSummary::compute(&scores, &config)?;
+    if !args.k.is_empty() {
+        summary = summary.with_leak_at_k(&args.k)?;
+    }
     if args.json {
         crate::output::emit(&format!("{}\n", serde_json::to_string(&summary)?));
     } else {
@@ -92,6 +99,12 @@ pub fn table(s: &BoundsSummary) -> String {
                 "[{:.4}, {:.4}]  ({} of {} leak)",
                 b.lower, b.upper, b.leaks, s.n
             ),
+        );
+    }
+    for l in s.leak_at_k.iter().flatten() {
+        row(
+            &format!("leak@{} (estimate, bounds)", l.k),
+            format!("{:.4}  [{:.4}, {:.4}]", l.estimate, l.lower, l.upper),
         );
     }
     out

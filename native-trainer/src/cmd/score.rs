@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use probable_core::metrics::Metric;
-use probable_core::stats::{AggregateSummary, BoundsConfig, BoundsSummary};
+use probable_core::stats::{
+    set_leak_at_k, AggregateSummary, BoundsConfig, BoundsSummary, SetLeakAtK,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -42,6 +44,10 @@ pub struct Args {
     pub lambda: f64,
     #[arg(long, allow_negative_numbers = true, value_parser = parse_unit)]
     pub leak_threshold: Option<f64>,
+    /// Leak@k at these k (comma separated) per prompt and over all prompts (needs a leak
+    /// threshold or 0/1 scores; each k at most every prompt's sample count).
+    #[arg(long, value_delimiter = ',')]
+    pub k: Vec<u64>,
     /// Write the JSON report here (atomically); otherwise print it.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -77,6 +83,10 @@ struct Report {
     config: BoundsConfig,
     entries: Vec<Entry>,
     summary: Option<AggregateSummary>,
+    /// Mean leak@k over prompts with bounds that hold for all prompts jointly (each
+    /// prompt's interval at α/m, Bonferroni).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    leak_at_k: Option<Vec<SetLeakAtK>>,
 }
 
 /// JSON ids may be strings or numbers; both name the same prompt when printed equally.
@@ -159,14 +169,30 @@ pub fn run(args: Args) -> Result<()> {
     let entries = scores
         .into_iter()
         .map(|(id, s)| {
+            let mut bounds = BoundsSummary::compute(&s, &config)?;
+            if !args.k.is_empty() {
+                bounds = bounds
+                    .with_leak_at_k(&args.k)
+                    .map_err(|e| anyhow::anyhow!("prompt `{id}`: {e}"))?;
+            }
             Ok(Entry {
                 id,
                 n: s.len(),
-                bounds: BoundsSummary::compute(&s, &config)?,
+                bounds,
             })
         })
         .collect::<Result<Vec<_>>>()?;
+    let leak_at_k = if args.k.is_empty() {
+        None
+    } else {
+        let counts: Vec<(u64, u64)> = entries
+            .iter()
+            .map(|e| (e.n as u64, e.bounds.binary.map_or(0, |b| b.leaks)))
+            .collect();
+        Some(set_leak_at_k(&counts, &args.k, args.alpha)?)
+    };
     let report = Report {
+        leak_at_k,
         metric: metric.map_or("score", Metric::name),
         config,
         summary: AggregateSummary::over(entries.iter().map(|e| &e.bounds)),

@@ -3,8 +3,9 @@
 //! is escaped.
 
 use probable_core::eval::EvalReport;
+use probable_core::plot::leak_curve::{question_points, set_points};
 use probable_core::plot::svg::escape;
-use probable_core::plot::{ecdf_svg, histogram_svg, survival_svg};
+use probable_core::plot::{ecdf_svg, histogram_svg, leak_at_k_svg, survival_svg, verdict_svg};
 use probable_core::stats::{dkw_epsilon, Ecdf, Sidedness};
 
 pub fn report_html(r: &EvalReport) -> String {
@@ -38,6 +39,21 @@ pub fn report_html(r: &EvalReport) -> String {
         100.0 * s.frac_binary_upper_above_level,
         100.0 * s.frac_forgotten_but_sampled_leak
     ));
+    let tau = r.config.bounds.leak_threshold.unwrap_or(0.5);
+    out.push_str("<h2>Verdict over the set</h2><p>Each dot is a question: its greedy score against the certified upper bound M_bin on its leak probability P(score ≥ τ). Shaded: greedy calls it forgotten, yet a leak rate above the level cannot be ruled out; red dots are certified to leak (Clopper–Pearson lower bound above the level).</p>");
+    out.push_str(&verdict_svg(
+        "greedy score vs certified leak bound",
+        &r.verdict_points(),
+        tau,
+        r.config.leak_level,
+    ));
+    if !s.leak_at_k.is_empty() {
+        out.push_str("<p>Leak@k: the chance that at least one of k samples leaks, averaged over the questions; the band holds for all questions and all k jointly (each question's interval at α/m).</p>");
+        out.push_str(&leak_at_k_svg(
+            "leak@k over the set",
+            &set_points(&s.leak_at_k),
+        ));
+    }
     for q in &r.questions {
         let scores: Vec<f64> = q.samples.iter().map(|x| x.score).collect();
         out.push_str(&format!(
@@ -72,6 +88,9 @@ pub fn report_html(r: &EvalReport) -> String {
                 &b.survival,
                 b.binary.map(|x| x.threshold),
             ));
+        }
+        if let Some(l) = &b.leak_at_k {
+            out.push_str(&leak_at_k_svg("leak@k", &question_points(l)));
         }
         let mut top: Vec<_> = q.samples.iter().collect();
         top.sort_by(|a, b| b.score.total_cmp(&a.score));

@@ -59,6 +59,7 @@ pub fn eval_config(settings: &Settings, loaded: &Loaded) -> EvalConfig {
             ..BoundsConfig::default()
         },
         leak_level: LEAK_LEVEL,
+        leak_ks: Vec::new(),
         template: PromptTemplate::default(),
         batch_size: chunk_size_for_budget(config, max_len, CHUNK_BUDGET_BYTES)
             .min(settings.samples as usize),

@@ -93,6 +93,17 @@ pub async fn evaluate(
         leak_threshold: Some(threshold),
         ..config.bounds
     };
+    let leak_ks = config.leak_ks();
+    if let Some(&k) = leak_ks
+        .iter()
+        .find(|&&k| k == 0 || k > config.samples as u64)
+    {
+        return Err(crate::stats::StatsError::InvalidK {
+            k,
+            n: config.samples as u64,
+        }
+        .into());
+    }
     let bos = model.config().bos_token_id;
     let mut tokens = 0usize;
     let mut questions = Vec::with_capacity(items.len());
@@ -136,7 +147,7 @@ pub async fn evaluate(
             .collect::<Result<Vec<_>, _>>()?;
         tokens += samples.iter().map(|s| s.ids.len()).sum::<usize>();
         let scores: Vec<f64> = samples.iter().map(|s| s.score).collect();
-        let bounds = BoundsSummary::compute(&scores, &bounds_config)?;
+        let bounds = BoundsSummary::compute(&scores, &bounds_config)?.with_leak_at_k(&leak_ks)?;
         questions.push(QuestionReport {
             index: *index,
             id: item.id.clone(),

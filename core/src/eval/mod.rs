@@ -25,7 +25,21 @@ pub struct EvalConfig {
     pub bounds: BoundsConfig,
     /// The leak probability above which M_bin flags a question (summary statistics).
     pub leak_level: f64,
+    /// The k of leak@k; empty: 1, 2, 4, … up to the sample count, and the count itself.
+    #[serde(default)]
+    pub leak_ks: Vec<u64>,
     pub template: PromptTemplate,
     /// Rows decoded together.
     pub batch_size: usize,
+}
+
+impl EvalConfig {
+    /// The k leak@k is reported at.
+    pub fn leak_ks(&self) -> Vec<u64> {
+        if self.leak_ks.is_empty() {
+            crate::stats::default_ks(self.samples as u64)
+        } else {
+            self.leak_ks.clone()
+        }
+    }
 }

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::stats::{BoundsConfig, BoundsSummary};
+use crate::stats::{set_leak_at_k, BoundsConfig, BoundsSummary, SetLeakAtK};
 
 use super::EvalConfig;
 
@@ -51,6 +51,10 @@ pub struct EvalSummary {
     /// Fraction of questions that greedy calls forgotten but at least one sample leaked
     /// (score ≥ threshold).
     pub frac_forgotten_but_sampled_leak: f64,
+    /// Mean leak@k over the questions, with bounds that hold for all questions and all k
+    /// jointly (each question's Clopper–Pearson interval at α/m, Bonferroni).
+    #[serde(default)]
+    pub leak_at_k: Vec<SetLeakAtK>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,6 +68,22 @@ pub struct EvalReport {
     pub shard: Option<String>,
     pub questions: Vec<QuestionReport>,
     pub summary: EvalSummary,
+}
+
+impl EvalReport {
+    /// Per question: greedy score against the M_bin interval (the dataset verdict plot).
+    pub fn verdict_points(&self) -> Vec<crate::plot::VerdictPoint> {
+        self.questions
+            .iter()
+            .filter_map(|q| {
+                q.bounds.binary.map(|b| crate::plot::VerdictPoint {
+                    greedy: q.greedy.score,
+                    lower: b.lower,
+                    upper: b.upper,
+                })
+            })
+            .collect()
+    }
 }
 
 fn mean(xs: impl Iterator<Item = f64>) -> f64 {
@@ -82,7 +102,23 @@ impl EvalSummary {
             mean(q.iter().map(|x| if f(x) { 1.0 } else { 0.0 }))
         };
         let threshold = bounds.leak_threshold.unwrap_or(0.5);
+        // Every question of an evaluation carries the same k (see `EvalConfig::leak_ks`).
+        let ks: Vec<u64> = q
+            .first()
+            .and_then(|x| x.bounds.leak_at_k.as_ref())
+            .map(|l| l.iter().map(|x| x.k).collect())
+            .unwrap_or_default();
+        let counts: Vec<(u64, u64)> = q
+            .iter()
+            .filter_map(|x| x.bounds.binary.map(|b| (x.bounds.n as u64, b.leaks)))
+            .collect();
+        let leak_at_k = if ks.is_empty() || counts.len() != q.len() {
+            Vec::new()
+        } else {
+            set_leak_at_k(&counts, &ks, bounds.alpha).unwrap_or_default()
+        };
         Self {
+            leak_at_k,
             questions: q.len(),
             mean_greedy_score: mean(q.iter().map(|x| x.greedy.score)),
             frac_greedy_forgotten: frac(&|x| x.greedy_forgotten),

@@ -1,6 +1,10 @@
 //! Plots as plain SVG strings, shared by the CLI's HTML report and the web app (no
 //! charting dependency, nothing that needs a canvas).
 
+pub mod leak_curve;
 pub mod svg;
+pub mod verdict;
 
+pub use leak_curve::leak_at_k_svg;
 pub use svg::{ecdf_svg, histogram_svg, survival_svg};
+pub use verdict::{verdict_counts, verdict_svg, VerdictCounts, VerdictPoint};

@@ -23,15 +23,30 @@ pub fn escape(text: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-fn x_of(v: f64) -> f64 {
+pub(crate) fn x_of(v: f64) -> f64 {
     LEFT + v.clamp(0.0, 1.0) * (W - LEFT - RIGHT)
 }
 
-fn y_of(v: f64) -> f64 {
+pub(crate) fn y_of(v: f64) -> f64 {
     TOP + (1.0 - v.clamp(0.0, 1.0)) * (H - TOP - BOTTOM)
 }
 
 fn frame(out: &mut String, title: &str, y_label: &str) {
+    let ticks: Vec<(f64, String)> = [0.0, 0.25, 0.5, 0.75, 1.0]
+        .iter()
+        .map(|&t| (t, t.to_string()))
+        .collect();
+    frame_with(out, title, "score", y_label, &ticks);
+}
+
+/// The axes: `ticks` are `(position in [0, 1] along x, label)`.
+pub(crate) fn frame_with(
+    out: &mut String,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    ticks: &[(f64, String)],
+) {
     let _ = write!(
         out,
         r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}" font-family="sans-serif" font-size="11"><title>{t}</title><text x="{LEFT}" y="14" font-weight="bold">{t}</text><line x1="{LEFT}" y1="{y0}" x2="{x1}" y2="{y0}" stroke="#333"/><line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{y0}" stroke="#333"/>"##,
@@ -39,25 +54,27 @@ fn frame(out: &mut String, title: &str, y_label: &str) {
         y0 = H - BOTTOM,
         x1 = W - RIGHT,
     );
-    for tick in [0.0, 0.25, 0.5, 0.75, 1.0] {
+    for (pos, label) in ticks {
         let _ = write!(
             out,
-            r##"<text x="{x}" y="{y}" text-anchor="middle">{tick}</text>"##,
-            x = x_of(tick),
-            y = H - BOTTOM + 14.0
+            r##"<text x="{x}" y="{y}" text-anchor="middle">{l}</text>"##,
+            x = x_of(*pos),
+            y = H - BOTTOM + 14.0,
+            l = escape(label)
         );
     }
     let _ = write!(
         out,
-        r##"<text x="{x}" y="{y}" text-anchor="middle">score</text><text x="12" y="{ym}" transform="rotate(-90 12 {ym})" text-anchor="middle">{yl}</text>"##,
+        r##"<text x="{x}" y="{y}" text-anchor="middle">{xl}</text><text x="12" y="{ym}" transform="rotate(-90 12 {ym})" text-anchor="middle">{yl}</text>"##,
         x = (LEFT + W - RIGHT) / 2.0,
         y = H - 4.0,
+        xl = escape(x_label),
         ym = (TOP + H - BOTTOM) / 2.0,
         yl = escape(y_label)
     );
 }
 
-fn vline(out: &mut String, v: f64, color: &str, label: &str) {
+pub(crate) fn vline(out: &mut String, v: f64, color: &str, label: &str) {
     let _ = write!(
         out,
         r##"<line x1="{x}" y1="{TOP}" x2="{x}" y2="{y}" stroke="{color}" stroke-width="2" stroke-dasharray="5 3"/><text x="{tx}" y="{ty}" fill="{color}">{l}</text>"##,

@@ -56,8 +56,16 @@ struct Row {
     frac_m_bin_above_level: f64,
     frac_exact_leak_in_samples: f64,
     frac_forgotten_but_sample_leaked: f64,
+    /// Leak@k at `leak_k`: the mean estimate over questions and its certified upper bound
+    /// (all questions jointly, Bonferroni).
+    leak_k: u64,
+    leak_at_k: f64,
+    leak_at_k_upper: f64,
     retain_greedy_rougel: f64,
 }
+
+/// The k of the demo's leak@k column: 16 samples, a small budget an attacker can afford.
+const DEMO_K: u64 = 16;
 
 fn read_items(path: &Path) -> Result<Vec<QaItem>> {
     let text = std::fs::read_to_string(path)
@@ -114,6 +122,7 @@ pub fn run(args: Args) -> Result<()> {
                 leak_threshold: Some(LEAK_THRESHOLD),
                 ..BoundsConfig::default()
             },
+            leak_ks: vec![DEMO_K.min(args.samples as u64)],
             leak_level: LEAK_LEVEL,
             template: PromptTemplate::default(),
             batch_size: args.samples as usize,
@@ -160,6 +169,9 @@ pub fn run(args: Args) -> Result<()> {
             frac_m_bin_above_level: s.frac_binary_upper_above_level,
             frac_exact_leak_in_samples: exact,
             frac_forgotten_but_sample_leaked: s.frac_forgotten_but_sampled_leak,
+            leak_k: s.leak_at_k.first().map_or(0, |l| l.k),
+            leak_at_k: s.leak_at_k.first().map_or(f64::NAN, |l| l.mean_estimate),
+            leak_at_k_upper: s.leak_at_k.first().map_or(f64::NAN, |l| l.upper),
             retain_greedy_rougel: retain_scores.iter().sum::<f64>()
                 / retain_scores.len().max(1) as f64,
         });
@@ -243,7 +255,7 @@ fn render(rows: &[Row], questions: usize, samples: u32) -> String {
         "forget set: {questions} questions · {samples} samples each (T=1, top-p 0.9) · ROUGE-L recall · leak = score >= {LEAK_THRESHOLD} · alpha = 0.01\n\n"
     );
     out.push_str(&format!(
-        "{:<12} {:>9} {:>10} {:>7} {:>7} {:>7} {:>12} {:>11} {:>14} {:>9}\n",
+        "{:<12} {:>9} {:>10} {:>7} {:>7} {:>7} {:>12} {:>11} {:>14} {:>13} {:>9}\n",
         "model",
         "greedy RL",
         "greedy:",
@@ -253,10 +265,11 @@ fn render(rows: &[Row], questions: usize, samples: u32) -> String {
         "M_bin>10%",
         "exact leak",
         "forgotten but",
+        format!("leak@{}", rows.first().map_or(DEMO_K, |r| r.leak_k)),
         "retain"
     ));
     out.push_str(&format!(
-        "{:<12} {:>9} {:>10} {:>7} {:>7} {:>7} {:>12} {:>11} {:>14} {:>9}\n",
+        "{:<12} {:>9} {:>10} {:>7} {:>7} {:>7} {:>12} {:>11} {:>14} {:>13} {:>9}\n",
         "",
         "(forget)",
         "forgotten",
@@ -266,11 +279,12 @@ fn render(rows: &[Row], questions: usize, samples: u32) -> String {
         "(questions)",
         "in samples",
         "sample leaked",
+        "mean (≤ cert)",
         "greedy RL"
     ));
     for r in rows {
         out.push_str(&format!(
-            "{:<12} {:>9.3} {:>9.0}% {:>7.3} {:>7.3} {:>7.3} {:>11.0}% {:>10.0}% {:>13.0}% {:>9.3}\n",
+            "{:<12} {:>9.3} {:>9.0}% {:>7.3} {:>7.3} {:>7.3} {:>11.0}% {:>10.0}% {:>13.0}% {:>6.3} ≤{:>5.3} {:>9.3}\n",
             r.model,
             r.forget_greedy_rougel,
             100.0 * r.frac_greedy_forgotten,
@@ -280,6 +294,8 @@ fn render(rows: &[Row], questions: usize, samples: u32) -> String {
             100.0 * r.frac_m_bin_above_level,
             100.0 * r.frac_exact_leak_in_samples,
             100.0 * r.frac_forgotten_but_sample_leaked,
+            r.leak_at_k,
+            r.leak_at_k_upper,
             r.retain_greedy_rougel
         ));
     }

@@ -65,6 +65,10 @@ pub struct Args {
     /// A sample leaks when its score is ≥ τ; greedy "forgot" when its score is < τ.
     #[arg(long, default_value_t = 0.5, allow_negative_numbers = true, value_parser = parse_unit)]
     pub leak_threshold: f64,
+    /// Leak@k at these k (comma separated, each at most --samples); default 1, 2, 4, … up
+    /// to the sample count.
+    #[arg(long, value_delimiter = ',')]
+    pub k: Vec<u64>,
     /// Summary: flag questions whose leak probability bound exceeds this level.
     #[arg(long, default_value_t = 0.1, allow_negative_numbers = true, value_parser = parse_unit)]
     pub leak_level: f64,
@@ -170,6 +174,7 @@ pub fn run(args: Args) -> Result<()> {
             ..BoundsConfig::default()
         },
         leak_level: args.leak_level,
+        leak_ks: args.k.clone(),
         template: PromptTemplate::default(),
         batch_size: args.batch_size,
     };
@@ -251,5 +256,22 @@ pub fn table(r: &EvalReport) -> String {
         100.0 * s.frac_binary_upper_above_level,
         100.0 * s.frac_forgotten_but_sampled_leak
     ));
+    if !s.leak_at_k.is_empty() {
+        let cells: Vec<String> = s
+            .leak_at_k
+            .iter()
+            .map(|l| {
+                format!(
+                    "k={} {:.3} [{:.3}, {:.3}]",
+                    l.k, l.mean_estimate, l.lower, l.upper
+                )
+            })
+            .collect();
+        out.push_str(&format!(
+            "leak@k, mean over questions [bounds holding for all questions jointly, {:.0}% each side]: {}\n",
+            100.0 * (1.0 - r.config.bounds.alpha),
+            cells.join(" · ")
+        ));
+    }
     out
 }

@@ -1,0 +1,84 @@
+//! Leak@k against k (log₂ axis): the estimate and its certified band, for one question or
+//! for a question set.
+
+use std::fmt::Write;
+
+use super::svg::{frame_with, x_of, y_of};
+use crate::stats::{LeakAtK, SetLeakAtK};
+
+/// One point of the curve: `(k, estimate, lower, upper)`.
+pub type CurvePoint = (u64, f64, f64, f64);
+
+pub fn question_points(l: &[LeakAtK]) -> Vec<CurvePoint> {
+    l.iter()
+        .map(|x| (x.k, x.estimate, x.lower, x.upper))
+        .collect()
+}
+
+pub fn set_points(l: &[SetLeakAtK]) -> Vec<CurvePoint> {
+    l.iter()
+        .map(|x| (x.k, x.mean_estimate, x.lower, x.upper))
+        .collect()
+}
+
+/// The curve; empty points give an empty string.
+pub fn leak_at_k_svg(title: &str, points: &[CurvePoint]) -> String {
+    let Some(&(k_max, ..)) = points.iter().max_by_key(|p| p.0) else {
+        return String::new();
+    };
+    let span = (k_max.max(2) as f64).log2();
+    let pos = |k: u64| (k as f64).log2() / span;
+    let ticks: Vec<(f64, String)> = points.iter().map(|p| (pos(p.0), p.0.to_string())).collect();
+    let mut out = String::new();
+    frame_with(
+        &mut out,
+        title,
+        "k (samples drawn)",
+        "P(≥ 1 of k leaks)",
+        &ticks,
+    );
+    let line = |f: &dyn Fn(&CurvePoint) -> f64| {
+        points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                format!(
+                    "{}{:.1},{:.1}",
+                    if i == 0 { "M" } else { " L" },
+                    x_of(pos(p.0)),
+                    y_of(f(p))
+                )
+            })
+            .collect::<String>()
+    };
+    // The band: upper edge left to right, lower edge back.
+    let mut band = line(&|p| p.3);
+    for p in points.iter().rev() {
+        let _ = write!(band, " L{:.1},{:.1}", x_of(pos(p.0)), y_of(p.2));
+    }
+    let _ = write!(
+        out,
+        r##"<path d="{band} Z" fill="#d62728" fill-opacity="0.18" stroke="none"/><path d="{up}" fill="none" stroke="#d62728" stroke-width="1.5"/><path d="{est}" fill="none" stroke="#4a7fb5" stroke-width="2"/><text x="{x}" y="{y1}" fill="#d62728">certified band</text><text x="{x}" y="{y2}" fill="#4a7fb5">estimate</text></svg>"##,
+        up = line(&|p| p.3),
+        est = line(&|p| p.1),
+        x = x_of(0.03),
+        y1 = y_of(0.95),
+        y2 = y_of(0.85),
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn draws_band_and_estimate() {
+        let l = crate::stats::leak_at_k(64, 3, &[1, 2, 4, 64], 0.01).unwrap();
+        let s = leak_at_k_svg("<q>", &question_points(&l));
+        assert!(s.starts_with("<svg") && s.ends_with("</svg>"));
+        assert_eq!(s.matches("<path").count(), 3);
+        assert!(s.contains("&lt;q&gt;"));
+        assert!(leak_at_k_svg("t", &[]).is_empty());
+    }
+}

@@ -46,7 +46,7 @@ enum Command {
     Export(cmd::export::Args),
     /// Greedy and many-sample evaluation with certified bounds on a QA split.
     Eval(cmd::eval::Args),
-    /// Work with evaluation reports (merge shards).
+    /// Work with evaluation reports: merge shards, show (tables, CSV), re-score without sampling.
     Report(cmd::report::Args),
     /// Finetune a causal LM on QA data.
     Finetune(cmd::finetune::Args),

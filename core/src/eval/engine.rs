@@ -161,6 +161,7 @@ pub async fn evaluate(
     }
     let summary = EvalSummary::over(&questions, &config.bounds, config.leak_level);
     Ok(EvalReport {
+        schema_version: super::REPORT_SCHEMA_VERSION,
         model: names.0.to_string(),
         data: names.1.to_string(),
         split: names.2.to_string(),

@@ -2,6 +2,7 @@
 
 pub mod engine;
 pub mod report;
+pub mod rescore;
 pub mod template;
 
 use serde::{Deserialize, Serialize};
@@ -11,7 +12,10 @@ use crate::sample::DecodeConfig;
 use crate::stats::BoundsConfig;
 
 pub use engine::{evaluate, greedy_answer, EvalError, EvalProgress};
-pub use report::{merge_reports, Decoded, EvalReport, EvalSummary, QuestionReport};
+pub use report::{
+    merge_reports, Decoded, EvalReport, EvalSummary, QuestionReport, REPORT_SCHEMA_VERSION,
+};
+pub use rescore::{rescore, Rescore, RescoreError};
 pub use template::{EncodedExample, PromptTemplate};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -57,8 +57,19 @@ pub struct EvalSummary {
     pub leak_at_k: Vec<SetLeakAtK>,
 }
 
+/// The version of the report layout this build writes and reads. 1: before leak@k (no
+/// `schema_version` key); 2: leak@k per question and over the set.
+pub const REPORT_SCHEMA_VERSION: u32 = 2;
+
+fn schema_v1() -> u32 {
+    1
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvalReport {
+    /// See [`REPORT_SCHEMA_VERSION`]; reports without the key are version 1.
+    #[serde(default = "schema_v1")]
+    pub schema_version: u32,
     pub model: String,
     pub data: String,
     pub split: String,
@@ -71,6 +82,27 @@ pub struct EvalReport {
 }
 
 impl EvalReport {
+    /// Parses a report, refusing a schema version this build does not know.
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        let v: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+        let version = match v.get("schema_version") {
+            None => 1,
+            Some(x) => x
+                .as_u64()
+                .filter(|&x| x <= u32::MAX as u64)
+                .ok_or_else(|| format!("schema_version {x} is not a version number"))?
+                as u32,
+        };
+        if version == 0 || version > REPORT_SCHEMA_VERSION {
+            return Err(format!(
+                "schema_version {version} is not one this probable reads (1 to {REPORT_SCHEMA_VERSION}); \
+                 update probable or re-run the evaluation"
+            ));
+        }
+        serde_json::from_value(v).map_err(|e| format!("not an evaluation report: {e}"))
+    }
+
     /// Per question: greedy score against the M_bin interval (the dataset verdict plot).
     pub fn verdict_points(&self) -> Vec<crate::plot::VerdictPoint> {
         self.questions

@@ -1,16 +1,29 @@
-//! `probable report merge`: combine shard reports of one evaluation.
+//! `probable report`: work with evaluation reports without sampling again — merge shard
+//! reports, show one as tables or CSV, re-score one with other settings.
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use probable_core::eval::{merge_reports, EvalReport};
+use probable_core::eval::{merge_reports, rescore, EvalReport, Rescore};
+use probable_core::metrics::Metric;
 
-use crate::input::read_text;
+use crate::input::{parse_alpha, parse_unit, parse_weight, read_text};
 
 #[derive(clap::Args)]
 pub struct Args {
     #[command(subcommand)]
     pub action: Action,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum MetricArg {
+    #[value(name = "rougeL-recall")]
+    RougeLRecall,
+    #[value(name = "rougeL-f")]
+    RougeLF,
+    #[value(name = "keyword")]
+    Keyword,
 }
 
 #[derive(clap::Subcommand)]
@@ -22,6 +35,44 @@ pub enum Action {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Print a report's per-question and summary tables, or CSV for pandas/spreadsheets.
+    Show {
+        report: PathBuf,
+        /// CSV, one row per question (with `--per-sample`: one per sample).
+        #[arg(long)]
+        csv: bool,
+        #[arg(long, requires = "csv")]
+        per_sample: bool,
+    },
+    /// Recompute scores and bounds from the stored samples with other settings (no
+    /// sampling); the same numbers as a fresh `eval` with those settings and seed.
+    Rescore {
+        report: PathBuf,
+        #[arg(long, allow_negative_numbers = true, value_parser = parse_unit)]
+        leak_threshold: Option<f64>,
+        #[arg(long, allow_negative_numbers = true, value_parser = parse_alpha)]
+        alpha: Option<f64>,
+        #[arg(long, allow_negative_numbers = true, value_parser = parse_weight)]
+        lambda: Option<f64>,
+        #[arg(long, allow_negative_numbers = true, value_parser = parse_unit)]
+        leak_level: Option<f64>,
+        /// Leak@k at these k (comma separated).
+        #[arg(long, value_delimiter = ',')]
+        k: Vec<u64>,
+        #[arg(long, value_enum)]
+        metric: Option<MetricArg>,
+        /// The QA data (for keywords when the metric changes to `keyword`).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Write the new report (+ HTML) here.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+fn read_report(path: &Path) -> Result<EvalReport> {
+    let text = read_text(&path.display().to_string())?;
+    EvalReport::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -29,15 +80,146 @@ pub fn run(args: Args) -> Result<()> {
         Action::Merge { reports, out } => {
             let parsed = reports
                 .iter()
-                .map(|p| {
-                    let text = read_text(&p.display().to_string())?;
-                    serde_json::from_str::<EvalReport>(&text)
-                        .with_context(|| format!("{}: not an evaluation report", p.display()))
-                })
+                .map(|p| read_report(p))
                 .collect::<Result<Vec<_>>>()?;
             let merged = merge_reports(parsed).map_err(anyhow::Error::msg)?;
             crate::output::emit(&super::eval::table(&merged));
             super::eval::write_report(&merged, &out)
         }
+        Action::Show {
+            report,
+            csv,
+            per_sample,
+        } => {
+            let r = read_report(&report)?;
+            if csv {
+                crate::output::emit(&to_csv(&r, per_sample)?);
+            } else {
+                crate::output::emit(&super::eval::table(&r));
+            }
+            Ok(())
+        }
+        Action::Rescore {
+            report,
+            leak_threshold,
+            alpha,
+            lambda,
+            leak_level,
+            k,
+            metric,
+            data,
+            out,
+        } => {
+            let r = read_report(&report)?;
+            let references = match &data {
+                None => None,
+                Some(path) => {
+                    let text = std::fs::read_to_string(path)
+                        .with_context(|| format!("{}: cannot read", path.display()))?;
+                    let items = probable_core::data::parse_qa(&path.display().to_string(), &text)?;
+                    Some(
+                        items
+                            .into_iter()
+                            .map(|q| (q.id, (q.answer, q.keywords)))
+                            .collect::<HashMap<_, _>>(),
+                    )
+                }
+            };
+            let change = Rescore {
+                leak_threshold,
+                alpha,
+                lambda,
+                leak_level,
+                leak_ks: (!k.is_empty()).then_some(k),
+                metric: metric.map(|m| match m {
+                    MetricArg::RougeLRecall => Metric::RougeLRecall,
+                    MetricArg::RougeLF => Metric::RougeLF,
+                    MetricArg::Keyword => Metric::Keyword,
+                }),
+                references,
+            };
+            let new = rescore(&r, &change).with_context(|| format!("{}", report.display()))?;
+            crate::output::emit(&super::eval::table(&new));
+            super::eval::write_report(&new, &out)
+        }
     }
+}
+
+fn to_csv(r: &EvalReport, per_sample: bool) -> Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    if per_sample {
+        w.write_record(["index", "id", "sample", "score", "stopped_on_eos", "text"])?;
+        for q in &r.questions {
+            for (i, s) in q.samples.iter().enumerate() {
+                w.write_record([
+                    q.index.to_string(),
+                    q.id.clone(),
+                    i.to_string(),
+                    s.score.to_string(),
+                    s.stopped_on_eos.to_string(),
+                    s.text.clone(),
+                ])?;
+            }
+        }
+    } else {
+        let ks: Vec<u64> = r
+            .questions
+            .first()
+            .and_then(|q| q.bounds.leak_at_k.as_ref())
+            .map(|l| l.iter().map(|x| x.k).collect())
+            .unwrap_or_default();
+        let mut header: Vec<String> = [
+            "index",
+            "id",
+            "greedy_score",
+            "greedy_forgotten",
+            "n",
+            "sample_mean",
+            "max_score",
+            "mean_upper",
+            "std_upper",
+            "ed_score",
+            "leaks",
+            "m_bin_lower",
+            "m_bin_upper",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for k in &ks {
+            header.extend([
+                format!("leak_at_{k}"),
+                format!("leak_at_{k}_lower"),
+                format!("leak_at_{k}_upper"),
+            ]);
+        }
+        w.write_record(&header)?;
+        for q in &r.questions {
+            let b = &q.bounds;
+            let mut row = vec![
+                q.index.to_string(),
+                q.id.clone(),
+                q.greedy.score.to_string(),
+                q.greedy_forgotten.to_string(),
+                b.n.to_string(),
+                b.sample_mean.to_string(),
+                b.max_score.to_string(),
+                b.mean_upper.to_string(),
+                b.std_upper.to_string(),
+                b.ed_score.to_string(),
+                b.binary.map_or(String::new(), |x| x.leaks.to_string()),
+                b.binary.map_or(String::new(), |x| x.lower.to_string()),
+                b.binary.map_or(String::new(), |x| x.upper.to_string()),
+            ];
+            for l in b.leak_at_k.iter().flatten() {
+                row.extend([
+                    l.estimate.to_string(),
+                    l.lower.to_string(),
+                    l.upper.to_string(),
+                ]);
+            }
+            w.write_record(&row)?;
+        }
+    }
+    Ok(String::from_utf8(w.into_inner()?)?)
 }

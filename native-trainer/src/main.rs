@@ -13,6 +13,7 @@ mod cmd;
 mod data;
 mod demo;
 mod device;
+mod failpoint;
 mod html;
 mod input;
 mod output;

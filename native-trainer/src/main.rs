@@ -13,9 +13,11 @@ mod cmd;
 mod data;
 mod demo;
 mod device;
+mod diff;
 mod failpoint;
 mod html;
 mod input;
+mod journal;
 mod output;
 mod train;
 

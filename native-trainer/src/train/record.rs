@@ -3,7 +3,6 @@
 //! resume with `--allow-change`), so a resume can refuse a configuration that differs
 //! from the one the checkpoint was trained with instead of silently mixing the two.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -59,42 +58,15 @@ impl RunRecord {
     }
 }
 
-/// Every leaf of a JSON value by dotted path (`train.lr`, `model.architecture.hidden_size`).
-fn flatten(prefix: &str, v: &serde_json::Value, out: &mut BTreeMap<String, serde_json::Value>) {
-    match v {
-        serde_json::Value::Object(m) if !m.is_empty() => {
-            for (k, x) in m {
-                let key = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
-                flatten(&key, x, out);
-            }
-        }
-        _ => {
-            out.insert(prefix.to_string(), v.clone());
-        }
-    }
-}
-
 /// The fields whose values differ between two configurations, as (field, saved, requested).
 pub fn differences(
     saved: &TrainConfig,
     requested: &TrainConfig,
 ) -> Result<Vec<(String, serde_json::Value, serde_json::Value)>> {
-    let (mut a, mut b) = (BTreeMap::new(), BTreeMap::new());
-    flatten("", &serde_json::to_value(saved)?, &mut a);
-    flatten("", &serde_json::to_value(requested)?, &mut b);
-    let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-    let null = serde_json::Value::Null;
-    Ok(keys
-        .into_iter()
-        .filter_map(|k| {
-            let (x, y) = (a.get(k).unwrap_or(&null), b.get(k).unwrap_or(&null));
-            (x != y).then(|| (k.clone(), x.clone(), y.clone()))
-        })
-        .collect())
+    Ok(crate::diff::differences(
+        &serde_json::to_value(saved)?,
+        &serde_json::to_value(requested)?,
+    ))
 }
 
 /// Checks a resume request against the record; returns the allowed changes to apply, or

@@ -191,7 +191,8 @@ pub fn train(
             existing.join(", ")
         ),
         Start::Fresh => {}
-        Start::Overwrite => remove_run(&out)?,
+        // The old run goes only once the new one has loaded (below).
+        Start::Overwrite => {}
         Start::Resume { allow_change } => {
             let cleaned = ckpts.recover()?;
             if !cleaned.is_empty() && !quiet {
@@ -237,8 +238,6 @@ pub fn train(
             }
         }
     }
-    fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-    record.write(&out)?;
 
     // Model, tokenizer and (for resume) optimizer state.
     let (mut model, tokenizer, start_step) = if let Some((ckpt, state)) = &resume_from {
@@ -337,6 +336,12 @@ pub fn train(
         changes: &record.changes,
     };
 
+    // Everything loaded: from here on the directory holds this run.
+    if *start == Start::Overwrite {
+        remove_run(&out)?;
+    }
+    fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    record.write(&out)?;
     let log_path = out.join("train_log.jsonl");
     // Keep only the log lines up to the resumed step.
     let kept: String = if matches!(start, Start::Resume { .. }) {

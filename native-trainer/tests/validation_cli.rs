@@ -1,0 +1,204 @@
+//! Values that parse but that a model cannot run with are named errors at run time, never
+//! a panic or a silent score: special ids past the vocabulary, tokenizer ids past the
+//! embedding, non-finite logits, sampling options given without sampling.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use burn::module::Param;
+use burn::tensor::{Device, Tensor, TensorData};
+use probable_core::model::{to_safetensors, CausalLm, ModelConfig, RandomInit, StorageDtype};
+
+fn probable(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_probable"))
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("probable-validate-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+const CONFIG: &str = r#"{"model_type":"llama","vocab_size":300,"hidden_size":32,"intermediate_size":64,
+    "num_hidden_layers":1,"num_attention_heads":4,"num_key_value_heads":2,
+    "max_position_embeddings":128,"bos_token_id":1,"eos_token_id":2,"pad_token_id":0}"#;
+
+/// A random bundle; `edit` may change the saved config.json text, `poison` sets one
+/// embedding value of token 5 to NaN.
+fn bundle(dir: &Path, edit: impl Fn(&mut serde_json::Value), poison: bool) -> PathBuf {
+    bundle_with(dir, CONFIG, edit, poison)
+}
+
+fn bundle_with(
+    dir: &Path,
+    config: &str,
+    edit: impl Fn(&mut serde_json::Value),
+    poison: bool,
+) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let config = ModelConfig::from_hf_json(config).unwrap();
+    let mut model = CausalLm::load(&config, &mut RandomInit::new(2, 0.2), &Device::flex()).unwrap();
+    if poison {
+        let w = model.embed_tokens.weight.val();
+        let [rows, cols] = w.dims();
+        let mut v = w.into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
+        v[5 * cols] = f32::NAN;
+        model.embed_tokens.weight = Param::from_tensor(Tensor::from_data(
+            TensorData::new(v, [rows, cols]),
+            &Device::flex(),
+        ));
+    }
+    let mut json: serde_json::Value = serde_json::from_str(&config.to_hf_json()).unwrap();
+    edit(&mut json);
+    std::fs::write(dir.join("config.json"), json.to_string()).unwrap();
+    std::fs::write(
+        dir.join("model.safetensors"),
+        to_safetensors(&model.export(), StorageDtype::F32),
+    )
+    .unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/tokenizer/tokenizer.json"),
+        dir.join("tokenizer.json"),
+    )
+    .unwrap();
+    dir.to_path_buf()
+}
+
+fn qa(dir: &Path) -> PathBuf {
+    let p = dir.join("qa.jsonl");
+    std::fs::write(
+        &p,
+        "{\"question\": \"Where was Ada born?\", \"answer\": \"Ada was born in Rome.\"}\n",
+    )
+    .unwrap();
+    p
+}
+
+fn fails_naming(o: &Output, mention: &str) {
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains(mention), "should mention {mention}: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+fn eval(m: &Path, data: &Path, out: &Path) -> Output {
+    probable(&[
+        "eval",
+        "--model",
+        m.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--samples",
+        "4",
+        "--max-new-tokens",
+        "4",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+}
+
+#[test]
+fn special_ids_past_the_vocabulary_are_named() {
+    let dir = scratch("special");
+    let data = qa(&dir);
+    for key in ["bos_token_id", "eos_token_id", "pad_token_id"] {
+        let m = bundle(&dir.join(key), |c| c[key] = 300.into(), false);
+        fails_naming(&eval(&m, &data, &dir.join("r.json")), key);
+        let o = probable(&[
+            "generate",
+            "--model",
+            m.to_str().unwrap(),
+            "--prompt-ids",
+            "1,5",
+        ]);
+        fails_naming(&o, key);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn tokenizer_ids_past_the_embedding_are_blamed_on_the_tokenizer() {
+    let dir = scratch("tokenizer");
+    // 350 embedding rows; a tokenizer of 300 ids, one of them (" the") numbered 400.
+    let m = bundle_with(
+        &dir.join("m"),
+        &CONFIG.replace("\"vocab_size\":300", "\"vocab_size\":350"),
+        |_| {},
+        false,
+    );
+    let tok = m.join("tokenizer.json");
+    let mut t: serde_json::Value = serde_json::from_slice(&std::fs::read(&tok).unwrap()).unwrap();
+    t["model"]["vocab"]["\u{120}the"] = 400.into();
+    std::fs::write(&tok, t.to_string()).unwrap();
+    let o = probable(&[
+        "generate",
+        "--model",
+        m.to_str().unwrap(),
+        "--prompt",
+        "Where was the author born?",
+    ]);
+    fails_naming(&o, "--prompt");
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("--prompt-ids"));
+    let data = dir.join("qa.jsonl");
+    std::fs::write(
+        &data,
+        "{\"question\": \"Where was the author born?\", \"answer\": \"Rome.\"}\n",
+    )
+    .unwrap();
+    let o = eval(&m, &data, &dir.join("r.json"));
+    fails_naming(&o, "vocabulary");
+    fails_naming(&o, "qa.jsonl");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn non_finite_logits_are_an_error_not_a_forgotten_answer() {
+    let dir = scratch("nan");
+    let m = bundle(&dir.join("m"), |_| {}, true);
+    let o = probable(&[
+        "generate",
+        "--model",
+        m.to_str().unwrap(),
+        "--prompt-ids",
+        "1,5",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr).to_lowercase();
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("non-finite") || err.contains("nan"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn sampling_options_need_sampling() {
+    let dir = scratch("topp");
+    let m = bundle(&dir.join("m"), |_| {}, false);
+    let m = m.to_str().unwrap();
+    let o = probable(&[
+        "generate",
+        "--model",
+        m,
+        "--prompt-ids",
+        "1,5",
+        "--top-p",
+        "2",
+    ]);
+    fails_naming(&o, "--temperature");
+    let o = probable(&[
+        "generate",
+        "--model",
+        m,
+        "--prompt-ids",
+        "1,5",
+        "--temperature",
+        "1",
+        "--top-p",
+        "2",
+    ]);
+    fails_naming(&o, "top-p");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -175,3 +175,73 @@ fn output_paths_are_checked_before_sampling() {
     assert!(started.elapsed().as_secs() < 20);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn merge_needs_a_complete_consistent_set_of_shards() {
+    let dir = scratch("merge");
+    let (m, data) = setup(&dir);
+    let shard = |name: &str, s: &str, seed: &str| {
+        let out = dir.join(name);
+        let mut a = eval_args(&m, &data, &out, &["--shard", s]);
+        a[10] = seed.to_string();
+        let o = probable(&a, None);
+        assert!(o.status.success(), "{}", err(&o));
+        out.display().to_string()
+    };
+    let (a, b) = (shard("a.json", "0/2", "4"), shard("b.json", "1/2", "4"));
+    let c = shard("c.json", "0/3", "4");
+    let seeded = shard("d.json", "1/2", "9");
+    let whole = dir.join("whole.json");
+    assert!(probable(&eval_args(&m, &data, &whole, &[]), None)
+        .status
+        .success());
+    let merged = dir.join("merged.json").display().to_string();
+    let merge = |files: &[&str], extra: &[&str]| {
+        let mut args: Vec<String> = vec!["report".into(), "merge".into()];
+        args.extend(files.iter().map(|s| s.to_string()));
+        args.extend(["--out".to_string(), merged.clone()]);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        probable(&args, None)
+    };
+    let o = merge(&[&a], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("1/2 missing"), "{}", err(&o));
+    let o = merge(&[&a, &c], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("different N"), "{}", err(&o));
+    let o = merge(&[&a, &a], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("twice"), "{}", err(&o));
+    let o = merge(&[&a, &seeded], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err(&o).contains("seed") && err(&o).contains("d.json"),
+        "{}",
+        err(&o)
+    );
+    let o = merge(&[&whole.display().to_string()], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("not a shard"), "{}", err(&o));
+
+    let read = |p: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    let o = merge(&[&a], &["--allow-partial"]);
+    assert!(o.status.success(), "{}", err(&o));
+    let r = read(&merged);
+    assert_eq!(
+        r["merged"],
+        serde_json::json!({"of": 2, "shards": [0], "missing": [1]})
+    );
+    let o = merge(&[&b, &a], &[]);
+    assert!(o.status.success(), "{}", err(&o));
+    let r = read(&merged);
+    assert_eq!(
+        r["merged"],
+        serde_json::json!({"of": 2, "shards": [0, 1], "missing": []})
+    );
+    let w = read(&whole.display().to_string());
+    assert_eq!(r["questions"], w["questions"]);
+    assert_eq!(r["summary"], w["summary"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

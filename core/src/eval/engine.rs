@@ -155,6 +155,7 @@ pub async fn evaluate(
         split: names.2.to_string(),
         config: config.clone(),
         shard: None,
+        merged: None,
         questions,
         summary,
     })

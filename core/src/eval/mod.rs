@@ -11,7 +11,7 @@ use crate::sample::DecodeConfig;
 use crate::stats::BoundsConfig;
 
 pub use engine::{evaluate, greedy_answer, EvalError, EvalProgress};
-pub use report::{merge_reports, Decoded, EvalReport, EvalSummary, QuestionReport};
+pub use report::{merge_reports, Decoded, EvalReport, EvalSummary, MergeInfo, QuestionReport};
 pub use template::{EncodedExample, PromptTemplate};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

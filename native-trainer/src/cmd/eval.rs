@@ -276,6 +276,7 @@ pub fn run(args: Args) -> Result<()> {
         split: names.2,
         config,
         shard: args.shard.clone(),
+        merged: None,
         questions,
         summary,
     };

@@ -202,3 +202,51 @@ fn sampling_options_need_sampling() {
     fails_naming(&o, "top-p");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn smaller_input_checks() {
+    let dir = scratch("small");
+    // An ED weight so large that ED overflows is refused, not printed as null.
+    let scores = dir.join("s.txt");
+    std::fs::write(&scores, "0.1\n0.9\n").unwrap();
+    let o = probable(&[
+        "bounds",
+        "--lambda",
+        "1.7e308",
+        "--json",
+        scores.to_str().unwrap(),
+    ]);
+    fails_naming(&o, "lambda");
+    // Non-UTF-8 data names its line.
+    let m = bundle(&dir.join("m"), |_| {}, false);
+    let bad = dir.join("bad.jsonl");
+    let mut bytes = b"{\"question\": \"q\", \"answer\": \"a b\"}\n".to_vec();
+    bytes.extend(b"{\"question\": \"\xff\", \"answer\": \"a\"}\n");
+    std::fs::write(&bad, bytes).unwrap();
+    fails_naming(&eval(&m, &bad, &dir.join("r.json")), "bad.jsonl:2");
+    // A JSONL file with a byte-order mark evaluates like the others.
+    let bom = dir.join("bom.jsonl");
+    std::fs::write(
+        &bom,
+        "\u{feff}{\"question\": \"Where?\", \"answer\": \"In Rome.\"}\n",
+    )
+    .unwrap();
+    let o = eval(&m, &bom, &dir.join("r.json"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // An empty answer always scores 0 ("forgotten"): refused with its line.
+    let empty = dir.join("empty.jsonl");
+    std::fs::write(&empty, "{\"question\": \"Where?\", \"answer\": \"\"}\n").unwrap();
+    fails_naming(&eval(&m, &empty, &dir.join("r.json")), "empty.jsonl:1");
+    // A question too long for the model names the file and the question.
+    let long = dir.join("long.jsonl");
+    let q = "word ".repeat(4000);
+    std::fs::write(
+        &long,
+        format!("{}\n", serde_json::json!({"question": q, "answer": "a"})),
+    )
+    .unwrap();
+    let o = eval(&m, &long, &dir.join("r.json"));
+    fails_naming(&o, "long.jsonl");
+    fails_naming(&o, "question 0");
+    let _ = std::fs::remove_dir_all(&dir);
+}

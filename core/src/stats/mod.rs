@@ -26,7 +26,7 @@ pub use ecdf::Ecdf;
 pub use ed::{ed_score, EdScore};
 pub use error::StatsError;
 pub use expectation::{expectation_bounds, ExpectationBounds, IntegralMethod};
-pub use summary::{BoundsConfig, BoundsSummary};
+pub use summary::{BoundsConfig, BoundsSummary, MAX_LAMBDA};
 
 /// Checks a level `α ∈ (0, 1)`.
 pub fn check_alpha(alpha: f64) -> Result<f64, StatsError> {

@@ -46,6 +46,7 @@ fn every_fuzz_target_survives_a_short_budget() {
             "qa",
             "config-json",
             "safetensors",
+            "safetensors-header",
             "toml",
             "report"
         ]

@@ -250,3 +250,73 @@ fn smaller_input_checks() {
     fails_naming(&o, "question 0");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn export_never_replaces_a_directory_that_is_not_a_bundle() {
+    let dir = scratch("export");
+    let m = bundle(&dir.join("m"), |_| {}, false);
+    let target = dir.join("notes");
+    std::fs::create_dir_all(&target).unwrap();
+    std::fs::write(target.join("notes.txt"), "mine").unwrap();
+    let o = probable(&[
+        "export",
+        "--model",
+        m.to_str().unwrap(),
+        "--out",
+        target.to_str().unwrap(),
+    ]);
+    fails_naming(&o, "not a model bundle");
+    assert_eq!(
+        std::fs::read_to_string(target.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    // A bundle directory is replaced as a whole, in one step.
+    let out = dir.join("out");
+    for dtype in ["f32", "f16"] {
+        let o = probable(&[
+            "export",
+            "--model",
+            m.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--dtype",
+            dtype,
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.contains(".tmp-") && !n.contains(".old-")),
+        "{names:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn score_refuses_empty_keywords() {
+    let dir = scratch("score-kw");
+    let g = dir.join("g.jsonl");
+    let r = dir.join("r.jsonl");
+    std::fs::write(&g, "{\"id\": 1, \"text\": \"born in Rome\"}\n").unwrap();
+    std::fs::write(
+        &r,
+        "{\"id\": 1, \"answer\": \"Rome\", \"keywords\": [\"Rome\", \" , \"]}\n",
+    )
+    .unwrap();
+    let o = probable(&[
+        "score",
+        "--generations",
+        g.to_str().unwrap(),
+        "--references",
+        r.to_str().unwrap(),
+        "--metric",
+        "keyword",
+    ]);
+    fails_naming(&o, "r.jsonl:1");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -13,7 +13,7 @@ use crate::fuzz::targets::{target, NAMES};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// A target (share, qa, config-json, safetensors, toml, report) or `all`.
+    /// A target (share, qa, config-json, safetensors, safetensors-header, toml, report) or `all`.
     pub target: String,
     /// Executions per target.
     #[arg(long, default_value_t = 10_000)]

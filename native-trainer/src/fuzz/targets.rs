@@ -164,6 +164,57 @@ fn safetensors_target() -> Target {
     }
 }
 
+/// The header JSON of a safetensors file, mutated on its own (byte mutations of a whole
+/// file rarely get past its length prefix): each input is framed with its length and
+/// followed by the tiny model's data, so shapes, dtypes and offsets are what is explored.
+fn safetensors_header_target() -> Target {
+    let config = ModelConfig::from_hf_json(TINY).expect("valid");
+    let model =
+        CausalLm::load(&config, &mut RandomInit::new(0, 0.1), &Device::flex()).expect("loads");
+    let file = to_safetensors(&model.export(), StorageDtype::F32);
+    let n = u64::from_le_bytes(file[..8].try_into().expect("8 bytes")) as usize;
+    let header = file[8..8 + n].to_vec();
+    let data = file[8 + n..].to_vec();
+    let f16 = to_safetensors(&model.export(), StorageDtype::F16);
+    let n16 = u64::from_le_bytes(f16[..8].try_into().expect("8 bytes")) as usize;
+    Target {
+        name: "safetensors-header",
+        seeds: vec![header, f16[8..8 + n16].to_vec()],
+        dictionary: [
+            JSON_TOKENS,
+            &[
+                b"\"dtype\"",
+                b"\"F32\"",
+                b"\"F16\"",
+                b"\"BF16\"",
+                b"\"F64\"",
+                b"\"I64\"",
+                b"\"BOOL\"",
+                b"\"shape\"",
+                b"\"data_offsets\"",
+                b"\"__metadata__\"",
+                b"[0,0]",
+                b"[8,8]",
+                b"[16,8]",
+                b"[8]",
+                b"[]",
+                b"[0,4]",
+                b"\"model.norm.weight\"",
+                b"\"lm_head.weight\"",
+                b"\"model.embed_tokens.weight\"",
+                b"4294967295",
+            ],
+        ]
+        .concat(),
+        run: Box::new(move |h| {
+            let mut bytes = (h.len() as u64).to_le_bytes().to_vec();
+            bytes.extend_from_slice(h);
+            bytes.extend_from_slice(&data);
+            signature(&load_model(TINY, &bytes, &Device::flex()))
+        }),
+    }
+}
+
 const RUN_TOML: &str = r#"[model]
 tokenizer = "tokenizer.json"
 [model.architecture]
@@ -272,11 +323,12 @@ fn report_target(seeds: Vec<Vec<u8>>) -> Target {
     }
 }
 
-pub const NAMES: [&str; 6] = [
+pub const NAMES: [&str; 7] = [
     "share",
     "qa",
     "config-json",
     "safetensors",
+    "safetensors-header",
     "toml",
     "report",
 ];
@@ -288,6 +340,7 @@ pub fn target(name: &str, extra: Vec<Vec<u8>>) -> Option<Target> {
         "qa" => qa_target(),
         "config-json" => config_target(),
         "safetensors" => safetensors_target(),
+        "safetensors-header" => safetensors_header_target(),
         "toml" => toml_target(),
         "report" => report_target(Vec::new()),
         _ => return None,

@@ -39,6 +39,9 @@ step "reference check: probable bounds/rouge vs conbo, statsmodels, rouge-score 
 PY="$(bash tests/golden/setup_venv.sh | tail -n1)"
 "$PY" tests/golden/check_cli_against_reference.py --probable "$BIN" --trials 40
 
+step "fuzzing: a short budget of every target from the committed corpus (0 crashes expected)"
+"$BIN" fuzz all --executions 200000 --seconds 3 --corpus native-trainer/fuzz/corpus --crashes "$(mktemp -d)"
+
 step "main job smoke test: bounds on the example scores, and the demo (16 samples)"
 "$BIN" bounds public/examples/scores.txt > /dev/null
 "$BIN" demo --samples 16 --out "$(mktemp -d)" > /dev/null

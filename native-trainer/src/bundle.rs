@@ -15,6 +15,8 @@ use probable_core::model::{
 use crate::checkpoint_files::FileShards;
 use probable_core::tokenizer::Tokenizer;
 
+use crate::output::{exchange, step, sync_dir, write_synced};
+
 pub struct Bundle {
     pub dir: PathBuf,
     pub model: CausalLm,
@@ -122,9 +124,54 @@ pub fn load_bundle(dir: &Path, device: &Device) -> Result<Bundle> {
     })
 }
 
-/// Writes a bundle atomically: everything goes to a temporary sibling directory that is
-/// renamed into place, so an interrupted save never leaves a half-written checkpoint
-/// where a good one was.
+/// The files of a bundle as `save_pretrained` names them: `config.json`,
+/// `model.safetensors`, `generation_config.json` and (given one) `tokenizer.json`.
+pub fn bundle_files(
+    model: &CausalLm,
+    tokenizer: Option<&Tokenizer>,
+    dtype: StorageDtype,
+    max_shard_bytes: Option<u64>,
+) -> Result<Vec<(String, Vec<u8>)>> {
+    let config = model.config();
+    let mut generation = serde_json::json!({ "_from_model_config": true });
+    if let Some(b) = config.bos_token_id {
+        generation["bos_token_id"] = b.into();
+    }
+    if let [e] = config.eos_token_ids.as_slice() {
+        generation["eos_token_id"] = (*e).into();
+    } else if !config.eos_token_ids.is_empty() {
+        generation["eos_token_id"] = config.eos_token_ids.clone().into();
+    }
+    let mut files = vec![
+        ("config.json".to_string(), config.to_hf_json().into_bytes()),
+        (
+            "generation_config.json".to_string(),
+            serde_json::to_vec_pretty(&generation)?,
+        ),
+    ];
+    files.extend(shard_checkpoint(model.export(), dtype, max_shard_bytes));
+    if let Some(t) = tokenizer {
+        files.push(("tokenizer.json".to_string(), t.to_json()?.into_bytes()));
+    }
+    Ok(files)
+}
+
+/// Creates `dir` (which must not exist) holding `files`, each flushed to disk.
+pub fn write_dir(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
+    step(&format!("create {}", dir.display()));
+    fs::create_dir(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for (name, bytes) in files {
+        step(&format!("write {}", dir.join(name).display()));
+        write_synced(&dir.join(name), bytes)?;
+    }
+    sync_dir(dir);
+    Ok(())
+}
+
+/// Writes a bundle atomically: everything goes to a temporary sibling directory that
+/// then takes the place of `dir` in one step (an exchange of the two directories where
+/// the filesystem offers one), so `dir` holds at every instant either the old bundle or
+/// the new one. A directory that exists and is not a bundle is never replaced.
 pub fn save_bundle(
     dir: &Path,
     model: &CausalLm,
@@ -155,40 +202,41 @@ pub fn save_bundle_sharded(
         .with_context(|| format!("{} is not a directory path", dir.display()))?
         .to_string_lossy()
         .to_string();
+    let exists = dir.symlink_metadata().is_ok();
+    if exists {
+        if !dir.is_dir() {
+            bail!("{}: exists and is not a directory", dir.display());
+        }
+        let empty = fs::read_dir(dir)
+            .with_context(|| format!("cannot read {}", dir.display()))?
+            .next()
+            .is_none();
+        if !empty && !dir.join("config.json").is_file() {
+            bail!(
+                "{}: exists and is not a model bundle (no config.json); refusing to replace it",
+                dir.display()
+            );
+        }
+    }
     let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
     let old = parent.join(format!(".{name}.old-{}", std::process::id()));
     let _ = fs::remove_dir_all(&tmp);
-    fs::create_dir_all(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-    let config = model.config();
-    let mut generation = serde_json::json!({ "_from_model_config": true });
-    if let Some(b) = config.bos_token_id {
-        generation["bos_token_id"] = b.into();
-    }
-    if let [e] = config.eos_token_ids.as_slice() {
-        generation["eos_token_id"] = (*e).into();
-    } else if !config.eos_token_ids.is_empty() {
-        generation["eos_token_id"] = config.eos_token_ids.clone().into();
-    }
-    let mut files: Vec<(String, Vec<u8>)> = vec![
-        ("config.json".into(), config.to_hf_json().into_bytes()),
-        (
-            "generation_config.json".into(),
-            serde_json::to_vec_pretty(&generation)?,
-        ),
-    ];
-    files.extend(shard_checkpoint(model.export(), dtype, max_shard_bytes));
-    if let Some(t) = tokenizer {
-        files.push(("tokenizer.json".into(), t.to_json()?.into_bytes()));
-    }
+    let mut files = bundle_files(model, tokenizer, dtype, max_shard_bytes)?;
     files.extend(extra.iter().map(|(n, b)| (n.to_string(), b.clone())));
-    for (file, bytes) in files {
-        fs::write(tmp.join(&file), bytes)
-            .with_context(|| format!("cannot write {}", tmp.join(&file).display()))?;
-    }
-    if dir.exists() {
+    write_dir(&tmp, &files)?;
+    if exists {
+        step(&format!("exchange {} and {}", tmp.display(), dir.display()));
+        if exchange(&tmp, dir)? {
+            sync_dir(parent);
+            step(&format!("remove the old bundle {}", tmp.display()));
+            let _ = fs::remove_dir_all(&tmp);
+            return Ok(());
+        }
+        // No atomic exchange here: two renames, the old bundle kept until the new one is in.
         fs::rename(dir, &old).with_context(|| format!("cannot replace {}", dir.display()))?;
     }
     fs::rename(&tmp, dir).with_context(|| format!("cannot move bundle into {}", dir.display()))?;
+    sync_dir(parent);
     let _ = fs::remove_dir_all(&old);
     Ok(())
 }

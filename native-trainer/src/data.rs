@@ -8,8 +8,12 @@ use anyhow::{bail, Context, Result};
 use probable_core::data::{parse_qa, QaItem, Split};
 
 fn read_items(path: &Path) -> Result<Vec<QaItem>> {
-    let text =
-        fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let bytes = fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        anyhow::anyhow!("{}:{line}: not UTF-8 (byte {at})", path.display())
+    })?;
     Ok(parse_qa(&path.display().to_string(), &text)?)
 }
 

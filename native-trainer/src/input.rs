@@ -16,7 +16,12 @@ pub fn read_text(path: &str) -> Result<String> {
             .context("reading standard input")?;
         Ok(text)
     } else {
-        fs::read_to_string(Path::new(path)).with_context(|| format!("cannot read {path}"))
+        let bytes = fs::read(Path::new(path)).with_context(|| format!("cannot read {path}"))?;
+        String::from_utf8(bytes).map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
+            let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+            anyhow::anyhow!("{path}:{line}: not UTF-8 (byte {at})")
+        })
     }
     .map(|text| match text.strip_prefix('\u{feff}') {
         Some(rest) => rest.to_string(),
@@ -93,9 +98,12 @@ pub fn parse_unit(s: &str) -> std::result::Result<f64, String> {
 /// Parses a finite, non-negative weight (λ).
 pub fn parse_weight(s: &str) -> std::result::Result<f64, String> {
     let l: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
-    if l.is_finite() && l >= 0.0 {
+    if l.is_finite() && (0.0..=probable_core::stats::MAX_LAMBDA).contains(&l) {
         Ok(l)
     } else {
-        Err(format!("must be a finite number >= 0, got {s}"))
+        Err(format!(
+            "must be a number in [0, {:e}] (larger weights make ED meaningless and can overflow), got {s}",
+            probable_core::stats::MAX_LAMBDA
+        ))
     }
 }

@@ -14,8 +14,12 @@ mod cmd;
 mod data;
 mod demo;
 mod device;
+mod diff;
+mod failpoint;
+mod fuzz;
 mod html;
 mod input;
+mod journal;
 mod output;
 mod train;
 
@@ -60,6 +64,9 @@ enum Command {
     Data(cmd::dataset::Args),
     /// Serve the web app and the demo bundles on localhost (the evaluation runs in the browser).
     Serve(cmd::serve::Args),
+    /// Fuzz the input parsers (development; executions and crashes per target).
+    #[command(hide = true)]
+    Fuzz(cmd::fuzz::Args),
 }
 
 fn main() -> ExitCode {
@@ -79,6 +86,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => cmd::demo::run(args),
         Command::Data(args) => cmd::dataset::run(args),
         Command::Serve(args) => cmd::serve::run(args),
+        Command::Fuzz(args) => cmd::fuzz::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

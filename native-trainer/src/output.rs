@@ -3,35 +3,184 @@
 
 use std::fs;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
+use crate::failpoint;
+
+fn parent_of(path: &Path) -> &Path {
+    path.parent()
         .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        .unwrap_or(Path::new("."))
+}
+
+/// The temporary sibling `.NAME.tmp-PID` that [`write_atomic`] renames into place.
+fn temp_sibling(path: &Path) -> Result<PathBuf> {
     let name = path
         .file_name()
         .with_context(|| format!("{} is not a file path", path.display()))?;
-    let tmp = dir.join(format!(
+    Ok(parent_of(path).join(format!(
         ".{}.tmp-{}",
         name.to_string_lossy(),
         std::process::id()
-    ));
-    let result = (|| -> Result<()> {
-        let mut f = fs::File::create(&tmp)?;
+    )))
+}
+
+/// Writes `bytes` to `path` and flushes them to disk (no rename).
+pub fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
+    (|| -> std::io::Result<()> {
+        let mut f = fs::File::create(path)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        Ok(())
-    })();
+        f.sync_all()
+    })()
+    .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Flushes a directory's entries (renames, new files) to disk. Best effort: not every
+/// platform can open a directory.
+pub fn sync_dir(dir: &Path) {
+    if let Ok(f) = fs::File::open(dir) {
+        let _ = f.sync_all();
+    }
+}
+
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = parent_of(path);
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    if path.is_dir() {
+        bail!("cannot write {}: it is a directory", path.display());
+    }
+    let tmp = temp_sibling(path)?;
+    let result = write_synced(&tmp, bytes).and_then(|()| {
+        fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+    });
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
-    result.with_context(|| format!("cannot write {}", path.display()))
+    result
+}
+
+/// Checks, before any long computation, that `path` can later be written: its directory
+/// exists or can be created, accepts a new file, and `path` is not a directory.
+pub fn check_writable(path: &Path) -> Result<()> {
+    let dir = parent_of(path);
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    if path.is_dir() {
+        bail!("cannot write {}: it is a directory", path.display());
+    }
+    let probe = temp_sibling(path)?;
+    fs::File::create(&probe).with_context(|| {
+        format!(
+            "cannot write {}: its directory is not writable",
+            path.display()
+        )
+    })?;
+    let _ = fs::remove_file(&probe);
+    Ok(())
+}
+
+/// Publishes several files together: all are written to temporary siblings first, then
+/// renamed into place; when a rename fails, the files already replaced get their old
+/// contents back, so on an error either every file is new or every file is as before.
+pub fn write_all_or_nothing(files: &[(&Path, &[u8])]) -> Result<()> {
+    for (path, _) in files {
+        check_writable(path)?;
+    }
+    let mut temps = Vec::new();
+    let cleanup = |temps: &[PathBuf]| {
+        for t in temps {
+            let _ = fs::remove_file(t);
+        }
+    };
+    for (path, bytes) in files {
+        let tmp = temp_sibling(path)?;
+        if let Err(e) = write_synced(&tmp, bytes) {
+            cleanup(&temps);
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+        temps.push(tmp);
+    }
+    // Old contents kept as hard links until every rename succeeded.
+    let mut done: Vec<(&Path, Option<PathBuf>)> = Vec::new();
+    for ((path, _), tmp) in files.iter().zip(&temps) {
+        let backup = if path.is_file() {
+            let b = parent_of(path).join(format!(
+                ".{}.old-{}",
+                path.file_name().unwrap_or_default().to_string_lossy(),
+                std::process::id()
+            ));
+            let _ = fs::remove_file(&b);
+            fs::hard_link(path, &b).ok().map(|()| b)
+        } else {
+            None
+        };
+        if let Err(e) = fs::rename(tmp, path) {
+            for (p, b) in done.iter().rev() {
+                match b {
+                    Some(b) => {
+                        let _ = fs::rename(b, p);
+                    }
+                    None => {
+                        let _ = fs::remove_file(p);
+                    }
+                }
+            }
+            if let Some(b) = backup {
+                let _ = fs::remove_file(b);
+            }
+            cleanup(&temps);
+            return Err(e).with_context(|| format!("cannot write {}", path.display()));
+        }
+        done.push((path, backup));
+    }
+    for (_, b) in done {
+        if let Some(b) = b {
+            let _ = fs::remove_file(b);
+        }
+    }
+    Ok(())
+}
+
+/// Swaps two existing paths in one step (Linux `renameat2(RENAME_EXCHANGE)`). `Ok(false)`
+/// where the platform or filesystem cannot.
+#[cfg(target_os = "linux")]
+pub fn exchange(a: &Path, b: &Path) -> Result<bool> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let ca = CString::new(a.as_os_str().as_bytes())?;
+    let cb = CString::new(b.as_os_str().as_bytes())?;
+    // SAFETY: both paths are valid NUL-terminated strings for the duration of the call.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            ca.as_ptr(),
+            libc::AT_FDCWD,
+            cb.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        return Ok(true);
+    }
+    let err = std::io::Error::last_os_error();
+    match err.raw_os_error() {
+        Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::EOPNOTSUPP) => Ok(false),
+        _ => {
+            Err(err).with_context(|| format!("cannot replace {} with {}", b.display(), a.display()))
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn exchange(_a: &Path, _b: &Path) -> Result<bool> {
+    Ok(false)
+}
+
+/// Marks a filesystem step of a crash-safe save (see [`failpoint`]).
+pub fn step(what: &str) {
+    failpoint::hit("checkpoint", what);
 }
 
 pub fn to_json_pretty<T: serde::Serialize>(value: &T) -> Result<String> {

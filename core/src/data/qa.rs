@@ -49,7 +49,14 @@ fn record(value: &Value, position: usize) -> Result<QaItem, String> {
     let obj = value.as_object().ok_or("a record must be a JSON object")?;
     let question = text_field(obj, ["question", "prompt"])?;
     let answer = text_field(obj, ["answer", "response"])?;
-    let keywords = match obj.get("keywords") {
+    if answer.trim().is_empty() {
+        // It would score 0 against everything, i.e. always look forgotten.
+        return Err("field `answer` is empty: nothing to score a generation against".into());
+    }
+    if question.trim().is_empty() {
+        return Err("field `question` is empty".into());
+    }
+    let keywords: Vec<String> = match obj.get("keywords") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => items
             .iter()
@@ -61,6 +68,9 @@ fn record(value: &Value, position: usize) -> Result<QaItem, String> {
             .collect::<Result<_, _>>()?,
         Some(_) => return Err("`keywords` must be a list of strings".into()),
     };
+    for (i, k) in keywords.iter().enumerate() {
+        crate::metrics::keyword::check_keyword(k).map_err(|e| format!("`keywords`[{i}]: {e}"))?;
+    }
     let id = match obj.get("id") {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
@@ -82,6 +92,8 @@ pub fn parse_qa(file: &str, text: &str) -> Result<Vec<QaItem>, DataError> {
         message,
     };
     let mut items = Vec::new();
+    // A byte-order mark (as some editors write) is not part of the data.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let trimmed = text.trim_start();
     // A single JSON document (array) spanning several lines.
     if trimmed.starts_with('[') {
@@ -160,5 +172,21 @@ mod tests {
             Err(DataError::Empty { .. })
         ));
         assert!(matches!(parse_qa("d", "[]"), Err(DataError::Empty { .. })));
+    }
+
+    #[test]
+    fn bom_empty_answers_and_empty_keywords() {
+        let bom = "\u{feff}{\"question\":\"q\",\"answer\":\"a\"}\n";
+        assert_eq!(parse_qa("f", bom).unwrap().len(), 1);
+        let empty =
+            "{\"question\":\"q\",\"answer\":\"a\"}\n{\"question\":\"q\",\"answer\":\" \"}\n";
+        let e = parse_qa("f", empty).unwrap_err().to_string();
+        assert!(
+            e.starts_with("f:2:") && e.contains("`answer` is empty"),
+            "{e}"
+        );
+        let kw = "{\"question\":\"q\",\"answer\":\"a\",\"keywords\":[\"x\",\"\"]}\n";
+        let e = parse_qa("f", kw).unwrap_err().to_string();
+        assert!(e.starts_with("f:1:") && e.contains("`keywords`[1]"), "{e}");
     }
 }

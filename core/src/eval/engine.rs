@@ -167,6 +167,7 @@ pub async fn evaluate(
         split: names.2.to_string(),
         config: config.clone(),
         shard: None,
+        merged: None,
         questions,
         summary,
     })

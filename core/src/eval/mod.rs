@@ -13,7 +13,8 @@ use crate::stats::BoundsConfig;
 
 pub use engine::{evaluate, greedy_answer, EvalError, EvalProgress};
 pub use report::{
-    merge_reports, Decoded, EvalReport, EvalSummary, QuestionReport, REPORT_SCHEMA_VERSION,
+    merge_reports, Decoded, EvalReport, EvalSummary, MergeInfo, QuestionReport,
+    REPORT_SCHEMA_VERSION,
 };
 pub use rescore::{rescore, Rescore, RescoreError};
 pub use template::{EncodedExample, PromptTemplate};

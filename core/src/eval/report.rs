@@ -77,6 +77,9 @@ pub struct EvalReport {
     /// `i/N` when this report is one shard of a larger evaluation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
+    /// Set on a report merged from shards: which shards of how many went in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged: Option<MergeInfo>,
     pub questions: Vec<QuestionReport>,
     pub summary: EvalSummary,
 }
@@ -116,6 +119,17 @@ impl EvalReport {
             })
             .collect()
     }
+}
+
+/// What a merged report was made of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergeInfo {
+    /// N of the shards `i/N`.
+    pub of: usize,
+    /// The shards merged, ascending.
+    pub shards: Vec<usize>,
+    /// Shards missing from a partial merge (`--allow-partial`); empty when complete.
+    pub missing: Vec<usize>,
 }
 
 fn mean(xs: impl Iterator<Item = f64>) -> f64 {
@@ -173,20 +187,81 @@ impl EvalSummary {
     }
 }
 
-/// Merges shard reports of one evaluation (same model, data, split and settings) into
-/// one, ordered by question index.
-pub fn merge_reports(reports: Vec<EvalReport>) -> Result<EvalReport, String> {
+fn parse_shard(s: &str) -> Option<(usize, usize)> {
+    let (i, n) = s.split_once('/')?;
+    let (i, n): (usize, usize) = (i.trim().parse().ok()?, n.trim().parse().ok()?);
+    (n > 0 && i < n).then_some((i, n))
+}
+
+/// Merges the shard reports `i/N` of one evaluation (same model, data, split and
+/// settings, seed included) into one, ordered by question index. The shards must form a
+/// complete set `0..N` without repeats; with `allow_partial` a subset is merged and the
+/// missing shards are recorded in [`EvalReport::merged`].
+pub fn merge_reports(reports: Vec<EvalReport>, allow_partial: bool) -> Result<EvalReport, String> {
+    let mut shards = Vec::with_capacity(reports.len());
+    for (k, r) in reports.iter().enumerate() {
+        let shard = r.shard.as_deref().ok_or_else(|| {
+            format!(
+                "report #{} is not a shard (made without --shard i/N)",
+                k + 1
+            )
+        })?;
+        let (i, n) = parse_shard(shard)
+            .ok_or_else(|| format!("report #{}: malformed shard `{shard}`", k + 1))?;
+        if let Some(q) = r.questions.iter().find(|q| q.index as usize % n != i) {
+            return Err(format!(
+                "report #{}: question index {} does not belong to shard {i}/{n}",
+                k + 1,
+                q.index
+            ));
+        }
+        shards.push((i, n));
+    }
+    let n = shards.first().map(|s| s.1).ok_or("no reports to merge")?;
+    if let Some((k, (i, m))) = shards.iter().enumerate().find(|(_, s)| s.1 != n) {
+        return Err(format!(
+            "report #{} is shard {i}/{m}, report #1 one of {n}: shards of different N",
+            k + 1
+        ));
+    }
+    let mut seen = vec![false; n];
+    for (k, &(i, _)) in shards.iter().enumerate() {
+        if std::mem::replace(&mut seen[i], true) {
+            return Err(format!("report #{}: shard {i}/{n} given twice", k + 1));
+        }
+    }
+    let missing: Vec<usize> = (0..n).filter(|&i| !seen[i]).collect();
+    if !missing.is_empty() && !allow_partial {
+        let list: Vec<String> = missing.iter().map(|i| format!("{i}/{n}")).collect();
+        return Err(format!(
+            "incomplete merge: shard(s) {} missing (pass --allow-partial to merge anyway; the report then records the missing shards)",
+            list.join(", ")
+        ));
+    }
     let mut iter = reports.into_iter();
     let mut merged = iter.next().ok_or("no reports to merge")?;
     for (i, r) in iter.enumerate() {
-        if r.model != merged.model
-            || r.data != merged.data
-            || r.split != merged.split
-            || r.config != merged.config
-        {
+        let mut differ = Vec::new();
+        if r.model != merged.model {
+            differ.push("model");
+        }
+        if r.data != merged.data {
+            differ.push("data");
+        }
+        if r.split != merged.split {
+            differ.push("split");
+        }
+        if r.config.decode.seed != merged.config.decode.seed {
+            differ.push("seed");
+        }
+        if r.config != merged.config {
+            differ.push("settings");
+        }
+        if !differ.is_empty() {
             return Err(format!(
-                "report #{} was made with a different model, data, split or settings than report #1",
-                i + 2
+                "report #{} differs from report #1 in: {}",
+                i + 2,
+                differ.join(", ")
             ));
         }
         merged.questions.extend(r.questions);
@@ -202,7 +277,14 @@ pub fn merge_reports(reports: Vec<EvalReport>) -> Result<EvalReport, String> {
             w[0].index
         ));
     }
+    let mut merged_shards: Vec<usize> = shards.iter().map(|s| s.0).collect();
+    merged_shards.sort_unstable();
     merged.shard = None;
+    merged.merged = Some(MergeInfo {
+        of: n,
+        shards: merged_shards,
+        missing,
+    });
     merged.summary = EvalSummary::over(
         &merged.questions,
         &merged.config.bounds,

@@ -92,6 +92,21 @@ pub async fn sample_prompt(
     if sample_indices.is_empty() {
         return Err(SamplingError::NoSamples);
     }
+    let vocab = model.config().vocab_size;
+    if let Some((position, &id)) = prompt
+        .iter()
+        .enumerate()
+        .find(|(_, &t)| t as usize >= vocab)
+    {
+        return Err(SamplingError::TokenOutOfRange {
+            id,
+            position,
+            vocab,
+        });
+    }
+    if let Some(&id) = config.eos_token_ids.iter().find(|&&t| t as usize >= vocab) {
+        return Err(SamplingError::EosOutOfRange { id, vocab });
+    }
     if let Some(max) = model
         .config()
         .max_context()
@@ -131,10 +146,15 @@ pub async fn sample_prompt(
         let mut texts: Vec<Vec<u32>> = vec![Vec::new(); rows];
         let mut eos_hit = vec![false; rows];
         let mut stop = false;
-        for _step in 0..config.max_new_tokens {
+        for step in 0..config.max_new_tokens {
             let uniforms: Vec<f32> = active.iter().map(|&i| rngs[i].uniform()).collect();
             let u = Tensor::from_data(TensorData::new(uniforms, [active.len(), 1]), &device);
             let next = read_ids(select_tokens(logits, config, u)).await?;
+            // Selection marks a row whose logits were not all finite with an id past the
+            // vocabulary (see `select_tokens`).
+            if next.iter().any(|&t| t as usize >= vocab) {
+                return Err(SamplingError::NonFiniteLogits { step });
+            }
             tokens_done += next.len();
             let mut keep_rows = Vec::with_capacity(active.len());
             for (row, (&i, &tok)) in active.iter().zip(&next).enumerate() {

@@ -110,4 +110,19 @@ pub enum SamplingError {
     },
     #[error("reading sampled ids from the device failed: {0}")]
     Device(String),
+    #[error("prompt token {position} has id {id}, outside the model's vocabulary (vocab_size = {vocab})")]
+    TokenOutOfRange {
+        id: u32,
+        position: usize,
+        vocab: usize,
+    },
+    #[error("end-of-sequence id {id} is outside the model's vocabulary (vocab_size = {vocab})")]
+    EosOutOfRange { id: u32, vocab: usize },
+    #[error(
+        "the model produced non-finite logits (NaN or infinite) at decode step {step}: its weights or configuration are broken, so no output or score can be computed"
+    )]
+    NonFiniteLogits {
+        /// 0 is the token after the prompt.
+        step: usize,
+    },
 }

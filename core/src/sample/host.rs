@@ -11,11 +11,11 @@
 use burn::tensor::{Int, Tensor, TensorData};
 use rayon::prelude::*;
 
-use super::kernel::{nucleus_mass, Rule, MIN_TEMPERATURE};
+use super::kernel::{nucleus_mass, Rule, MIN_TEMPERATURE, NON_FINITE};
 use crate::model::weights::download;
 
 /// What the device path would draw, for the CPU: `logits: [rows, vocab]`, one uniform per
-/// row.
+/// row; [`NON_FINITE`] for a row whose logits are not all finite.
 pub(super) fn select(logits: Tensor<2>, rule: Rule, uniforms: Tensor<2>) -> Tensor<1, Int> {
     let [rows, vocab] = logits.dims();
     let device = logits.device();
@@ -32,6 +32,14 @@ pub(super) fn select(logits: Tensor<2>, rule: Rule, uniforms: Tensor<2>) -> Tens
                  buckets,
              },
              (row, &u)| {
+                // NaN would otherwise vanish in the max and the exp: a row with a NaN or
+                // +∞, or only −∞, has no distribution to draw from (one vectorisable pass).
+                let (poisoned, max) = row.iter().fold((false, f32::NEG_INFINITY), |(p, m), &x| {
+                    (p | x.is_nan() | (x == f32::INFINITY), m.max(x))
+                });
+                if poisoned || max == f32::NEG_INFINITY {
+                    return NON_FINITE;
+                }
                 let nominal = rule.temperature;
                 let t = rule
                     .adaptive

@@ -137,8 +137,29 @@ fn select_on_device(logits: Tensor<2>, rule: Rule, uniforms: Tensor<2>) -> Tenso
     id.min_pair(last_kept).reshape([rows])
 }
 
+/// The id [`select_tokens`] returns for a row whose logits are not all finite: past any
+/// vocabulary, so the caller cannot mistake it for a token.
+pub const NON_FINITE: i64 = -1;
+
+/// `ids` with [`NON_FINITE`] in every row of `logits` that holds a NaN or +∞, or only −∞
+/// (−∞ alone is a masked token, which a distribution may have). Part of the same kernel
+/// chain as the ids, so it adds no read-back.
+fn mark_non_finite(logits: Tensor<2>, ids: Tensor<1, Int>) -> Tensor<1, Int> {
+    let [rows, _] = logits.dims();
+    let poisoned = logits
+        .clone()
+        .is_nan()
+        .bool_or(logits.clone().equal_elem(f32::INFINITY))
+        .int()
+        .sum_dim(1)
+        .greater_elem(0);
+    let empty = logits.max_dim(1).equal_elem(f32::NEG_INFINITY);
+    ids.mask_fill(poisoned.bool_or(empty).reshape([rows]), NON_FINITE)
+}
+
 /// Chooses the next token of every row. `uniforms: [rows, 1]` in [0, 1) drive the
-/// categorical draw (ignored by greedy decoding).
+/// categorical draw (ignored by greedy decoding). A row whose logits are not all finite
+/// gets [`NON_FINITE`] instead of a token.
 pub fn select_tokens(
     logits: Tensor<2>,
     config: &DecodeConfig,
@@ -146,7 +167,10 @@ pub fn select_tokens(
 ) -> Tensor<1, Int> {
     let [rows, vocab] = logits.dims();
     let (temperature, top_p, top_k) = match config.strategy {
-        Strategy::Greedy => return logits.argmax(1).reshape([rows]),
+        Strategy::Greedy => {
+            let ids = logits.clone().argmax(1).reshape([rows]);
+            return mark_non_finite(logits, ids);
+        }
         Strategy::Sample {
             temperature,
             top_p,
@@ -162,7 +186,8 @@ pub fn select_tokens(
     if logits.device() == Device::flex() {
         host::select(logits, rule, uniforms)
     } else {
-        select_on_device(logits, rule, uniforms)
+        let ids = select_on_device(logits.clone(), rule, uniforms);
+        mark_non_finite(logits, ids)
     }
 }
 

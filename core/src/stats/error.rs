@@ -10,7 +10,7 @@ pub enum StatsError {
     OutOfRange { index: usize, value: f64 },
     #[error("alpha = {0}: the level must lie strictly between 0 and 1")]
     InvalidAlpha(f64),
-    #[error("lambda = {0}: the ED weight must be a finite number >= 0")]
+    #[error("lambda = {0}: the ED weight must be a number in [0, 1e6]")]
     InvalidLambda(f64),
     #[error("leak threshold = {0}: it must be a finite number in [0, 1]")]
     InvalidThreshold(f64),

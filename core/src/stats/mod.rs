@@ -30,7 +30,7 @@ pub use expectation::{expectation_bounds, ExpectationBounds, IntegralMethod};
 pub use leak_at_k::{
     default_ks, leak_at_k, leak_at_k_estimate, set_leak_at_k, LeakAtK, SetLeakAtK,
 };
-pub use summary::{BoundsConfig, BoundsSummary};
+pub use summary::{BoundsConfig, BoundsSummary, MAX_LAMBDA};
 
 /// Checks a level `α ∈ (0, 1)`.
 pub fn check_alpha(alpha: f64) -> Result<f64, StatsError> {

@@ -33,10 +33,14 @@ impl Default for BoundsConfig {
     }
 }
 
+/// The largest ED weight λ accepted: beyond it Cantelli's level 1/(1+λ²) is below 1e-12
+/// (no finite sample can tell), and λ·M_σ can overflow to infinity.
+pub const MAX_LAMBDA: f64 = 1e6;
+
 impl BoundsConfig {
     pub fn validate(&self) -> Result<(), StatsError> {
         check_alpha(self.alpha)?;
-        if !(self.lambda.is_finite() && self.lambda >= 0.0) {
+        if !(self.lambda.is_finite() && (0.0..=MAX_LAMBDA).contains(&self.lambda)) {
             return Err(StatsError::InvalidLambda(self.lambda));
         }
         if let Some(t) = self.leak_threshold {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use probable_core::eval::{evaluate, EvalConfig, EvalReport, PromptTemplate};
+use probable_core::eval::{evaluate, EvalConfig, EvalReport, EvalSummary, PromptTemplate};
 use probable_core::metrics::Metric;
 use probable_core::sample::{step_now, AdaptiveTemperature, Confidence, DecodeConfig, Strategy};
 use probable_core::stats::BoundsConfig;
@@ -13,9 +13,11 @@ use probable_core::stats::BoundsConfig;
 use crate::bundle::load_bundle;
 use crate::data::load_split;
 use crate::device::{device, DeviceArg};
+use crate::failpoint;
 use crate::html::report_html;
 use crate::input::{parse_alpha, parse_unit, parse_weight};
-use crate::output::{to_json_pretty, write_atomic};
+use crate::journal::{journal_path, Header, Journal};
+use crate::output::{check_writable, to_json_pretty, write_all_or_nothing};
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum MetricArg {
@@ -96,6 +98,9 @@ pub struct Args {
     /// JSON report path; an HTML page with plots is written next to it (.html).
     #[arg(long, default_value = "report.json")]
     pub out: PathBuf,
+    /// Continue an interrupted evaluation from its journal (OUT.journal.jsonl).
+    #[arg(long)]
+    pub resume: bool,
 }
 
 fn parse_shard(s: &str) -> Result<(usize, usize)> {
@@ -138,8 +143,21 @@ pub fn run(args: Args) -> Result<()> {
             args.data.display()
         );
     }
+    // Every output path is checked before any sampling.
+    let html = args.out.with_extension("html");
+    let journal_file = journal_path(&args.out);
+    for p in [&args.out, &html, &journal_file] {
+        check_writable(p)?;
+    }
+    if !args.resume && journal_file.exists() {
+        bail!(
+            "{}: an unfinished evaluation is journaled there: pass --resume to continue it, or delete the file to start over",
+            journal_file.display()
+        );
+    }
     let device = device(args.device)?;
     let bundle = load_bundle(&args.model, &device)?;
+    check_special_ids(&bundle)?;
     let tokenizer = bundle.tokenizer()?;
     let metric = match args.metric {
         MetricArg::RougeLRecall => Metric::RougeLRecall,
@@ -179,6 +197,39 @@ pub fn run(args: Args) -> Result<()> {
         batch_size: args.batch_size,
     };
     config.decode.validate()?;
+    let names = (
+        args.model.display().to_string(),
+        args.data.display().to_string(),
+        split.clone(),
+    );
+    let header = Header {
+        journal: 1,
+        model: names.0.clone(),
+        data: names.1.clone(),
+        split: names.2.clone(),
+        shard: args.shard.clone(),
+        questions: indexed.iter().map(|(i, _)| *i).collect(),
+        config: config.clone(),
+    };
+    let (mut journal, mut questions) = if args.resume && journal_file.exists() {
+        let (j, done) = Journal::resume(&journal_file, &header)?;
+        eprintln!(
+            "resuming {}: {} of {} questions already done",
+            journal_file.display(),
+            done.len(),
+            indexed.len()
+        );
+        (j, done)
+    } else {
+        if args.resume {
+            eprintln!(
+                "--resume: no journal at {}; starting from the first question",
+                journal_file.display()
+            );
+        }
+        (Journal::create(&journal_file, &header)?, Vec::new())
+    };
+
     let total = indexed.len() as u64 * args.samples as u64;
     let bar = ProgressBar::new(total);
     bar.set_style(
@@ -187,39 +238,96 @@ pub fn run(args: Args) -> Result<()> {
     );
     let started = std::time::Instant::now();
     let samples = args.samples as u64;
-    let mut report = pollster::block_on(evaluate(
-        &bundle.model,
-        tokenizer,
-        &indexed,
-        &config,
-        (
-            &args.model.display().to_string(),
-            &args.data.display().to_string(),
-            &split,
-        ),
-        &mut |p| {
-            bar.set_position(p.questions_done as u64 * samples + p.samples_done as u64);
-            bar.set_message(format!(
-                "question {}/{} · {:.0} tok/s",
-                p.questions_done + 1,
-                p.questions_total,
-                p.tokens as f64 / started.elapsed().as_secs_f64().max(1e-9)
-            ));
-            step_now(ControlFlow::Continue(()))
-        },
-    ))?;
+    let mut tokens_before = 0usize;
+    let total_questions = indexed.len();
+    for position in questions.len()..total_questions {
+        let item = &indexed[position..position + 1];
+        let one = pollster::block_on(evaluate(
+            &bundle.model,
+            tokenizer,
+            item,
+            &config,
+            (&names.0, &names.1, &names.2),
+            &mut |p| {
+                bar.set_position(position as u64 * samples + p.samples_done as u64);
+                bar.set_message(format!(
+                    "question {}/{} · {:.0} tok/s",
+                    position + 1,
+                    total_questions,
+                    (tokens_before + p.tokens) as f64 / started.elapsed().as_secs_f64().max(1e-9)
+                ));
+                step_now(ControlFlow::Continue(()))
+            },
+        ))
+        .with_context(|| {
+            format!(
+                "{}: question {} (id {})",
+                args.data.display(),
+                item[0].0,
+                item[0].1.id
+            )
+        })?;
+        let q = one.questions.into_iter().next().context("one question")?;
+        tokens_before += q.greedy.ids.len() + q.samples.iter().map(|s| s.ids.len()).sum::<usize>();
+        journal.append(&q)?;
+        failpoint::hit("eval", &format!("question {} journaled", position + 1));
+        questions.push(q);
+    }
     bar.finish_and_clear();
-    report.shard = args.shard.clone();
+    let summary = EvalSummary::over(&questions, &config.bounds, config.leak_level);
+    let report = EvalReport {
+        schema_version: probable_core::eval::REPORT_SCHEMA_VERSION,
+        model: names.0,
+        data: names.1,
+        split: names.2,
+        config,
+        shard: args.shard.clone(),
+        merged: None,
+        questions,
+        summary,
+    };
     crate::output::emit(&table(&report));
     write_report(&report, &args.out)?;
+    journal.finish()?;
+    Ok(())
+}
+
+/// Refuses a bundle whose special ids (BOS, EOS, padding) lie outside its vocabulary: they
+/// would index past the embedding, or never match a generated token.
+pub fn check_special_ids(bundle: &crate::bundle::Bundle) -> Result<()> {
+    let c = bundle.config();
+    let vocab = c.vocab_size;
+    let config = bundle.dir.join("config.json");
+    for (name, id) in [
+        ("bos_token_id", c.bos_token_id),
+        ("pad_token_id", c.pad_token_id),
+    ] {
+        if let Some(id) = id.filter(|&i| i as usize >= vocab) {
+            bail!(
+                "{}: {name} = {id} is not below vocab_size = {vocab}",
+                config.display()
+            );
+        }
+    }
+    if let Some(id) = bundle
+        .eos_token_ids()
+        .into_iter()
+        .find(|&i| i as usize >= vocab)
+    {
+        bail!(
+            "{} (or generation_config.json): eos_token_id {id} is not below vocab_size = {vocab}",
+            config.display()
+        );
+    }
     Ok(())
 }
 
 /// Writes the JSON report and the HTML page beside it.
 pub fn write_report(report: &EvalReport, out: &std::path::Path) -> Result<()> {
-    write_atomic(out, to_json_pretty(report)?.as_bytes())?;
     let html = out.with_extension("html");
-    write_atomic(&html, report_html(report).as_bytes())?;
+    let json = to_json_pretty(report)?;
+    let page = report_html(report);
+    write_all_or_nothing(&[(out, json.as_bytes()), (&html, page.as_bytes())])?;
     eprintln!("wrote {} and {}", out.display(), html.display());
     Ok(())
 }

@@ -4,7 +4,7 @@ use anyhow::Result;
 
 use crate::device::{device, DeviceArg};
 use crate::train::run::TrainSummary;
-use crate::train::{load_config, train, Mode, TrainConfig};
+use crate::train::{load_config, train, Mode, Start, TrainConfig};
 
 /// Options shared by `finetune` and `unlearn`.
 #[derive(clap::Args)]
@@ -15,9 +15,16 @@ pub struct RunArgs {
     /// Override any field, e.g. --set train.lr=1e-4 --set output.dir=runs/x (repeatable).
     #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
     pub overrides: Vec<String>,
-    /// Continue from output.dir/checkpoint.
-    #[arg(long)]
+    /// Continue the run in output.dir (from its checkpoint) with the same configuration.
+    #[arg(long, conflicts_with = "overwrite")]
     pub resume: bool,
+    /// Replace the run output.dir holds (its checkpoints, log and bundle).
+    #[arg(long)]
+    pub overwrite: bool,
+    /// With --resume: let this field differ from the run's configuration (train.epochs,
+    /// output.save_every or unlearn.forget_loss_bound; repeatable). Recorded in run.json.
+    #[arg(long, value_name = "FIELD", requires = "resume")]
+    pub allow_change: Vec<String>,
     /// Stop after this many optimizer steps (a checkpoint is written; continue with --resume).
     #[arg(long)]
     pub stop_after: Option<usize>,
@@ -37,7 +44,15 @@ impl RunArgs {
             &config,
             mode,
             &device(self.backend)?,
-            self.resume,
+            &if self.resume {
+                Start::Resume {
+                    allow_change: self.allow_change.clone(),
+                }
+            } else if self.overwrite {
+                Start::Overwrite
+            } else {
+                Start::Fresh
+            },
             self.stop_after,
         )?;
         Ok((config, summary))

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use probable_core::sample::{no_progress, sample_prompt, DecodeConfig, Strategy};
 
+use super::eval::check_special_ids;
 use crate::bundle::load_bundle;
 use crate::device::{device, DeviceArg};
 
@@ -30,9 +31,11 @@ pub struct Args {
     pub greedy: bool,
     #[arg(long, allow_negative_numbers = true)]
     pub temperature: Option<f64>,
-    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
-    pub top_p: f64,
-    #[arg(long, default_value_t = 0)]
+    /// Nucleus mass in (0, 1] (default 1: no cut); needs --temperature.
+    #[arg(long, allow_negative_numbers = true, requires = "temperature")]
+    pub top_p: Option<f64>,
+    /// Sampling seed; needs --temperature.
+    #[arg(long, default_value_t = 0, requires = "temperature")]
     pub seed: u64,
     #[arg(long, value_enum, default_value = "cpu")]
     pub device: DeviceArg,
@@ -45,18 +48,25 @@ pub fn run(args: Args) -> Result<()> {
     let device = device(args.device)?;
     let bundle = load_bundle(&args.model, &device)?;
     let vocab = bundle.config().vocab_size;
+    check_special_ids(&bundle)?;
     let prompt = match (&args.prompt, &args.prompt_ids) {
         (Some(text), _) => bundle.tokenizer()?.encode(text)?,
         (None, Some(ids)) => ids.clone(),
         (None, None) => bail!("give --prompt or --prompt-ids"),
     };
     if let Some(bad) = prompt.iter().find(|&&t| t as usize >= vocab) {
+        if args.prompt.is_some() {
+            bail!(
+                "--prompt: {} produced token id {bad}, outside the model's vocabulary (vocab_size = {vocab}): the tokenizer does not match the model",
+                args.model.join("tokenizer.json").display()
+            );
+        }
         bail!("--prompt-ids: token id {bad} is outside the vocabulary (size {vocab})");
     }
     let strategy = match args.temperature {
         Some(temperature) if !args.greedy => Strategy::Sample {
             temperature,
-            top_p: args.top_p,
+            top_p: args.top_p.unwrap_or(1.0),
             top_k: None,
         },
         _ => Strategy::Greedy,

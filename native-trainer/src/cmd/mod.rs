@@ -5,6 +5,7 @@ pub mod demo;
 pub mod eval;
 pub mod export;
 pub mod finetune;
+pub mod fuzz;
 pub mod generate;
 pub mod inspect;
 pub mod report;

@@ -34,6 +34,9 @@ pub enum Action {
         reports: Vec<PathBuf>,
         #[arg(long)]
         out: PathBuf,
+        /// Merge even when shards are missing (recorded in the report's `merged.missing`).
+        #[arg(long)]
+        allow_partial: bool,
     },
     /// Print a report's per-question and summary tables, or CSV for pandas/spreadsheets.
     Show {
@@ -77,12 +80,28 @@ fn read_report(path: &Path) -> Result<EvalReport> {
 
 pub fn run(args: Args) -> Result<()> {
     match args.action {
-        Action::Merge { reports, out } => {
+        Action::Merge {
+            reports,
+            out,
+            allow_partial,
+        } => {
+            crate::output::check_writable(&out)?;
             let parsed = reports
                 .iter()
                 .map(|p| read_report(p))
                 .collect::<Result<Vec<_>>>()?;
-            let merged = merge_reports(parsed).map_err(anyhow::Error::msg)?;
+            let names: Vec<String> = reports.iter().map(|p| p.display().to_string()).collect();
+            let merged = merge_reports(parsed, allow_partial).map_err(|e| {
+                // "report #k" → the file it was.
+                let mut e = e;
+                for (k, name) in names.iter().enumerate().rev() {
+                    e = e.replace(&format!("report #{}", k + 1), name);
+                }
+                anyhow::anyhow!(e)
+            })?;
+            if !merged.merged.as_ref().is_some_and(|m| m.missing.is_empty()) {
+                eprintln!("warning: partial merge; the report records the missing shards");
+            }
             crate::output::emit(&super::eval::table(&merged));
             super::eval::write_report(&merged, &out)
         }
@@ -138,6 +157,7 @@ pub fn run(args: Args) -> Result<()> {
                 }),
                 references,
             };
+            crate::output::check_writable(&out)?;
             let new = rescore(&r, &change).with_context(|| format!("{}", report.display()))?;
             crate::output::emit(&super::eval::table(&new));
             super::eval::write_report(&new, &out)

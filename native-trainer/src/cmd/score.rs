@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
+use probable_core::metrics::keyword::check_keyword;
 use probable_core::metrics::Metric;
 use probable_core::stats::{
     set_leak_at_k, AggregateSummary, BoundsConfig, BoundsSummary, SetLeakAtK,
@@ -112,6 +113,10 @@ pub fn run(args: Args) -> Result<()> {
                 let key = id_key(&r.id, path, line)?;
                 if matches!(metric, Some(Metric::Keyword)) && r.keywords.is_empty() {
                     bail!("{path}:{line}: metric `keyword` needs a non-empty `keywords` list");
+                }
+                for (i, k) in r.keywords.iter().enumerate() {
+                    check_keyword(k)
+                        .map_err(|e| anyhow::anyhow!("{path}:{line}: `keywords`[{i}]: {e}"))?;
                 }
                 if let Some((first, _)) = map.insert(key.clone(), (line, r)) {
                     bail!("{path}:{line}: id `{key}` already defined on line {first}");

@@ -1,12 +1,22 @@
 //! `probable serve`: a local static file server for the web app — the built app from
 //! `web/dist` and the shipped bundles from `public/` — so the demo opens with one command.
 //! Nothing is computed here; the evaluation runs in the browser.
+//!
+//! Small on purpose and bounded in every resource a client controls: a fixed pool of
+//! worker threads takes connections from a bounded queue (a connection that finds it full for 2 s
+//! is answered 503), a request line over 8 KiB is answered 414 and a header block over 16 KiB
+//! 431 without reading further, a connection idle for `--idle-timeout` is closed, and
+//! only GET and HEAD are served (405 otherwise). One request per connection.
 
 use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
+use std::sync::mpsc::{sync_channel, Receiver, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use tiny_http::{Header, Response, Server};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -22,7 +32,21 @@ pub struct Args {
     /// Static assets and the demo bundles (`models/index.json`, ...).
     #[arg(long, default_value = "public")]
     pub public: PathBuf,
+    /// Worker threads (connections served at once); more wait in a queue of the same size.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub workers: u16,
+    /// Seconds a connection may stay silent (while sending its request or reading the
+    /// response) before it is closed.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub idle_timeout: u64,
 }
+
+/// Longest request line accepted (414 beyond).
+const MAX_REQUEST_LINE: usize = 8 * 1024;
+/// Largest header block accepted (431 beyond).
+const MAX_HEADERS: usize = 16 * 1024;
+/// How long a new connection may wait for a free worker before it is answered 503.
+const QUEUE_WAIT: Duration = Duration::from_secs(2);
 
 /// The MIME type browsers need to accept each file (wasm must be `application/wasm` for
 /// streaming compilation; module scripts must be JavaScript).
@@ -81,8 +105,161 @@ fn percent_decode(path: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-fn header(name: &str, value: &str) -> Header {
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("static header is valid")
+/// A response: status, extra headers, body.
+struct Reply {
+    status: u16,
+    reason: &'static str,
+    headers: Vec<(&'static str, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn text(status: u16, reason: &'static str, body: &str) -> Self {
+        Self {
+            status,
+            reason,
+            headers: vec![("Content-Type", "text/plain; charset=utf-8".into())],
+            body: body.as_bytes().to_vec(),
+        }
+    }
+}
+
+/// Reads one line of at most `limit` bytes (CRLF or LF ended); `Ok(None)` when longer.
+fn read_line_limited(reader: &mut impl BufRead, limit: usize) -> std::io::Result<Option<String>> {
+    let mut line = Vec::new();
+    let n = reader.take(limit as u64 + 1).read_until(b'\n', &mut line)?;
+    if n == 0 {
+        return Err(std::io::ErrorKind::UnexpectedEof.into());
+    }
+    if !line.ends_with(b"\n") {
+        // Cut off by the limit (or the peer closed mid-line).
+        return if n > limit {
+            Ok(None)
+        } else {
+            Err(std::io::ErrorKind::UnexpectedEof.into())
+        };
+    }
+    let text = String::from_utf8_lossy(&line);
+    Ok(Some(text.trim_end_matches(['\r', '\n']).to_string()))
+}
+
+/// Reads a request head and decides the reply (and whether to send the body).
+fn handle(reader: &mut impl BufRead, roots: &[&Path]) -> std::io::Result<(Reply, bool)> {
+    let Some(line) = read_line_limited(reader, MAX_REQUEST_LINE)? else {
+        return Ok((
+            Reply::text(414, "URI Too Long", "request line too long"),
+            true,
+        ));
+    };
+    let mut used = 0usize;
+    loop {
+        let Some(h) = read_line_limited(reader, MAX_HEADERS.saturating_sub(used).max(1))? else {
+            return Ok((
+                Reply::text(431, "Request Header Fields Too Large", "headers too large"),
+                true,
+            ));
+        };
+        used += h.len() + 2;
+        if used > MAX_HEADERS {
+            return Ok((
+                Reply::text(431, "Request Header Fields Too Large", "headers too large"),
+                true,
+            ));
+        }
+        if h.is_empty() {
+            break;
+        }
+    }
+    let mut parts = line.split(' ');
+    let (method, target, version) = (parts.next(), parts.next(), parts.next());
+    let (Some(method), Some(target), Some(version)) = (method, target, version) else {
+        return Ok((
+            Reply::text(400, "Bad Request", "malformed request line"),
+            true,
+        ));
+    };
+    if parts.next().is_some() || !version.starts_with("HTTP/1.") {
+        return Ok((
+            Reply::text(400, "Bad Request", "malformed request line"),
+            true,
+        ));
+    }
+    let with_body = match method {
+        "GET" => true,
+        "HEAD" => false,
+        _ => {
+            let mut r = Reply::text(405, "Method Not Allowed", "only GET and HEAD");
+            r.headers.push(("Allow", "GET, HEAD".into()));
+            return Ok((r, true));
+        }
+    };
+    let reply = match resolve(roots, target) {
+        Some(path) => match fs::read(&path) {
+            Ok(body) => Reply {
+                status: 200,
+                reason: "OK",
+                headers: vec![
+                    ("Content-Type", content_type(&path).into()),
+                    ("Cache-Control", "no-cache".into()),
+                ],
+                body,
+            },
+            Err(e) => Reply::text(
+                500,
+                "Internal Server Error",
+                &format!("{}: {e}", path.display()),
+            ),
+        },
+        None => Reply::text(404, "Not Found", "not found"),
+    };
+    Ok((reply, with_body))
+}
+
+fn respond(stream: &mut TcpStream, reply: &Reply, with_body: bool) -> std::io::Result<()> {
+    let mut head = format!(
+        "HTTP/1.1 {} {}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        reply.status,
+        reply.reason,
+        reply.body.len()
+    );
+    for (k, v) in &reply.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes())?;
+    if with_body {
+        stream.write_all(&reply.body)?;
+    }
+    stream.flush()
+}
+
+fn serve_connection(mut stream: TcpStream, roots: &[&Path], idle: Duration) {
+    let _ = stream.set_read_timeout(Some(idle));
+    let _ = stream.set_write_timeout(Some(idle));
+    let Ok(clone) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::with_capacity(4096, clone);
+    // A client that went away or stayed silent is not the server's problem.
+    if let Ok((reply, with_body)) = handle(&mut reader, roots) {
+        let _ = respond(&mut stream, &reply, with_body);
+        if reply.status >= 400 {
+            // Read (a bounded amount of) what the client is still sending, so that closing
+            // does not reset the connection before it has read the error.
+            let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+            let _ = std::io::copy(&mut reader.take(1 << 20), &mut std::io::sink());
+        }
+    }
+    let _ = stream.shutdown(std::net::Shutdown::Both);
+}
+
+fn worker(queue: Arc<Mutex<Receiver<TcpStream>>>, roots: Arc<[PathBuf; 2]>, idle: Duration) {
+    loop {
+        let next = queue.lock().map(|q| q.recv());
+        let Ok(Ok(stream)) = next else { return };
+        let r = [roots[0].as_path(), roots[1].as_path()];
+        serve_connection(stream, &r, idle);
+    }
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -100,32 +277,50 @@ pub fn run(args: Args) -> Result<()> {
             models.display()
         );
     }
-    let server = Server::http((args.host.as_str(), args.port))
-        .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", args.host, args.port))?;
-    let addr = server
-        .server_addr()
-        .to_ip()
-        .context("the server has no IP address")?;
-    println!(
-        "serving the web app on http://{addr}/ (app: {}, models: {}); Ctrl-C stops",
+    let listener = TcpListener::bind((args.host.as_str(), args.port))
+        .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
+    let addr = listener.local_addr().context("the server has no address")?;
+    crate::output::emit(&format!(
+        "serving the web app on http://{addr}/ (app: {}, models: {}); Ctrl-C stops\n",
         args.dist.display(),
         args.public.display()
-    );
-    let roots = [args.dist.as_path(), args.public.as_path()];
-    for request in server.incoming_requests() {
-        let response = match resolve(&roots, request.url()) {
-            Some(path) => match fs::read(&path) {
-                Ok(body) => Response::from_data(body)
-                    .with_header(header("Content-Type", content_type(&path)))
-                    .with_header(header("Cache-Control", "no-cache")),
-                Err(e) => {
-                    Response::from_string(format!("{}: {e}", path.display())).with_status_code(500)
+    ));
+    let workers = args.workers as usize;
+    let idle = Duration::from_secs(args.idle_timeout);
+    let (tx, rx) = sync_channel::<TcpStream>(workers);
+    let rx = Arc::new(Mutex::new(rx));
+    let roots: Arc<[PathBuf; 2]> = Arc::new([args.dist.clone(), args.public.clone()]);
+    for _ in 0..workers {
+        let (rx, roots) = (rx.clone(), roots.clone());
+        std::thread::spawn(move || worker(rx, roots, idle));
+    }
+    for stream in listener.incoming() {
+        let Ok(mut stream) = stream else { continue };
+        // A burst (a page loading its files) waits a moment for a worker; connections
+        // meanwhile wait in the kernel's bounded backlog.
+        let waited = std::time::Instant::now();
+        let outcome = loop {
+            match tx.try_send(stream) {
+                Err(TrySendError::Full(s)) if waited.elapsed() < QUEUE_WAIT => {
+                    stream = s;
+                    std::thread::sleep(Duration::from_millis(5));
                 }
-            },
-            None => Response::from_string("not found").with_status_code(404),
+                other => break other,
+            }
         };
-        // A client that went away is not the server's problem.
-        let _ = request.respond(response);
+        match outcome {
+            Ok(()) => {}
+            Err(TrySendError::Full(mut s)) => {
+                // Every worker busy and the queue full: refuse now rather than pile up.
+                let _ = s.set_write_timeout(Some(Duration::from_secs(1)));
+                let _ = respond(
+                    &mut s,
+                    &Reply::text(503, "Service Unavailable", "busy, retry"),
+                    true,
+                );
+            }
+            Err(TrySendError::Disconnected(_)) => bail!("the worker threads stopped"),
+        }
     }
     Ok(())
 }

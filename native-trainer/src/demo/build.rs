@@ -16,7 +16,7 @@ use super::recipe::*;
 use super::{DemoData, DemoIndex, DemoModel};
 use crate::bundle::{load_bundle, save_bundle};
 use crate::output::write_atomic;
-use crate::train::{parse_config, train, Method, Mode};
+use crate::train::{parse_config, train, Method, Mode, Start};
 
 fn jsonl(items: &[QaItem]) -> Result<String> {
     items
@@ -81,7 +81,7 @@ pub fn from_scratch(models_dir: &Path, work: &Path, device: &Device) -> Result<(
         .replace("{data}", &data_dir.display().to_string())
         .replace("{out}", &ft_dir.display().to_string());
     let config = parse_config("demo recipe", &text, &[])?;
-    train(&config, Mode::Finetune, device, false, None)?;
+    train(&config, Mode::Finetune, device, &Start::Fresh, None)?;
 
     let mut models = vec![DemoModel {
         name: "finetuned".into(),
@@ -109,7 +109,7 @@ pub fn from_scratch(models_dir: &Path, work: &Path, device: &Device) -> Result<(
             "gd" => Method::Gd,
             _ => Method::Npo,
         };
-        train(&config, Mode::Unlearn(method), device, false, None)?;
+        train(&config, Mode::Unlearn(method), device, &Start::Fresh, None)?;
         models.push(DemoModel {
             name: v.name.into(),
             dir: v.name.into(),

@@ -3,11 +3,13 @@
 //! divergence guard.
 
 pub mod batch;
+pub mod checkpoint;
 pub mod clip;
 pub mod config;
 pub mod loss;
+pub mod record;
 pub mod run;
 pub mod schedule;
 
 pub use config::{load_config, parse_config, Method, TrainConfig};
-pub use run::{train, Mode};
+pub use run::{train, Mode, Start};

@@ -19,13 +19,15 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::batch::{make_batch, truncate, Batch};
+use super::checkpoint::Checkpoints;
 use super::clip::clip_global_norm;
 use super::config::{Method, TrainConfig};
 use super::loss::{cross_entropy, mean_entropy, npo_loss, sequence_nll, token_nll};
+use super::record::{check_resume, record_path, Change, RunRecord};
 use super::schedule::linear_warmup_decay;
-use crate::bundle::{load_bundle, save_bundle};
+use crate::bundle::{bundle_files, load_bundle};
 use crate::data::load_split;
-use crate::output::write_atomic;
+use crate::output::{step as fs_step, sync_dir, write_atomic, write_synced};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -40,6 +42,66 @@ struct TrainerState {
     step: usize,
     total_steps: usize,
     config: TrainConfig,
+    /// Fields changed on resume (`--allow-change`), with the step they applied from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    changes: Vec<Change>,
+}
+
+/// How a run starts in its output directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Start {
+    /// A new run: the directory must not hold one already.
+    Fresh,
+    /// Continue the run the directory holds — from its checkpoint, or from step 0 when it
+    /// stopped before the first one — with the same configuration, except for the fields
+    /// named here (see [`super::record::CHANGEABLE`]).
+    Resume { allow_change: Vec<String> },
+    /// Replace the run the directory holds.
+    Overwrite,
+}
+
+/// Files of a run in `output.dir` (checkpoints, log, record, final bundle).
+const RUN_FILES: &[&str] = &[
+    "run.json",
+    "checkpoint",
+    "checkpoints",
+    "train_log.jsonl",
+    "config.json",
+    "model.safetensors",
+    "generation_config.json",
+    "tokenizer.json",
+];
+
+fn run_files_in(out: &Path) -> Vec<String> {
+    let mut found: Vec<String> = RUN_FILES
+        .iter()
+        .filter(|f| out.join(f).symlink_metadata().is_ok())
+        .map(|f| f.to_string())
+        .collect();
+    if let Ok(entries) = fs::read_dir(out) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            if name.starts_with(".checkpoint.") {
+                found.push(name);
+            }
+        }
+    }
+    found
+}
+
+/// Removes a previous run's files for `--overwrite`: `config.json` first, so that no
+/// instant shows new weights beside an old config or the reverse.
+fn remove_run(out: &Path) -> Result<()> {
+    for f in run_files_in(out) {
+        let p = out.join(&f);
+        let r = if p.symlink_metadata().is_ok_and(|m| m.is_dir()) {
+            fs::remove_dir_all(&p)
+        } else {
+            fs::remove_file(&p)
+        };
+        r.with_context(|| format!("--overwrite: cannot remove {}", p.display()))?;
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -94,11 +156,7 @@ fn encode(
         .collect()
 }
 
-fn checkpoint_dir(out: &Path) -> PathBuf {
-    out.join("checkpoint")
-}
-
-/// Runs training; with `resume`, continues from `output.dir/checkpoint`.
+/// Runs training in `output.dir`, started as `start` says.
 ///
 /// With `stop_after = Some(k)`, stops once k optimizer steps are done (writing a
 /// checkpoint to resume from) without writing the final bundle.
@@ -106,23 +164,85 @@ pub fn train(
     config: &TrainConfig,
     mode: Mode,
     device: &Device,
-    resume: bool,
+    start: &Start,
     stop_after: Option<usize>,
 ) -> Result<TrainSummary> {
     let quiet = std::env::var_os("PROBABLE_QUIET").is_some();
     let ad = device.clone().autodiff();
     let out = config.output.dir.clone();
-    let ckpt = checkpoint_dir(&out);
+    let ckpts = Checkpoints::new(&out);
+    let command = match mode {
+        Mode::Finetune => "finetune",
+        Mode::Unlearn(_) => "unlearn",
+    };
+
+    // The run directory: a new run, a replaced one, or the one to continue.
+    let existing = run_files_in(&out);
+    let mut resume_from: Option<(PathBuf, TrainerState)> = None;
+    let mut record = RunRecord {
+        command: command.to_string(),
+        config: config.clone(),
+        changes: Vec::new(),
+    };
+    match start {
+        Start::Fresh if !existing.is_empty() => bail!(
+            "{} already holds a run ({}): pass --resume to continue it or --overwrite to replace it",
+            out.display(),
+            existing.join(", ")
+        ),
+        Start::Fresh => {}
+        // The old run goes only once the new one has loaded (below).
+        Start::Overwrite => {}
+        Start::Resume { allow_change } => {
+            let cleaned = ckpts.recover()?;
+            if !cleaned.is_empty() && !quiet {
+                eprintln!(
+                    "removed {} leftover(s) of an interrupted run in {}",
+                    cleaned.len(),
+                    out.display()
+                );
+            }
+            let current = ckpts.current();
+            let state = match &current {
+                Some(dir) => {
+                    let path = dir.join("trainer_state.json");
+                    let state: TrainerState = serde_json::from_slice(
+                        &fs::read(&path)
+                            .with_context(|| format!("{}: cannot read", path.display()))?,
+                    )
+                    .with_context(|| format!("{}: malformed", path.display()))?;
+                    Some(state)
+                }
+                None => None,
+            };
+            let saved = match (RunRecord::read(&out)?, &state) {
+                (Some(r), _) => r,
+                // A run from before run records: its checkpoint knows the configuration.
+                (None, Some(s)) => RunRecord {
+                    command: command.to_string(),
+                    config: s.config.clone(),
+                    changes: s.changes.clone(),
+                },
+                (None, None) => bail!(
+                    "--resume: {} holds no run to resume (no run.json, no checkpoint)",
+                    out.display()
+                ),
+            };
+            let at = state.as_ref().map_or(0, |s| s.step);
+            let changes =
+                check_resume(&saved, command, config, allow_change, at, &record_path(&out))?;
+            record.changes = saved.changes;
+            record.changes.extend(changes);
+            if let (Some(dir), Some(s)) = (current, state) {
+                resume_from = Some((dir, s));
+            }
+        }
+    }
 
     // Model, tokenizer and (for resume) optimizer state.
-    let (mut model, tokenizer, start_step) = if resume {
-        let b = load_bundle(&ckpt, &ad)
+    let (mut model, tokenizer, start_step) = if let Some((ckpt, state)) = &resume_from {
+        let b = load_bundle(ckpt, &ad)
             .with_context(|| format!("--resume: no usable checkpoint in {}", ckpt.display()))?;
-        let state: TrainerState = serde_json::from_slice(
-            &fs::read(ckpt.join("trainer_state.json"))
-                .with_context(|| format!("{}: missing trainer_state.json", ckpt.display()))?,
-        )
-        .with_context(|| format!("{}: malformed trainer_state.json", ckpt.display()))?;
         let tok = b
             .tokenizer
             .clone()
@@ -199,16 +319,32 @@ pub fn train(
         .with_weight_decay(t.weight_decay as f32)
         .with_epsilon(1e-8)
         .init();
-    if resume {
+    if let Some((ckpt, _)) = &resume_from {
         optim = optim.load(ckpt.join("optimizer.bpk")).map_err(|e| {
             anyhow::anyhow!("{}: cannot load optimizer state: {e:?}", ckpt.display())
         })?;
     }
+    if start_step > total_steps {
+        bail!(
+            "--resume: the checkpoint is at step {start_step}, beyond the {total_steps} steps this configuration runs"
+        );
+    }
+    let saver = Saver {
+        ckpts: &ckpts,
+        total_steps,
+        config,
+        changes: &record.changes,
+    };
 
+    // Everything loaded: from here on the directory holds this run.
+    if *start == Start::Overwrite {
+        remove_run(&out)?;
+    }
     fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    record.write(&out)?;
     let log_path = out.join("train_log.jsonl");
     // Keep only the log lines up to the resumed step.
-    let kept: String = if resume {
+    let kept: String = if matches!(start, Start::Resume { .. }) {
         fs::read_to_string(&log_path)
             .unwrap_or_default()
             .lines()
@@ -307,7 +443,7 @@ pub fn train(
                 bail!(
                     "diverged at step {step} (loss {loss_value}, forget CE {forget_ce:?}, bound {}); the last good checkpoint is in {}",
                     config.unlearn.forget_loss_bound,
-                    ckpt.display()
+                    ckpts.link().display()
                 );
             }
             model = optim.step(lr, model, grads);
@@ -330,7 +466,7 @@ pub fn train(
             let save_every = config.output.save_every;
             if stop_after == Some(step) {
                 bar.finish_and_clear();
-                save_checkpoint(&ckpt, &model, &tokenizer, &optim, step, total_steps, config)?;
+                saver.save(&model, &tokenizer, &optim, step)?;
                 return Ok(TrainSummary {
                     steps: step,
                     losses,
@@ -338,22 +474,17 @@ pub fn train(
                 });
             }
             if save_every > 0 && step.is_multiple_of(save_every) && step < total_steps {
-                save_checkpoint(&ckpt, &model, &tokenizer, &optim, step, total_steps, config)?;
+                saver.save(&model, &tokenizer, &optim, step)?;
             }
         }
     }
     bar.finish_and_clear();
-    save_checkpoint(&ckpt, &model, &tokenizer, &optim, step, total_steps, config)?;
-    // The final bundle: the checkpoint's files, copied next to the log.
-    for f in [
-        "config.json",
-        "model.safetensors",
-        "generation_config.json",
-        "tokenizer.json",
-    ] {
-        let bytes = fs::read(ckpt.join(f))?;
-        write_atomic(&out.join(f), &bytes)?;
-    }
+    // A resumed run that had already finished took no step: its checkpoint is current.
+    let ckpt = match (&resume_from, step > start_step) {
+        (Some((dir, _)), false) => dir.clone(),
+        _ => saver.save(&model, &tokenizer, &optim, step)?,
+    };
+    publish_bundle(&out, &ckpt)?;
     Ok(TrainSummary {
         steps: step,
         losses,
@@ -361,37 +492,74 @@ pub fn train(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn save_checkpoint(
-    dir: &Path,
-    model: &CausalLm,
-    tokenizer: &Tokenizer,
-    optim: &burn::optim::ModuleOptimizer,
-    step: usize,
+/// Writes checkpoints of one run.
+struct Saver<'a> {
+    ckpts: &'a Checkpoints,
     total_steps: usize,
-    config: &TrainConfig,
-) -> Result<()> {
-    let state = TrainerState {
-        step,
-        total_steps,
-        config: config.clone(),
-    };
-    let tmp_optim = dir.with_extension(format!("optim-{}.bpk", std::process::id()));
-    optim
-        .save(&tmp_optim)
-        .map_err(|e| anyhow::anyhow!("cannot save optimizer state: {e:?}"))?;
-    let optim_bytes = fs::read(&tmp_optim)?;
-    let _ = fs::remove_file(&tmp_optim);
-    save_bundle(
-        dir,
-        &model.valid(),
-        Some(tokenizer),
-        StorageDtype::F32,
-        &[
-            ("trainer_state.json", serde_json::to_vec_pretty(&state)?),
-            ("optimizer.bpk", optim_bytes),
-        ],
-    )
+    config: &'a TrainConfig,
+    changes: &'a [Change],
+}
+
+impl Saver<'_> {
+    /// Saves a checkpoint of `step` (crash-safe, see [`Checkpoints::save`]); returns its
+    /// directory.
+    fn save(
+        &self,
+        model: &CausalLm,
+        tokenizer: &Tokenizer,
+        optim: &burn::optim::ModuleOptimizer,
+        step: usize,
+    ) -> Result<PathBuf> {
+        let state = TrainerState {
+            step,
+            total_steps: self.total_steps,
+            config: self.config.clone(),
+            changes: self.changes.to_vec(),
+        };
+        let tmp_optim =
+            std::env::temp_dir().join(format!("probable-optim-{}-{step}.bpk", std::process::id()));
+        optim
+            .save(&tmp_optim)
+            .map_err(|e| anyhow::anyhow!("cannot save optimizer state: {e:?}"))?;
+        let optim_bytes = fs::read(&tmp_optim);
+        let _ = fs::remove_file(&tmp_optim);
+        let mut files = bundle_files(&model.valid(), Some(tokenizer), StorageDtype::F32, None)?;
+        files.push((
+            "trainer_state.json".into(),
+            serde_json::to_vec_pretty(&state)?,
+        ));
+        files.push(("optimizer.bpk".into(), optim_bytes?));
+        self.ckpts.save(step, &files)
+    }
+}
+
+/// Publishes the final bundle next to the log from the checkpoint `ckpt`. The files of a
+/// directory cannot be replaced together, so `config.json` is removed first and written
+/// last: a crash in between leaves a directory that does not load as a bundle (and
+/// `--resume` finishes the publication), never new weights beside an old config.
+fn publish_bundle(out: &Path, ckpt: &Path) -> Result<()> {
+    let config = out.join("config.json");
+    if config.exists() {
+        fs_step(&format!("remove {}", config.display()));
+        fs::remove_file(&config).with_context(|| format!("cannot remove {}", config.display()))?;
+    }
+    for f in [
+        "model.safetensors",
+        "generation_config.json",
+        "tokenizer.json",
+        "config.json",
+    ] {
+        let bytes = fs::read(ckpt.join(f))
+            .with_context(|| format!("cannot read {}", ckpt.join(f).display()))?;
+        let tmp = out.join(format!(".{f}.tmp-{}", std::process::id()));
+        fs_step(&format!("write {}", tmp.display()));
+        write_synced(&tmp, &bytes)?;
+        fs_step(&format!("rename {} to {f}", tmp.display()));
+        fs::rename(&tmp, out.join(f))
+            .with_context(|| format!("cannot write {}", out.join(f).display()))?;
+    }
+    sync_dir(out);
+    Ok(())
 }
 
 /// The loss of one micro-batch and its parts `[total, forget CE, retain CE, H(F), H(R)]`.

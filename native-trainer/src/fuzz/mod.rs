@@ -1,0 +1,12 @@
+//! In-tree fuzzing on stable Rust: a mutation engine and targets for every parser of
+//! untrusted input (share links, QA data, config.json, safetensors, TOML run configs,
+//! report JSON). Run with `probable fuzz` (hidden; see `cmd/fuzz.rs`).
+
+pub mod engine;
+pub mod targets;
+
+/// The web app's share-link parser, compiled natively from its source (it uses only std
+/// and `form_urlencoded`), so the fuzzer tests exactly what the browser runs.
+#[path = "../../../web/src/share.rs"]
+#[allow(dead_code)]
+pub mod share;

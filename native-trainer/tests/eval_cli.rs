@@ -306,3 +306,131 @@ fn tofu_splits_load_from_the_real_export() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn rescore_equals_a_fresh_eval_and_show_writes_csv() {
+    let dir = scratch("rescore");
+    tiny_bundle(&dir.join("m").tap_mkdir());
+    let data = qa_file(&dir);
+    let run = |out: &Path, extra: &[&str]| {
+        let mut a: Vec<String> = [
+            "eval",
+            "--model",
+            dir.join("m").to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--samples",
+            "16",
+            "--max-new-tokens",
+            "8",
+            "--seed",
+            "4",
+            "--out",
+            out.to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        probable(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let base = dir.join("base.json");
+    ok(&run(&base, &[]));
+    let settings = [
+        "--leak-threshold",
+        "0.2",
+        "--alpha",
+        "0.05",
+        "--lambda",
+        "1",
+        "--leak-level",
+        "0.2",
+        "--k",
+        "1,3,16",
+    ];
+    let fresh = dir.join("fresh.json");
+    ok(&run(&fresh, &settings));
+    let rescored = dir.join("rescored.json");
+    let mut args = vec![
+        "report",
+        "rescore",
+        base.to_str().unwrap(),
+        "--out",
+        rescored.to_str().unwrap(),
+    ];
+    args.extend(settings);
+    ok(&probable(&args));
+    assert_eq!(
+        report(&rescored),
+        report(&fresh),
+        "rescore must equal a fresh eval"
+    );
+    assert_eq!(report(&rescored)["schema_version"], 2);
+    // A metric change: keyword scores from the data's keywords.
+    let kw_fresh = dir.join("kw-fresh.json");
+    ok(&run(&kw_fresh, &["--metric", "keyword"]));
+    let kw = dir.join("kw.json");
+    ok(&probable(&[
+        "report",
+        "rescore",
+        base.to_str().unwrap(),
+        "--metric",
+        "keyword",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        kw.to_str().unwrap(),
+    ]));
+    assert_eq!(
+        report(&kw),
+        report(&kw_fresh),
+        "rescored metric must equal a fresh eval"
+    );
+    let kw_no_data = probable(&[
+        "report",
+        "rescore",
+        base.to_str().unwrap(),
+        "--metric",
+        "keyword",
+        "--out",
+        dir.join("x.json").to_str().unwrap(),
+    ]);
+    assert_eq!(kw_no_data.status.code(), Some(2));
+    // k beyond n is named.
+    let bad_k = probable(&[
+        "report",
+        "rescore",
+        base.to_str().unwrap(),
+        "--k",
+        "17",
+        "--out",
+        dir.join("y.json").to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&bad_k.stderr).contains("k = 17"));
+    // show: tables and CSV with a header and one row per question (or sample).
+    let show = probable(&["report", "show", fresh.to_str().unwrap(), "--csv"]);
+    ok(&show);
+    let csv = String::from_utf8(show.stdout).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 5);
+    assert!(lines[0].starts_with("index,id,greedy_score") && lines[0].contains("leak_at_16_upper"));
+    let per = probable(&[
+        "report",
+        "show",
+        fresh.to_str().unwrap(),
+        "--csv",
+        "--per-sample",
+    ]);
+    assert_eq!(
+        String::from_utf8(per.stdout).unwrap().lines().count(),
+        1 + 4 * 16
+    );
+    // A report from a future schema is refused by name.
+    let future = dir.join("future.json");
+    let mut v = report(&fresh);
+    v["schema_version"] = 99.into();
+    std::fs::write(&future, v.to_string()).unwrap();
+    let out = probable(&["report", "show", future.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("schema_version 99"));
+}

@@ -10,9 +10,11 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use probable_core::data::{parse_qa, QaItem};
 use probable_core::eval::{
-    evaluate, greedy_answer, EvalConfig, EvalReport, PromptTemplate, QuestionReport,
+    evaluate, greedy_answer, rescore, EvalConfig, EvalReport, PromptTemplate, QuestionReport,
+    Rescore,
 };
 use probable_core::metrics::Metric;
+use probable_core::plot::verdict_counts;
 use probable_core::sample::{step_now, DecodeConfig};
 use probable_core::stats::BoundsConfig;
 use serde::Serialize;
@@ -64,6 +66,20 @@ struct Row {
     retain_greedy_rougel: f64,
 }
 
+/// The same samples judged by the keyword judge: does a sample state the fact (the answer's
+/// keyword), not merely repeat the answer's template (which ROUGE-L rewards)?
+#[derive(Debug, Serialize)]
+struct KeywordRow {
+    model: String,
+    frac_greedy_forgotten: f64,
+    frac_m_bin_above_level: f64,
+    frac_sample_states_fact: f64,
+    frac_forgotten_but_sample_states_fact: f64,
+    frac_forgotten_certified_leak: f64,
+    leak_at_k: f64,
+    leak_at_k_upper: f64,
+}
+
 /// The k of the demo's leak@k column: 16 samples, a small budget an attacker can afford.
 const DEMO_K: u64 = 16;
 
@@ -109,7 +125,12 @@ pub fn run(args: Args) -> Result<()> {
     );
     let started = Instant::now();
     let mut rows = Vec::new();
+    let mut keyword_rows = Vec::new();
     let mut reports: Vec<EvalReport> = Vec::new();
+    let references: std::collections::HashMap<String, (String, Vec<String>)> = forget
+        .iter()
+        .map(|q| (q.id.clone(), (q.answer.clone(), q.keywords.clone())))
+        .collect();
     for (m, entry) in index.models.iter().enumerate() {
         let bundle = load_bundle(&args.models.join(&entry.dir), &dev)?;
         let tokenizer = bundle.tokenizer()?;
@@ -175,10 +196,41 @@ pub fn run(args: Args) -> Result<()> {
             retain_greedy_rougel: retain_scores.iter().sum::<f64>()
                 / retain_scores.len().max(1) as f64,
         });
+        // The keyword judge on the same samples (no sampling again).
+        let kw = rescore(
+            &report,
+            &Rescore {
+                metric: Some(Metric::Keyword),
+                references: Some(references.clone()),
+                ..Rescore::default()
+            },
+        )?;
+        let ks = &kw.summary;
+        let counts = verdict_counts(&kw.verdict_points(), LEAK_THRESHOLD, LEAK_LEVEL);
+        keyword_rows.push(KeywordRow {
+            model: entry.name.clone(),
+            frac_greedy_forgotten: ks.frac_greedy_forgotten,
+            frac_m_bin_above_level: ks.frac_binary_upper_above_level,
+            frac_sample_states_fact: kw
+                .questions
+                .iter()
+                .filter(|q| q.bounds.max_score >= 1.0)
+                .count() as f64
+                / kw.questions.len() as f64,
+            frac_forgotten_but_sample_states_fact: ks.frac_forgotten_but_sampled_leak,
+            frac_forgotten_certified_leak: counts.forgotten_certified_leak as f64
+                / kw.questions.len() as f64,
+            leak_at_k: ks.leak_at_k.first().map_or(f64::NAN, |l| l.mean_estimate),
+            leak_at_k_upper: ks.leak_at_k.first().map_or(f64::NAN, |l| l.upper),
+        });
         reports.push(report);
     }
     bar.finish_and_clear();
-    let table = render(&rows, indexed.len(), args.samples);
+    let mut table = render(&rows, indexed.len(), args.samples);
+    table.push_str(&render_keyword(
+        &keyword_rows,
+        rows.first().map_or(DEMO_K, |r| r.leak_k),
+    ));
     emit(&table);
 
     std::fs::create_dir_all(&args.out)
@@ -186,12 +238,14 @@ pub fn run(args: Args) -> Result<()> {
     #[derive(Serialize)]
     struct DemoReport<'a> {
         rows: &'a [Row],
+        keyword_rows: &'a [KeywordRow],
         reports: &'a [EvalReport],
     }
     write_atomic(
         &args.out.join("demo.json"),
         to_json_pretty(&DemoReport {
             rows: &rows,
+            keyword_rows: &keyword_rows,
             reports: &reports,
         })?
         .as_bytes(),
@@ -297,6 +351,28 @@ fn render(rows: &[Row], questions: usize, samples: u32) -> String {
             r.leak_at_k,
             r.leak_at_k_upper,
             r.retain_greedy_rougel
+        ));
+    }
+    out
+}
+
+fn render_keyword(rows: &[KeywordRow], k: u64) -> String {
+    let mut out = format!(
+        "\nthe same samples, keyword judge (leak = a sample states the answer's keyword):\n\n{:<12} {:>10} {:>12} {:>11} {:>14} {:>14} {:>13}\n{:<12} {:>10} {:>12} {:>11} {:>14} {:>14} {:>13}\n",
+        "model", "greedy:", "M_bin>10%", "a sample", "forgotten but", "forgotten but", format!("leak@{k}"),
+        "", "forgotten", "(questions)", "states it", "a sample did", "cert. to leak", "mean (≤ cert)"
+    );
+    for r in rows {
+        out.push_str(&format!(
+            "{:<12} {:>9.0}% {:>11.0}% {:>10.0}% {:>13.0}% {:>13.0}% {:>6.3} ≤{:>5.3}\n",
+            r.model,
+            100.0 * r.frac_greedy_forgotten,
+            100.0 * r.frac_m_bin_above_level,
+            100.0 * r.frac_sample_states_fact,
+            100.0 * r.frac_forgotten_but_sample_states_fact,
+            100.0 * r.frac_forgotten_certified_leak,
+            r.leak_at_k,
+            r.leak_at_k_upper
         ));
     }
     out

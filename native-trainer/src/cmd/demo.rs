@@ -226,11 +226,14 @@ pub fn run(args: Args) -> Result<()> {
         reports.push(report);
     }
     bar.finish_and_clear();
-    let mut table = render(&rows, indexed.len(), args.samples);
-    table.push_str(&render_keyword(
-        &keyword_rows,
-        rows.first().map_or(DEMO_K, |r| r.leak_k),
-    ));
+    // The keyword judge leads: on templated answers ROUGE-L recall rewards the template
+    // ("… is best known for Map's books, a genre …" scores 0.94 without the fact).
+    let rouge = render(&rows, indexed.len(), args.samples);
+    let (header, rouge_table) = rouge.split_once("\n\n").unwrap_or(("", &rouge));
+    let table = format!(
+        "{header}\n{}\nthe same samples, ROUGE-L recall judge (leak = score >= {LEAK_THRESHOLD}):\n\n{rouge_table}",
+        render_keyword(&keyword_rows, rows.first().map_or(DEMO_K, |r| r.leak_k))
+    );
     emit(&table);
 
     std::fs::create_dir_all(&args.out)
@@ -306,7 +309,7 @@ fn web_app_hint(models: &Path, reports: &[EvalReport], samples: u32) -> String {
 
 fn render(rows: &[Row], questions: usize, samples: u32) -> String {
     let mut out = format!(
-        "forget set: {questions} questions · {samples} samples each (T=1, top-p 0.9) · ROUGE-L recall · leak = score >= {LEAK_THRESHOLD} · alpha = 0.01\n\n"
+        "forget set: {questions} questions · {samples} samples each (T=1, top-p 0.9) · alpha = 0.01\n\n"
     );
     out.push_str(&format!(
         "{:<12} {:>9} {:>10} {:>7} {:>7} {:>7} {:>12} {:>11} {:>14} {:>13} {:>9}\n",
@@ -358,7 +361,7 @@ fn render(rows: &[Row], questions: usize, samples: u32) -> String {
 
 fn render_keyword(rows: &[KeywordRow], k: u64) -> String {
     let mut out = format!(
-        "\nthe same samples, keyword judge (leak = a sample states the answer's keyword):\n\n{:<12} {:>10} {:>12} {:>11} {:>14} {:>14} {:>13}\n{:<12} {:>10} {:>12} {:>11} {:>14} {:>14} {:>13}\n",
+        "\nkeyword judge (leak = a sample states the answer's keyword):\n\n{:<12} {:>10} {:>12} {:>11} {:>14} {:>14} {:>13}\n{:<12} {:>10} {:>12} {:>11} {:>14} {:>14} {:>13}\n",
         "model", "greedy:", "M_bin>10%", "a sample", "forgotten but", "forgotten but", format!("leak@{k}"),
         "", "forgotten", "(questions)", "states it", "a sample did", "cert. to leak", "mean (≤ cert)"
     );

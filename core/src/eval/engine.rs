@@ -19,6 +19,8 @@ pub enum EvalError {
     #[error(transparent)]
     Tokenizer(#[from] crate::tokenizer::TokenizerError),
     #[error(transparent)]
+    Prompt(#[from] crate::prompt::PromptError),
+    #[error(transparent)]
     Stats(#[from] crate::stats::StatsError),
     #[error("question {id}: keyword metric needs a non-empty `keywords` list")]
     NoKeywords { id: String },

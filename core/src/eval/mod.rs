@@ -25,7 +25,8 @@ pub struct EvalConfig {
     pub bounds: BoundsConfig,
     /// The leak probability above which M_bin flags a question (summary statistics).
     pub leak_level: f64,
-    pub template: PromptTemplate,
+    /// How a question becomes the prompt (text preset or chat template).
+    pub template: crate::prompt::Prompt,
     /// Rows decoded together.
     pub batch_size: usize,
 }

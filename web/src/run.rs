@@ -9,7 +9,7 @@ use std::rc::Rc;
 use gloo_timers::future::TimeoutFuture;
 use probable_core::data::QaItem;
 use probable_core::eval::{
-    evaluate, greedy_answer, Decoded, EvalConfig, EvalError, EvalProgress, PromptTemplate,
+    evaluate, greedy_answer, Decoded, EvalConfig, EvalError, EvalProgress,
     QuestionReport,
 };
 use probable_core::metrics::Metric;
@@ -59,9 +59,10 @@ pub fn eval_config(settings: &Settings, loaded: &Loaded) -> EvalConfig {
             ..BoundsConfig::default()
         },
         leak_level: LEAK_LEVEL,
-        template: PromptTemplate::default(),
+        template: probable_core::prompt::Prompt::qa(),
         batch_size: chunk_size_for_budget(config, max_len, CHUNK_BUDGET_BYTES)
             .min(settings.samples as usize),
+        prompt_variants: Vec::new(),
     }
 }
 

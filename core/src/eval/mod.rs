@@ -3,6 +3,7 @@
 pub mod engine;
 pub mod report;
 pub mod template;
+pub mod variants;
 
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +14,7 @@ use crate::stats::BoundsConfig;
 pub use engine::{evaluate, greedy_answer, EvalError, EvalProgress};
 pub use report::{merge_reports, Decoded, EvalReport, EvalSummary, QuestionReport};
 pub use template::{EncodedExample, PromptTemplate};
+pub use variants::{pool, variant_seed, PooledQuestion, PooledSummary};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvalConfig {
@@ -29,4 +31,7 @@ pub struct EvalConfig {
     pub template: crate::prompt::Prompt,
     /// Rows decoded together.
     pub batch_size: usize,
+    /// Prompt variant keys (`QaItem::variants`); empty: one prompt, the item's question.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prompt_variants: Vec<String>,
 }

@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use probable_core::data::{parse_qa, QaItem};
 use probable_core::eval::{
-    evaluate, greedy_answer, EvalConfig, EvalReport, PromptTemplate, QuestionReport,
+    evaluate, greedy_answer, EvalConfig, EvalReport, QuestionReport,
 };
 use probable_core::metrics::Metric;
 use probable_core::sample::{step_now, DecodeConfig};
@@ -115,8 +115,9 @@ pub fn run(args: Args) -> Result<()> {
                 ..BoundsConfig::default()
             },
             leak_level: LEAK_LEVEL,
-            template: PromptTemplate::default(),
+            template: probable_core::prompt::Prompt::qa(),
             batch_size: args.samples as usize,
+            prompt_variants: Vec::new(),
         };
         let done_before = (m * indexed.len()) as u64 * args.samples as u64;
         let samples = args.samples as u64;

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use probable_core::eval::{evaluate, EvalConfig, EvalReport, PromptTemplate};
+use probable_core::eval::{evaluate, EvalConfig, EvalReport};
+use probable_core::prompt::Prompt;
 use probable_core::metrics::Metric;
 use probable_core::sample::{step_now, AdaptiveTemperature, Confidence, DecodeConfig, Strategy};
 use probable_core::stats::BoundsConfig;
@@ -170,8 +171,9 @@ pub fn run(args: Args) -> Result<()> {
             ..BoundsConfig::default()
         },
         leak_level: args.leak_level,
-        template: PromptTemplate::default(),
+        template: Prompt::qa(),
         batch_size: args.batch_size,
+        prompt_variants: Vec::new(),
     };
     config.decode.validate()?;
     let total = indexed.len() as u64 * args.samples as u64;

@@ -16,6 +16,7 @@ mod device;
 mod html;
 mod input;
 mod output;
+mod prompting;
 mod train;
 
 use std::process::ExitCode;
@@ -39,6 +40,8 @@ enum Command {
     Score(cmd::score::Args),
     /// Continue a prompt with a model bundle (greedy or sampled).
     Generate(cmd::generate::Args),
+    /// Print the prompt exactly as `eval` feeds it (text and ids).
+    Prompt(cmd::prompt::Args),
     /// Print a bundle's architecture, size and dtype.
     Inspect(cmd::inspect::Args),
     /// Re-save a bundle in HF format (f32, f16 or bf16).
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
         Command::Rouge(args) => cmd::rouge::run(args),
         Command::Score(args) => cmd::score::run(args),
         Command::Generate(args) => cmd::generate::run(args),
+        Command::Prompt(args) => cmd::prompt::run(args),
         Command::Inspect(args) => cmd::inspect::run(args),
         Command::Export(args) => cmd::export::run(args),
         Command::Eval(args) => cmd::eval::run(args),

@@ -6,13 +6,14 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use probable_core::eval::{evaluate, EvalConfig, EvalReport};
-use probable_core::prompt::Prompt;
 use probable_core::metrics::Metric;
 use probable_core::sample::{step_now, AdaptiveTemperature, Confidence, DecodeConfig, Strategy};
 use probable_core::stats::BoundsConfig;
 
 use crate::bundle::load_bundle;
-use crate::data::load_split;
+use crate::data::load_split_with;
+use crate::prompting::{prompt_for_bundle, TemplateArgs};
+use probable_core::data::QaKeys;
 use crate::device::{device, DeviceArg};
 use crate::html::report_html;
 use crate::input::{parse_alpha, parse_unit, parse_weight};
@@ -90,6 +91,18 @@ pub struct Args {
     pub shard: Option<String>,
     #[arg(long, value_enum, default_value = "cpu")]
     pub device: DeviceArg,
+    #[command(flatten)]
+    pub template: TemplateArgs,
+    /// Data field holding the question (default: `question`, or `prompt`).
+    #[arg(long, conflicts_with = "prompts")]
+    pub question_key: Option<String>,
+    /// Data field holding the reference answer (default: `answer`, or `response`).
+    #[arg(long)]
+    pub answer_key: Option<String>,
+    /// Several prompts per question, e.g. question,paraphrased_question: n samples per
+    /// variant, each from its own random streams; bounds per variant and pooled.
+    #[arg(long, value_delimiter = ',')]
+    pub prompts: Option<Vec<String>>,
     /// JSON report path; an HTML page with plots is written next to it (.html).
     #[arg(long, default_value = "report.json")]
     pub out: PathBuf,
@@ -116,7 +129,27 @@ pub fn run(args: Args) -> Result<()> {
     if args.batch_size == 0 {
         bail!("--batch-size 0: need at least one row");
     }
-    let (split, items) = load_split(&args.data, args.split.as_deref())?;
+    let variants = args.prompts.clone().unwrap_or_default();
+    if let Some(dup) = variants
+        .iter()
+        .enumerate()
+        .find(|(i, k)| k.is_empty() || variants[..*i].contains(k))
+    {
+        bail!("--prompts: `{}` is empty or given twice", dup.1);
+    }
+    // One variant is just another question key.
+    let (question_key, variants) = match variants.as_slice() {
+        [one] => (Some(one.clone()), Vec::new()),
+        _ => (args.question_key.clone(), variants),
+    };
+    let keys = QaKeys {
+        question: question_key,
+        answer: args.answer_key.clone(),
+        variants: variants.clone(),
+    };
+    // The prompt format first: a bad template is reported before any weights are loaded.
+    let prompt = prompt_for_bundle(&args.template, &args.model, "qa")?;
+    let (split, items) = load_split_with(&args.data, args.split.as_deref(), &keys)?;
     let mut indexed: Vec<(u32, _)> = items
         .into_iter()
         .enumerate()
@@ -171,12 +204,12 @@ pub fn run(args: Args) -> Result<()> {
             ..BoundsConfig::default()
         },
         leak_level: args.leak_level,
-        template: Prompt::qa(),
+        template: prompt,
         batch_size: args.batch_size,
-        prompt_variants: Vec::new(),
+        prompt_variants: variants,
     };
     config.decode.validate()?;
-    let total = indexed.len() as u64 * args.samples as u64;
+    let total = indexed.len() as u64 * config.prompt_variants.len().max(1) as u64 * args.samples as u64;
     let bar = ProgressBar::new(total);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} samples · {msg} · {elapsed}<{eta}")
@@ -240,6 +273,10 @@ pub fn table(r: &EvalReport) -> String {
             b.ed_score,
             b.binary.map_or(f64::NAN, |x| x.upper)
         ));
+        if let Some(v) = &q.variant {
+            out.pop();
+            out.push_str(&format!("  {v}\n"));
+        }
     }
     let s = &r.summary;
     out.push_str(&format!(
@@ -253,5 +290,19 @@ pub fn table(r: &EvalReport) -> String {
         100.0 * s.frac_binary_upper_above_level,
         100.0 * s.frac_forgotten_but_sampled_leak
     ));
+    if let Some(p) = &r.pooled_summary {
+        out.push_str(&format!(
+            "pooled over {} prompts ({}) · {} questions · mean M_mu {:.3} · mean ED {:.3} · mean M_bin {:.3} · M_bin > {} on {:.0}% · forgotten under every prompt yet a sample leaked {:.0}%\n",
+            r.config.prompt_variants.len(),
+            r.config.prompt_variants.join(", "),
+            p.questions,
+            p.mean_mean_upper,
+            p.mean_ed_score,
+            p.mean_binary_upper,
+            r.config.leak_level,
+            100.0 * p.frac_binary_upper_above_level,
+            100.0 * p.frac_forgotten_but_sampled_leak
+        ));
+    }
     out
 }

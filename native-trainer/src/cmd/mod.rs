@@ -7,6 +7,7 @@ pub mod export;
 pub mod finetune;
 pub mod generate;
 pub mod inspect;
+pub mod prompt;
 pub mod report;
 pub mod rouge;
 pub mod score;

@@ -10,7 +10,9 @@ use burn::optim::{AdamWConfig, GradientsAccumulator, GradientsParams};
 use burn::tensor::{Device, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressStyle};
 use probable_core::data::QaItem;
-use probable_core::eval::{EncodedExample, PromptTemplate};
+use probable_core::data::QaKeys;
+use probable_core::eval::EncodedExample;
+use probable_core::prompt::{ChatConfig, Prompt};
 use probable_core::model::{CausalLm, ModelConfig, RandomInit, StorageDtype};
 use probable_core::tokenizer::Tokenizer;
 use rand::seq::SliceRandom;
@@ -24,7 +26,8 @@ use super::config::{Method, TrainConfig};
 use super::loss::{cross_entropy, mean_entropy, npo_loss, sequence_nll, token_nll};
 use super::schedule::linear_warmup_decay;
 use crate::bundle::{load_bundle, save_bundle};
-use crate::data::load_split;
+use crate::data::load_split_with;
+use crate::prompting::{prompt_for_bundle, record_bytes, resolve_spec, TemplateArgs};
 use crate::output::write_atomic;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,16 +76,16 @@ fn scalar(t: Tensor<1>) -> f64 {
 
 fn encode(
     items: &[QaItem],
+    prompt: &Prompt,
     tokenizer: &Tokenizer,
     config: &ModelConfig,
     max_length: usize,
 ) -> Result<Vec<EncodedExample>> {
-    let template = PromptTemplate::default();
     let eos = config.eos_token_ids.first().copied();
     items
         .iter()
         .map(|q| {
-            let e = template.encode_example(
+            let e = prompt.encode_example(
                 tokenizer,
                 &q.question,
                 &q.answer,
@@ -92,6 +95,40 @@ fn encode(
             Ok(truncate(e, max_length))
         })
         .collect()
+}
+
+/// Extra files of a trained bundle: `probable.json` (the prompt format) and the starting
+/// bundle's chat files, so transformers and `--template chat` find them too.
+type ExtraFiles = Vec<(&'static str, Vec<u8>)>;
+
+/// The prompt format of `config.prompt`, resolved against `model.from` (whose recorded
+/// format is the default), and the extra files the trained bundle gets.
+fn training_prompt(config: &TrainConfig) -> Result<(Prompt, ExtraFiles)> {
+    let p = &config.prompt;
+    let args = TemplateArgs {
+        template: p.template.clone(),
+        system: p.system.clone(),
+        date_string: p.date_string.clone(),
+    };
+    let mut extra: ExtraFiles = Vec::new();
+    let prompt = match &config.model.from {
+        Some(from) => {
+            for f in ["tokenizer_config.json", "chat_template.jinja"] {
+                if let Ok(bytes) = fs::read(from.join(f)) {
+                    extra.push((f, bytes));
+                }
+            }
+            prompt_for_bundle(&args, from, "qa")?
+        }
+        None => resolve_spec(
+            p.template.as_deref().unwrap_or("qa"),
+            &args.options(),
+            "model.architecture (a random model has no chat template)",
+            &ChatConfig::default(),
+        )?,
+    };
+    extra.push(("probable.json", record_bytes(&prompt)?));
+    Ok((prompt, extra))
 }
 
 fn checkpoint_dir(out: &Path) -> PathBuf {
@@ -162,18 +199,27 @@ pub fn train(
     let pad = mc.pad_token_id.unwrap_or(0);
     let max_len = config.data.max_length.min(mc.max_position_embeddings);
 
+    // The prompt format, and the files that carry it into the trained bundle.
+    let (prompt, extra) = training_prompt(config)?;
+
     // Data.
+    let keys = QaKeys {
+        question: config.data.question_key.clone(),
+        answer: config.data.answer_key.clone(),
+        variants: Vec::new(),
+    };
+    let load = |split: &str| load_split_with(&config.data.path, Some(split), &keys);
     let (primary, retain) = match mode {
         Mode::Finetune => {
-            let (_, items) = load_split(&config.data.path, Some(&config.data.split))?;
-            (encode(&items, &tokenizer, &mc, max_len)?, Vec::new())
+            let (_, items) = load(&config.data.split)?;
+            (encode(&items, &prompt, &tokenizer, &mc, max_len)?, Vec::new())
         }
         Mode::Unlearn(_) => {
-            let (_, f) = load_split(&config.data.path, Some(&config.data.forget_split))?;
-            let (_, r) = load_split(&config.data.path, Some(&config.data.retain_split))?;
+            let (_, f) = load(&config.data.forget_split)?;
+            let (_, r) = load(&config.data.retain_split)?;
             (
-                encode(&f, &tokenizer, &mc, max_len)?,
-                encode(&r, &tokenizer, &mc, max_len)?,
+                encode(&f, &prompt, &tokenizer, &mc, max_len)?,
+                encode(&r, &prompt, &tokenizer, &mc, max_len)?,
             )
         }
     };
@@ -330,7 +376,7 @@ pub fn train(
             let save_every = config.output.save_every;
             if stop_after == Some(step) {
                 bar.finish_and_clear();
-                save_checkpoint(&ckpt, &model, &tokenizer, &optim, step, total_steps, config)?;
+                save_checkpoint(&ckpt, &model, &tokenizer, &optim, step, total_steps, config, &extra)?;
                 return Ok(TrainSummary {
                     steps: step,
                     losses,
@@ -338,19 +384,23 @@ pub fn train(
                 });
             }
             if save_every > 0 && step.is_multiple_of(save_every) && step < total_steps {
-                save_checkpoint(&ckpt, &model, &tokenizer, &optim, step, total_steps, config)?;
+                save_checkpoint(&ckpt, &model, &tokenizer, &optim, step, total_steps, config, &extra)?;
             }
         }
     }
     bar.finish_and_clear();
-    save_checkpoint(&ckpt, &model, &tokenizer, &optim, step, total_steps, config)?;
+    save_checkpoint(&ckpt, &model, &tokenizer, &optim, step, total_steps, config, &extra)?;
     // The final bundle: the checkpoint's files, copied next to the log.
-    for f in [
+    let names = [
         "config.json",
         "model.safetensors",
         "generation_config.json",
         "tokenizer.json",
-    ] {
+    ];
+    for f in names
+        .into_iter()
+        .chain(extra.iter().map(|(n, _)| *n))
+    {
         let bytes = fs::read(ckpt.join(f))?;
         write_atomic(&out.join(f), &bytes)?;
     }
@@ -370,6 +420,7 @@ fn save_checkpoint(
     step: usize,
     total_steps: usize,
     config: &TrainConfig,
+    extra: &[(&str, Vec<u8>)],
 ) -> Result<()> {
     let state = TrainerState {
         step,
@@ -390,7 +441,10 @@ fn save_checkpoint(
         &[
             ("trainer_state.json", serde_json::to_vec_pretty(&state)?),
             ("optimizer.bpk", optim_bytes),
-        ],
+        ]
+        .into_iter()
+        .chain(extra.iter().cloned())
+        .collect::<Vec<_>>(),
     )
 }
 

@@ -36,7 +36,9 @@ pub fn load_split_with(
         let rule = Split::parse(name);
         if rule.rule.is_some() {
             if let Some(full) = find(data, "full") {
-                let items = rule.select(&read_items(&full, keys)?).expect("rule present");
+                let items = rule
+                    .select(&read_items(&full, keys)?)
+                    .expect("rule present");
                 if items.is_empty() {
                     bail!("{}: split `{name}` has no rows", full.display());
                 }

@@ -67,8 +67,12 @@ pub fn recorded(dir: &Path) -> Result<Option<Prompt>> {
     let path = dir.join(RECORD);
     match fs::read(&path) {
         Ok(bytes) => {
-            let r: Record = serde_json::from_slice(&bytes)
-                .with_context(|| format!("{}: malformed (expected {{\"prompt\": ..}})", path.display()))?;
+            let r: Record = serde_json::from_slice(&bytes).with_context(|| {
+                format!(
+                    "{}: malformed (expected {{\"prompt\": ..}})",
+                    path.display()
+                )
+            })?;
             r.prompt
                 .validate()
                 .with_context(|| format!("{}", path.display()))?;

@@ -213,8 +213,15 @@ fn chat_prompts_and_examples_match_the_rendered_conversation() {
         let prompt_ids = prompt.encode_prompt(&f.tokenizer, q, None).unwrap();
         assert_eq!(prompt_ids, f.tokenizer.encode(&want_prompt).unwrap());
         let eos = f.case["eos_token_id"].as_u64().map(|e| e as u32);
-        let ex = prompt.encode_example(&f.tokenizer, q, a, None, eos).unwrap();
-        assert_eq!(&ex.ids[..ex.prompt_len], prompt_ids.as_slice(), "{}", f.name);
+        let ex = prompt
+            .encode_example(&f.tokenizer, q, a, None, eos)
+            .unwrap();
+        assert_eq!(
+            &ex.ids[..ex.prompt_len],
+            prompt_ids.as_slice(),
+            "{}",
+            f.name
+        );
         // The full example is the answered conversation (text identical; ids tokenised in two
         // parts at the prompt boundary), ending in EOS.
         let full = answered["no_generation"]["text"].as_str().unwrap();
@@ -229,7 +236,10 @@ fn chat_prompts_and_examples_match_the_rendered_conversation() {
         // loss token is the answer's first token.
         if f.name == "llama3_1" {
             let answer_ids = f.tokenizer.encode(a).unwrap();
-            assert_eq!(&ex.ids[ex.prompt_len..ex.prompt_len + answer_ids.len()], answer_ids.as_slice());
+            assert_eq!(
+                &ex.ids[ex.prompt_len..ex.prompt_len + answer_ids.len()],
+                answer_ids.as_slice()
+            );
             assert_eq!(ex.ids, ids(&answered["no_generation"]["ids"]));
         }
         assert!(matches!(prompt, Prompt::Chat(_)));

@@ -9,8 +9,7 @@ use std::rc::Rc;
 use gloo_timers::future::TimeoutFuture;
 use probable_core::data::QaItem;
 use probable_core::eval::{
-    evaluate, greedy_answer, Decoded, EvalConfig, EvalError, EvalProgress,
-    QuestionReport,
+    evaluate, greedy_answer, Decoded, EvalConfig, EvalError, EvalProgress, QuestionReport,
 };
 use probable_core::metrics::Metric;
 use probable_core::sample::{

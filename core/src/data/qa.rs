@@ -216,11 +216,17 @@ mod tests {
         );
         let one = text.lines().next().unwrap();
         let items = parse_qa_with("t", one, &keys).unwrap();
-        assert_eq!((items[0].question.as_str(), items[0].answer.as_str()), ("pq", "pa"));
+        assert_eq!(
+            (items[0].question.as_str(), items[0].answer.as_str()),
+            ("pq", "pa")
+        );
         let keys = QaKeys {
             variants: vec!["question".into(), "paraphrased_question".into()],
             ..QaKeys::default()
         };
-        assert_eq!(parse_qa_with("t", one, &keys).unwrap()[0].variants, vec!["q", "pq"]);
+        assert_eq!(
+            parse_qa_with("t", one, &keys).unwrap()[0].variants,
+            vec!["q", "pq"]
+        );
     }
 }

@@ -89,16 +89,19 @@ fn environment(now: Option<i64>) -> Environment<'static> {
             format!("{RAISED}{msg}"),
         ))
     });
-    env.add_function("strftime_now", move |format: String| -> Result<String, Error> {
-        let now = now.ok_or_else(|| {
-            Error::new(
-                ErrorKind::InvalidOperation,
-                "strftime_now: no clock here; pass a date_string",
-            )
-        })?;
-        super::strftime::strftime(now, &format)
-            .map_err(|m| Error::new(ErrorKind::InvalidOperation, m))
-    });
+    env.add_function(
+        "strftime_now",
+        move |format: String| -> Result<String, Error> {
+            let now = now.ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidOperation,
+                    "strftime_now: no clock here; pass a date_string",
+                )
+            })?;
+            super::strftime::strftime(now, &format)
+                .map_err(|m| Error::new(ErrorKind::InvalidOperation, m))
+        },
+    );
     env
 }
 

@@ -151,11 +151,11 @@ impl Prompt {
                 let prompt = Self::render_chat(c, &messages, true)?;
                 messages.push(Message::new("assistant", answer));
                 let full = Self::render_chat(c, &messages, false)?;
-                let rest = full
-                    .strip_prefix(prompt.as_str())
-                    .ok_or_else(|| PromptError::PrefixMismatch {
+                let rest = full.strip_prefix(prompt.as_str()).ok_or_else(|| {
+                    PromptError::PrefixMismatch {
                         name: c.name.clone(),
-                    })?;
+                    }
+                })?;
                 let mut ids = tokenizer.encode(&prompt)?;
                 let prompt_len = ids.len();
                 ids.extend(tokenizer.encode(rest)?);

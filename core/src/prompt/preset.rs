@@ -169,7 +169,12 @@ mod tests {
             source: s.into(),
         };
         assert!(matches!(
-            resolve(&file("{% for m in messages %}{{ m.role }}{% endfor %}"), "b", &none, &opts),
+            resolve(
+                &file("{% for m in messages %}{{ m.role }}{% endfor %}"),
+                "b",
+                &none,
+                &opts
+            ),
             Err(PromptError::NoQuestion { .. })
         ));
         assert!(matches!(

@@ -101,7 +101,10 @@ mod tests {
         );
         assert_eq!(strftime(0, "%Y-%m-%d %a").unwrap(), "1970-01-01 Thu");
         // A leap day and the day after.
-        assert_eq!(strftime(951_782_400, "%Y-%m-%d %j").unwrap(), "2000-02-29 060");
+        assert_eq!(
+            strftime(951_782_400, "%Y-%m-%d %j").unwrap(),
+            "2000-02-29 060"
+        );
         assert_eq!(strftime(951_868_800, "%Y-%m-%d").unwrap(), "2000-03-01");
         assert!(strftime(0, "%Q").is_err());
     }

@@ -48,11 +48,15 @@ impl ChatConfig {
                         (want.is_none_or(|w| w == name)).then(|| tpl.to_string())
                     })
                 };
-                Some(named(Some("default")).or_else(|| named(None)).ok_or_else(|| {
-                    PromptError::Config(format!(
-                        "{file}: `chat_template` list has no {{name, template}} entry"
-                    ))
-                })?)
+                Some(
+                    named(Some("default"))
+                        .or_else(|| named(None))
+                        .ok_or_else(|| {
+                            PromptError::Config(format!(
+                                "{file}: `chat_template` list has no {{name, template}} entry"
+                            ))
+                        })?,
+                )
             }
             Some(other) => {
                 return Err(PromptError::Config(format!(

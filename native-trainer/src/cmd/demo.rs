@@ -9,9 +9,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use probable_core::data::{parse_qa, QaItem};
-use probable_core::eval::{
-    evaluate, greedy_answer, EvalConfig, EvalReport, QuestionReport,
-};
+use probable_core::eval::{evaluate, greedy_answer, EvalConfig, EvalReport, QuestionReport};
 use probable_core::metrics::Metric;
 use probable_core::sample::{step_now, DecodeConfig};
 use probable_core::stats::BoundsConfig;

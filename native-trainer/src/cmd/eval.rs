@@ -12,12 +12,12 @@ use probable_core::stats::BoundsConfig;
 
 use crate::bundle::load_bundle;
 use crate::data::load_split_with;
-use crate::prompting::{prompt_for_bundle, TemplateArgs};
-use probable_core::data::QaKeys;
 use crate::device::{device, DeviceArg};
 use crate::html::report_html;
 use crate::input::{parse_alpha, parse_unit, parse_weight};
 use crate::output::{to_json_pretty, write_atomic};
+use crate::prompting::{prompt_for_bundle, TemplateArgs};
+use probable_core::data::QaKeys;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum MetricArg {
@@ -209,7 +209,8 @@ pub fn run(args: Args) -> Result<()> {
         prompt_variants: variants,
     };
     config.decode.validate()?;
-    let total = indexed.len() as u64 * config.prompt_variants.len().max(1) as u64 * args.samples as u64;
+    let total =
+        indexed.len() as u64 * config.prompt_variants.len().max(1) as u64 * args.samples as u64;
     let bar = ProgressBar::new(total);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} samples · {msg} · {elapsed}<{eta}")

@@ -12,8 +12,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use probable_core::data::QaItem;
 use probable_core::data::QaKeys;
 use probable_core::eval::EncodedExample;
-use probable_core::prompt::{ChatConfig, Prompt};
 use probable_core::model::{CausalLm, ModelConfig, RandomInit, StorageDtype};
+use probable_core::prompt::{ChatConfig, Prompt};
 use probable_core::tokenizer::Tokenizer;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -27,8 +27,8 @@ use super::loss::{cross_entropy, mean_entropy, npo_loss, sequence_nll, token_nll
 use super::schedule::linear_warmup_decay;
 use crate::bundle::{load_bundle, save_bundle};
 use crate::data::load_split_with;
-use crate::prompting::{prompt_for_bundle, record_bytes, resolve_spec, TemplateArgs};
 use crate::output::write_atomic;
+use crate::prompting::{prompt_for_bundle, record_bytes, resolve_spec, TemplateArgs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -212,7 +212,10 @@ pub fn train(
     let (primary, retain) = match mode {
         Mode::Finetune => {
             let (_, items) = load(&config.data.split)?;
-            (encode(&items, &prompt, &tokenizer, &mc, max_len)?, Vec::new())
+            (
+                encode(&items, &prompt, &tokenizer, &mc, max_len)?,
+                Vec::new(),
+            )
         }
         Mode::Unlearn(_) => {
             let (_, f) = load(&config.data.forget_split)?;
@@ -376,7 +379,16 @@ pub fn train(
             let save_every = config.output.save_every;
             if stop_after == Some(step) {
                 bar.finish_and_clear();
-                save_checkpoint(&ckpt, &model, &tokenizer, &optim, step, total_steps, config, &extra)?;
+                save_checkpoint(
+                    &ckpt,
+                    &model,
+                    &tokenizer,
+                    &optim,
+                    step,
+                    total_steps,
+                    config,
+                    &extra,
+                )?;
                 return Ok(TrainSummary {
                     steps: step,
                     losses,
@@ -384,12 +396,30 @@ pub fn train(
                 });
             }
             if save_every > 0 && step.is_multiple_of(save_every) && step < total_steps {
-                save_checkpoint(&ckpt, &model, &tokenizer, &optim, step, total_steps, config, &extra)?;
+                save_checkpoint(
+                    &ckpt,
+                    &model,
+                    &tokenizer,
+                    &optim,
+                    step,
+                    total_steps,
+                    config,
+                    &extra,
+                )?;
             }
         }
     }
     bar.finish_and_clear();
-    save_checkpoint(&ckpt, &model, &tokenizer, &optim, step, total_steps, config, &extra)?;
+    save_checkpoint(
+        &ckpt,
+        &model,
+        &tokenizer,
+        &optim,
+        step,
+        total_steps,
+        config,
+        &extra,
+    )?;
     // The final bundle: the checkpoint's files, copied next to the log.
     let names = [
         "config.json",
@@ -397,10 +427,7 @@ pub fn train(
         "generation_config.json",
         "tokenizer.json",
     ];
-    for f in names
-        .into_iter()
-        .chain(extra.iter().map(|(n, _)| *n))
-    {
+    for f in names.into_iter().chain(extra.iter().map(|(n, _)| *n)) {
         let bytes = fs::read(ckpt.join(f))?;
         write_atomic(&out.join(f), &bytes)?;
     }

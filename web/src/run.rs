@@ -58,7 +58,9 @@ pub fn eval_config(settings: &Settings, loaded: &Loaded) -> EvalConfig {
             ..BoundsConfig::default()
         },
         leak_level: LEAK_LEVEL,
-        template: probable_core::prompt::Prompt::qa(),
+        // Settings only ever hold one of the page's text presets (share.rs checks links).
+        template: probable_core::prompt::text_preset(&settings.template)
+            .unwrap_or_else(probable_core::prompt::Prompt::qa),
         batch_size: chunk_size_for_budget(config, max_len, CHUNK_BUDGET_BYTES)
             .min(settings.samples as usize),
         prompt_variants: Vec::new(),

@@ -15,7 +15,8 @@ of plain `encode` on a set of strings, and the text-preset prompts (`qa`, `phi`,
 `llama2-chat`, `raw`) tokenised as open-unlearning does (`tokenizer(text,
 add_special_tokens=...)`). Llama 2's tokenizer_config.json has no chat template, so it is
 rendered with PROBE_TEMPLATE below, our own template exercising what HF templates use
-(loop controls, Python string methods, namespace, date_string, raise_exception, bos/eos).
+(loop controls, Python string methods, namespace, date_string, raise_exception, tojson,
+bos/eos).
 
 Ids: `ids` come from transformers' PreTrainedTokenizerFast over tokenizer.json as shipped (what
 probable loads, and what transformers 4's *Fast classes load). transformers 5's AutoTokenizer
@@ -53,6 +54,7 @@ PROBE_TEMPLATE = (
     "        {% if loop.first and system %}"
     "{{ '[INST] <<SYS>>\\n' + system + ' (' + date_string + ')\\n<</SYS>>\\n\\n' + message['content'].strip() + ' [/INST]' }}"
     "{% else %}{{ '[INST] ' + message['content'].strip() + ' [/INST]' }}{% endif %}\n"
+    "        {% if message['content'].startswith('JSON:') %}{{ ' ' + message | tojson }}{% endif %}\n"
     "    {% elif message['content'].startswith('SKIP') %}\n"
     "        {% continue %}\n"
     "    {% else %}\n"
@@ -87,6 +89,7 @@ CONVERSATIONS = [
                            {"role": "user", "content": Q1}], {}),
     ("markup", [{"role": "user", "content": "Is {{ x }} or {% raw %} or <b>bold</b> & \"quoted\" text escaped?"}], {}),
     ("special_token_text", [{"role": "user", "content": "Say <|eot_id|> and <|im_end|> and </s> literally."}], {}),
+    ("tojson", [{"role": "user", "content": "JSON: \"quoted\" <b>ü</b> & 'single'\n\ttab"}], {}),
     ("skipped_turn", [{"role": "user", "content": "One?"}, {"role": "assistant", "content": "SKIP this"},
                       {"role": "user", "content": "Two?"}], {}),
 ]

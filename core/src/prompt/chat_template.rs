@@ -4,7 +4,8 @@
 //! `strftime_now`, Python string methods, and the variables `messages`, `tools` (none),
 //! `add_generation_prompt`, the special tokens and any extra keyword (`date_string`).
 
-use minijinja::{Environment, Error, ErrorKind, Value};
+use minijinja::value::Kwargs;
+use minijinja::{AutoEscape, Environment, Error, ErrorKind, Value};
 use serde::{Deserialize, Serialize};
 
 use super::error::PromptError;
@@ -69,6 +70,66 @@ fn located(source: &str, e: &Error) -> (usize, usize) {
     }
 }
 
+/// Python's `json.dumps` layout: `", "` between items and `": "` after keys.
+struct PythonJson;
+
+impl serde_json::ser::Formatter for PythonJson {
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            writer.write_all(b", ")
+        }
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            writer.write_all(b", ")
+        }
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+    ) -> std::io::Result<()> {
+        writer.write_all(b": ")
+    }
+}
+
+/// transformers' `tojson`: `json.dumps(x, ensure_ascii=False, indent=indent)` — no HTML
+/// escaping (minijinja's own `tojson` escapes `<`, `>`, `&` and `'`).
+fn tojson(value: &Value, kwargs: Kwargs) -> Result<Value, Error> {
+    let indent: Option<usize> = kwargs.get("indent")?;
+    kwargs.assert_all_used()?;
+    let mut out = Vec::new();
+    let failed = |e: serde_json::Error| Error::new(ErrorKind::InvalidOperation, e.to_string());
+    match indent {
+        None => {
+            let mut ser = serde_json::Serializer::with_formatter(&mut out, PythonJson);
+            serde::Serialize::serialize(value, &mut ser).map_err(failed)?;
+        }
+        Some(n) => {
+            let pad = vec![b' '; n];
+            let fmt = serde_json::ser::PrettyFormatter::with_indent(&pad);
+            let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
+            serde::Serialize::serialize(value, &mut ser).map_err(failed)?;
+        }
+    }
+    Ok(Value::from_safe_string(
+        String::from_utf8(out).expect("serde_json writes UTF-8"),
+    ))
+}
+
 /// Message of a `raise_exception` call, recognised by this prefix.
 const RAISED: &str = "raise_exception: ";
 
@@ -82,7 +143,10 @@ fn environment(now: Option<i64>) -> Environment<'static> {
             .build()
             .expect("default delimiters"),
     );
+    // A template file named `*.html` must not switch on HTML escaping.
+    env.set_auto_escape_callback(|_| AutoEscape::None);
     env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+    env.add_filter("tojson", tojson);
     env.add_function("raise_exception", |msg: String| -> Result<Value, Error> {
         Err(Error::new(
             ErrorKind::InvalidOperation,
@@ -193,6 +257,16 @@ mod tests {
             render("t", t, &msgs, &ctx()).unwrap(),
             // What jinja2's ImmutableSandboxedEnvironment(trim_blocks, lstrip_blocks) gives.
             "<s>[user] Where??A (10 Apr 2025, 1970):"
+        );
+    }
+
+    #[test]
+    fn tojson_is_pythons_json_dumps() {
+        // Python: json.dumps({"a": [1, "é<>&'"], "b": None}, ensure_ascii=False) and indent=2.
+        let t = "{{ {'a': [1, \"é<>&'\"], 'b': none} | tojson }}|{{ [1, {'k': 'v'}] | tojson(indent=2) }}";
+        assert_eq!(
+            render("t.html", t, &[], &ctx()).unwrap(),
+            "{\"a\": [1, \"é<>&'\"], \"b\": null}|[\n  1,\n  {\n    \"k\": \"v\"\n  }\n]"
         );
     }
 

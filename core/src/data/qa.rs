@@ -66,20 +66,28 @@ fn keyed(obj: &serde_json::Map<String, Value>, key: &str) -> Result<String, Stri
     }
 }
 
+fn question_default(obj: &serde_json::Map<String, Value>) -> Result<String, String> {
+    text_field(obj, ["question", "prompt"])
+}
+
 fn record(value: &Value, position: usize, keys: &QaKeys) -> Result<QaItem, String> {
     let obj = value.as_object().ok_or("a record must be a JSON object")?;
     let question = match &keys.question {
         Some(k) => keyed(obj, k)?,
-        None => text_field(obj, ["question", "prompt"])?,
+        None => question_default(obj)?,
     };
     let answer = match &keys.answer {
         Some(k) => keyed(obj, k)?,
         None => text_field(obj, ["answer", "response"])?,
     };
+    // The variant `question` is the default question field (`question`, or `prompt`).
     let variants = keys
         .variants
         .iter()
-        .map(|k| keyed(obj, k))
+        .map(|k| match k.as_str() {
+            "question" => Ok(question_default(obj)?),
+            _ => keyed(obj, k),
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let keywords = match obj.get("keywords") {
         None | Some(Value::Null) => Vec::new(),
@@ -227,6 +235,16 @@ mod tests {
         assert_eq!(
             parse_qa_with("t", one, &keys).unwrap()[0].variants,
             vec!["q", "pq"]
+        );
+        // The variant `question` also reads TOFU's `prompt` field.
+        let keys = QaKeys {
+            variants: vec!["question".into()],
+            ..QaKeys::default()
+        };
+        let tofu = r#"[{"prompt": "p", "response": "r"}]"#;
+        assert_eq!(
+            parse_qa_with("t", tofu, &keys).unwrap()[0].variants,
+            vec!["p"]
         );
     }
 }

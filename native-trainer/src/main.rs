@@ -21,6 +21,7 @@ mod html;
 mod input;
 mod journal;
 mod output;
+mod prompting;
 mod train;
 
 use std::process::ExitCode;
@@ -44,12 +45,14 @@ enum Command {
     Score(cmd::score::Args),
     /// Continue a prompt with a model bundle (greedy or sampled).
     Generate(cmd::generate::Args),
+    /// Print the prompt exactly as `eval` feeds it (text and ids).
+    Prompt(cmd::prompt::Args),
     /// Print a bundle's architecture, size and dtype.
     Inspect(cmd::inspect::Args),
     /// Re-save a bundle in HF format (f32, f16 or bf16).
     Export(cmd::export::Args),
     /// Greedy and many-sample evaluation with certified bounds on a QA split.
-    Eval(cmd::eval::Args),
+    Eval(Box<cmd::eval::Args>),
     /// Work with evaluation reports: merge shards, show (tables, CSV), re-score without sampling.
     Report(cmd::report::Args),
     /// Finetune a causal LM on QA data.
@@ -76,9 +79,10 @@ fn main() -> ExitCode {
         Command::Rouge(args) => cmd::rouge::run(args),
         Command::Score(args) => cmd::score::run(args),
         Command::Generate(args) => cmd::generate::run(args),
+        Command::Prompt(args) => cmd::prompt::run(args),
         Command::Inspect(args) => cmd::inspect::run(args),
         Command::Export(args) => cmd::export::run(args),
-        Command::Eval(args) => cmd::eval::run(args),
+        Command::Eval(args) => cmd::eval::run(*args),
         Command::Report(args) => cmd::report::run(args),
         Command::Finetune(args) => cmd::finetune::run(args),
         Command::Unlearn(args) => cmd::unlearn::run(args),

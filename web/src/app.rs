@@ -155,6 +155,7 @@ fn Page() -> impl IntoView {
                         question: s.question.clone(),
                         answer: s.reference.clone(),
                         keywords: Vec::new(),
+                        variants: Vec::new(),
                     },
                 ))
             }

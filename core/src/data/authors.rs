@@ -359,6 +359,7 @@ pub fn synthesize(config: &SynthConfig) -> Result<SynthDataset, String> {
                 question,
                 answer,
                 keywords,
+                variants: Vec::new(),
             });
         }
     }

@@ -7,5 +7,5 @@ pub mod qa;
 pub mod split;
 
 pub use authors::{synthesize, SynthConfig, SynthDataset};
-pub use qa::{parse_qa, DataError, QaItem};
+pub use qa::{parse_qa, parse_qa_with, DataError, QaItem, QaKeys};
 pub use split::{Split, SplitRule};

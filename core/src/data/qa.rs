@@ -18,6 +18,19 @@ pub struct QaItem {
     pub answer: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keywords: Vec<String>,
+    /// The texts of [`QaKeys::variants`], in that order (e.g. the question and TOFU's
+    /// `paraphrased_question`): one prompt per variant.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<String>,
+}
+
+/// Which record fields hold the question, the answer and the prompt variants. `None`
+/// means the defaults: `question` (or `prompt`) and `answer` (or `response`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QaKeys {
+    pub question: Option<String>,
+    pub answer: Option<String>,
+    pub variants: Vec<String>,
 }
 
 #[derive(Debug, Error, PartialEq)]
@@ -45,10 +58,28 @@ fn text_field(obj: &serde_json::Map<String, Value>, keys: [&str; 2]) -> Result<S
     Err(format!("missing field `{}` (or `{}`)", keys[0], keys[1]))
 }
 
-fn record(value: &Value, position: usize) -> Result<QaItem, String> {
+fn keyed(obj: &serde_json::Map<String, Value>, key: &str) -> Result<String, String> {
+    match obj.get(key) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(other) => Err(format!("field `{key}` must be a string, got {other}")),
+        None => Err(format!("missing field `{key}`")),
+    }
+}
+
+fn question_default(obj: &serde_json::Map<String, Value>) -> Result<String, String> {
+    text_field(obj, ["question", "prompt"])
+}
+
+fn record(value: &Value, position: usize, keys: &QaKeys) -> Result<QaItem, String> {
     let obj = value.as_object().ok_or("a record must be a JSON object")?;
-    let question = text_field(obj, ["question", "prompt"])?;
-    let answer = text_field(obj, ["answer", "response"])?;
+    let question = match &keys.question {
+        Some(k) => keyed(obj, k)?,
+        None => question_default(obj)?,
+    };
+    let answer = match &keys.answer {
+        Some(k) => keyed(obj, k)?,
+        None => text_field(obj, ["answer", "response"])?,
+    };
     if answer.trim().is_empty() {
         // It would score 0 against everything, i.e. always look forgotten.
         return Err("field `answer` is empty: nothing to score a generation against".into());
@@ -56,7 +87,16 @@ fn record(value: &Value, position: usize) -> Result<QaItem, String> {
     if question.trim().is_empty() {
         return Err("field `question` is empty".into());
     }
-    let keywords: Vec<String> = match obj.get("keywords") {
+    // The variant `question` is the default question field (`question`, or `prompt`).
+    let variants = keys
+        .variants
+        .iter()
+        .map(|k| match k.as_str() {
+            "question" => Ok(question_default(obj)?),
+            _ => keyed(obj, k),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let keywords = match obj.get("keywords") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => items
             .iter()
@@ -81,11 +121,18 @@ fn record(value: &Value, position: usize) -> Result<QaItem, String> {
         question,
         answer,
         keywords,
+        variants,
     })
 }
 
 /// Parses QA records from `text`; `file` names the source in errors.
 pub fn parse_qa(file: &str, text: &str) -> Result<Vec<QaItem>, DataError> {
+    parse_qa_with(file, text, &QaKeys::default())
+}
+
+/// [`parse_qa`] reading the fields `keys` names; a record without one is an error naming
+/// the file and line.
+pub fn parse_qa_with(file: &str, text: &str, keys: &QaKeys) -> Result<Vec<QaItem>, DataError> {
     let err = |line: usize, message: String| DataError::Record {
         file: file.to_string(),
         line,
@@ -99,7 +146,7 @@ pub fn parse_qa(file: &str, text: &str) -> Result<Vec<QaItem>, DataError> {
     if trimmed.starts_with('[') {
         if let Ok(Value::Array(values)) = serde_json::from_str::<Value>(text) {
             for (i, v) in values.iter().enumerate() {
-                items.push(record(v, i).map_err(|m| err(1, format!("record {i}: {m}")))?);
+                items.push(record(v, i, keys).map_err(|m| err(1, format!("record {i}: {m}")))?);
             }
             return non_empty(file, items);
         }
@@ -116,12 +163,12 @@ pub fn parse_qa(file: &str, text: &str) -> Result<Vec<QaItem>, DataError> {
             Value::Array(values) => {
                 for v in &values {
                     let position = items.len();
-                    items.push(record(v, position).map_err(|m| err(line_no, m))?);
+                    items.push(record(v, position, keys).map_err(|m| err(line_no, m))?);
                 }
             }
             v => {
                 let position = items.len();
-                items.push(record(&v, position).map_err(|m| err(line_no, m))?);
+                items.push(record(&v, position, keys).map_err(|m| err(line_no, m))?);
             }
         }
     }
@@ -188,5 +235,44 @@ mod tests {
         let kw = "{\"question\":\"q\",\"answer\":\"a\",\"keywords\":[\"x\",\"\"]}\n";
         let e = parse_qa("f", kw).unwrap_err().to_string();
         assert!(e.starts_with("f:1:") && e.contains("`keywords`[1]"), "{e}");
+    }
+
+    #[test]
+    fn keys_select_fields_and_name_missing_ones() {
+        let text = "{\"question\":\"q\",\"paraphrased_question\":\"pq\",\"answer\":\"a\",\"paraphrased_answer\":\"pa\"}\n{\"question\":\"q2\",\"answer\":\"a2\"}\n";
+        let keys = QaKeys {
+            question: Some("paraphrased_question".into()),
+            answer: Some("paraphrased_answer".into()),
+            variants: vec![],
+        };
+        let e = parse_qa_with("tofu.jsonl", text, &keys).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "tofu.jsonl:2: missing field `paraphrased_question`"
+        );
+        let one = text.lines().next().unwrap();
+        let items = parse_qa_with("t", one, &keys).unwrap();
+        assert_eq!(
+            (items[0].question.as_str(), items[0].answer.as_str()),
+            ("pq", "pa")
+        );
+        let keys = QaKeys {
+            variants: vec!["question".into(), "paraphrased_question".into()],
+            ..QaKeys::default()
+        };
+        assert_eq!(
+            parse_qa_with("t", one, &keys).unwrap()[0].variants,
+            vec!["q", "pq"]
+        );
+        // The variant `question` also reads TOFU's `prompt` field.
+        let keys = QaKeys {
+            variants: vec!["question".into()],
+            ..QaKeys::default()
+        };
+        let tofu = r#"[{"prompt": "p", "response": "r"}]"#;
+        assert_eq!(
+            parse_qa_with("t", tofu, &keys).unwrap()[0].variants,
+            vec!["p"]
+        );
     }
 }

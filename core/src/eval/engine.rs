@@ -19,9 +19,18 @@ pub enum EvalError {
     #[error(transparent)]
     Tokenizer(#[from] crate::tokenizer::TokenizerError),
     #[error(transparent)]
+    Prompt(#[from] crate::prompt::PromptError),
+    #[error(transparent)]
     Stats(#[from] crate::stats::StatsError),
     #[error("question {id}: keyword metric needs a non-empty `keywords` list")]
     NoKeywords { id: String },
+    #[error("question {id}: has {have} prompt variants, the evaluation asks for {want} ({keys})")]
+    MissingVariants {
+        id: String,
+        have: usize,
+        want: usize,
+        keys: String,
+    },
     #[error("evaluation stopped")]
     Stopped,
 }
@@ -88,11 +97,6 @@ pub async fn evaluate(
     if config.samples == 0 {
         return Err(SamplingError::NoSamples.into());
     }
-    let threshold = config.bounds.leak_threshold.unwrap_or(0.5);
-    let bounds_config = crate::stats::BoundsConfig {
-        leak_threshold: Some(threshold),
-        ..config.bounds
-    };
     let leak_ks = config.leak_ks();
     if let Some(&k) = leak_ks
         .iter()
@@ -106,23 +110,99 @@ pub async fn evaluate(
     }
     let bos = model.config().bos_token_id;
     let mut tokens = 0usize;
-    let mut questions = Vec::with_capacity(items.len());
-    for (done, (index, item)) in items.iter().enumerate() {
+    let variants = config.prompt_variants.len().max(1);
+    let total = items.len() * variants;
+    let mut questions = Vec::with_capacity(total);
+    let mut done = 0usize;
+    for (index, item) in items.iter() {
         if config.metric == crate::metrics::Metric::Keyword && item.keywords.is_empty() {
             return Err(EvalError::NoKeywords {
                 id: item.id.clone(),
             });
         }
-        let prompt = config
-            .template
-            .encode_prompt(tokenizer, &item.question, bos)?;
+        // (variant key, question text) per prompt of this question.
+        let prompts: Vec<(Option<&String>, &str)> = if config.prompt_variants.is_empty() {
+            vec![(None, item.question.as_str())]
+        } else {
+            if item.variants.len() != config.prompt_variants.len() {
+                return Err(EvalError::MissingVariants {
+                    id: item.id.clone(),
+                    have: item.variants.len(),
+                    want: config.prompt_variants.len(),
+                    keys: config.prompt_variants.join(","),
+                });
+            }
+            config
+                .prompt_variants
+                .iter()
+                .map(Some)
+                .zip(item.variants.iter().map(String::as_str))
+                .collect()
+        };
+        for (v, (key, question)) in prompts.into_iter().enumerate() {
+            let decode_config = crate::sample::DecodeConfig {
+                seed: super::variant_seed(config.decode.seed, v),
+                ..config.decode.clone()
+            };
+            let report = question_report(
+                model,
+                tokenizer,
+                config,
+                &decode_config,
+                (*index, item, key, question, bos),
+                &mut tokens,
+                (done, total),
+                progress,
+            )
+            .await?;
+            questions.push(report);
+            done += 1;
+        }
+    }
+    let summary = EvalSummary::over(&questions, &config.bounds, config.leak_level);
+    let mut report = EvalReport {
+        schema_version: super::REPORT_SCHEMA_VERSION,
+        model: names.0.to_string(),
+        data: names.1.to_string(),
+        split: names.2.to_string(),
+        config: config.clone(),
+        shard: None,
+        merged: None,
+        questions,
+        summary,
+        pooled: Vec::new(),
+        pooled_summary: None,
+    };
+    report.compute_pooled()?;
+    Ok(report)
+}
+
+/// Greedy answer, n samples and bounds for one prompt of one question.
+#[allow(clippy::too_many_arguments)]
+async fn question_report(
+    model: &CausalLm,
+    tokenizer: &Tokenizer,
+    config: &EvalConfig,
+    decode_config: &DecodeConfig,
+    (index, item, key, question, bos): (u32, &QaItem, Option<&String>, &str, Option<u32>),
+    tokens: &mut usize,
+    (done, total): (usize, usize),
+    progress: &mut dyn FnMut(EvalProgress) -> Step,
+) -> Result<QuestionReport, EvalError> {
+    let threshold = config.bounds.leak_threshold.unwrap_or(0.5);
+    let bounds_config = crate::stats::BoundsConfig {
+        leak_threshold: Some(threshold),
+        ..config.bounds
+    };
+    {
+        let prompt = config.template.encode_prompt(tokenizer, question, bos)?;
         let greedy = greedy_answer(model, tokenizer, &prompt, item, config).await?;
-        tokens += greedy.ids.len();
-        let base = tokens;
+        *tokens += greedy.ids.len();
+        let base = *tokens;
         let mut report = |p: Progress| {
             progress(EvalProgress {
                 questions_done: done,
-                questions_total: items.len(),
+                questions_total: total,
                 samples_done: p.samples_done,
                 samples_total: p.samples_total,
                 tokens: base + p.tokens,
@@ -131,9 +211,9 @@ pub async fn evaluate(
         let samples = sample_prompt(
             model,
             &prompt,
-            *index,
+            index,
             0..config.samples,
-            &config.decode,
+            decode_config,
             config.batch_size,
             &mut report,
         )
@@ -145,30 +225,20 @@ pub async fn evaluate(
             .iter()
             .map(|g| decode(tokenizer, g, item, config))
             .collect::<Result<Vec<_>, _>>()?;
-        tokens += samples.iter().map(|s| s.ids.len()).sum::<usize>();
+        *tokens += samples.iter().map(|s| s.ids.len()).sum::<usize>();
         let scores: Vec<f64> = samples.iter().map(|s| s.score).collect();
-        let bounds = BoundsSummary::compute(&scores, &bounds_config)?.with_leak_at_k(&leak_ks)?;
-        questions.push(QuestionReport {
-            index: *index,
+        let bounds =
+            BoundsSummary::compute(&scores, &bounds_config)?.with_leak_at_k(&config.leak_ks())?;
+        Ok(QuestionReport {
+            index,
             id: item.id.clone(),
-            question: item.question.clone(),
+            variant: key.cloned(),
+            question: question.to_string(),
             answer: item.answer.clone(),
             greedy_forgotten: greedy.score < threshold,
             greedy,
             samples,
             bounds,
-        });
+        })
     }
-    let summary = EvalSummary::over(&questions, &config.bounds, config.leak_level);
-    Ok(EvalReport {
-        schema_version: super::REPORT_SCHEMA_VERSION,
-        model: names.0.to_string(),
-        data: names.1.to_string(),
-        split: names.2.to_string(),
-        config: config.clone(),
-        shard: None,
-        merged: None,
-        questions,
-        summary,
-    })
 }

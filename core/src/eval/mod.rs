@@ -4,6 +4,7 @@ pub mod engine;
 pub mod report;
 pub mod rescore;
 pub mod template;
+pub mod variants;
 
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +19,7 @@ pub use report::{
 };
 pub use rescore::{rescore, Rescore, RescoreError};
 pub use template::{EncodedExample, PromptTemplate};
+pub use variants::{pool, variant_seed, PooledQuestion, PooledSummary};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvalConfig {
@@ -33,9 +35,13 @@ pub struct EvalConfig {
     /// The k of leak@k; empty: 1, 2, 4, … up to the sample count, and the count itself.
     #[serde(default)]
     pub leak_ks: Vec<u64>,
-    pub template: PromptTemplate,
+    /// How a question becomes the prompt (text preset or chat template).
+    pub template: crate::prompt::Prompt,
     /// Rows decoded together.
     pub batch_size: usize,
+    /// Prompt variant keys (`QaItem::variants`); empty: one prompt, the item's question.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prompt_variants: Vec<String>,
 }
 
 impl EvalConfig {

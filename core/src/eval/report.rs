@@ -22,6 +22,10 @@ pub struct QuestionReport {
     /// Position of the question in its split (also keys its random streams).
     pub index: u32,
     pub id: String,
+    /// The data key the prompt came from, when several prompt variants were evaluated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    /// The question text the prompt was built from.
     pub question: String,
     pub answer: String,
     pub greedy: Decoded,
@@ -82,6 +86,34 @@ pub struct EvalReport {
     pub merged: Option<MergeInfo>,
     pub questions: Vec<QuestionReport>,
     pub summary: EvalSummary,
+    /// With several prompt variants: each question's bounds over all its variants.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pooled: Vec<super::PooledQuestion>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pooled_summary: Option<super::PooledSummary>,
+}
+
+/// Position of a report row among its question's variants (for ordering merged shards).
+fn variant_position(config: &EvalConfig, q: &QuestionReport) -> usize {
+    q.variant
+        .as_ref()
+        .and_then(|v| config.prompt_variants.iter().position(|k| k == v))
+        .unwrap_or(0)
+}
+
+impl EvalReport {
+    /// Fills `pooled` and `pooled_summary` from the rows (only with several variants).
+    pub fn compute_pooled(&mut self) -> Result<(), crate::stats::StatsError> {
+        if self.config.prompt_variants.len() > 1 {
+            self.pooled = super::pool(&self.questions, &self.config.bounds)?;
+            self.pooled_summary = Some(super::PooledSummary::over(
+                &self.pooled,
+                &self.config.bounds,
+                self.config.leak_level,
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl EvalReport {
@@ -266,12 +298,14 @@ pub fn merge_reports(reports: Vec<EvalReport>, allow_partial: bool) -> Result<Ev
         }
         merged.questions.extend(r.questions);
     }
-    merged.questions.sort_by_key(|q| q.index);
-    if let Some(w) = merged
+    let config = merged.config.clone();
+    merged
         .questions
-        .windows(2)
-        .find(|w| w[0].index == w[1].index)
-    {
+        .sort_by_key(|q| (q.index, variant_position(&config, q)));
+    if let Some(w) = merged.questions.windows(2).find(|w| {
+        (w[0].index, variant_position(&config, &w[0]))
+            == (w[1].index, variant_position(&config, &w[1]))
+    }) {
         return Err(format!(
             "question index {} appears in two reports",
             w[0].index
@@ -290,5 +324,6 @@ pub fn merge_reports(reports: Vec<EvalReport>, allow_partial: bool) -> Result<Ev
         &merged.config.bounds,
         merged.config.leak_level,
     );
+    merged.compute_pooled().map_err(|e| e.to_string())?;
     Ok(merged)
 }

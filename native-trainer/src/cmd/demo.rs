@@ -10,8 +10,7 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use probable_core::data::{parse_qa, QaItem};
 use probable_core::eval::{
-    evaluate, greedy_answer, rescore, EvalConfig, EvalReport, PromptTemplate, QuestionReport,
-    Rescore,
+    evaluate, greedy_answer, rescore, EvalConfig, EvalReport, QuestionReport, Rescore,
 };
 use probable_core::metrics::Metric;
 use probable_core::plot::verdict_counts;
@@ -145,8 +144,9 @@ pub fn run(args: Args) -> Result<()> {
             },
             leak_ks: vec![DEMO_K.min(args.samples as u64)],
             leak_level: LEAK_LEVEL,
-            template: PromptTemplate::default(),
+            template: probable_core::prompt::Prompt::qa(),
             batch_size: args.samples as usize,
+            prompt_variants: Vec::new(),
         };
         let done_before = (m * indexed.len()) as u64 * args.samples as u64;
         let samples = args.samples as u64;

@@ -5,19 +5,21 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use probable_core::eval::{evaluate, EvalConfig, EvalReport, EvalSummary, PromptTemplate};
+use probable_core::eval::{evaluate, EvalConfig, EvalReport, EvalSummary};
 use probable_core::metrics::Metric;
 use probable_core::sample::{step_now, AdaptiveTemperature, Confidence, DecodeConfig, Strategy};
 use probable_core::stats::BoundsConfig;
 
 use crate::bundle::load_bundle;
-use crate::data::load_split;
+use crate::data::load_split_with;
 use crate::device::{device, DeviceArg};
 use crate::failpoint;
 use crate::html::report_html;
 use crate::input::{parse_alpha, parse_unit, parse_weight};
 use crate::journal::{journal_path, Header, Journal};
 use crate::output::{check_writable, to_json_pretty, write_all_or_nothing};
+use crate::prompting::{prompt_for_bundle, TemplateArgs};
+use probable_core::data::QaKeys;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum MetricArg {
@@ -95,6 +97,18 @@ pub struct Args {
     pub shard: Option<String>,
     #[arg(long, value_enum, default_value = "cpu")]
     pub device: DeviceArg,
+    #[command(flatten)]
+    pub template: TemplateArgs,
+    /// Data field holding the question (default: `question`, or `prompt`).
+    #[arg(long, conflicts_with = "prompts")]
+    pub question_key: Option<String>,
+    /// Data field holding the reference answer (default: `answer`, or `response`).
+    #[arg(long)]
+    pub answer_key: Option<String>,
+    /// Several prompts per question, e.g. question,paraphrased_question: n samples per
+    /// variant, each from its own random streams; bounds per variant and pooled.
+    #[arg(long, value_delimiter = ',')]
+    pub prompts: Option<Vec<String>>,
     /// JSON report path; an HTML page with plots is written next to it (.html).
     #[arg(long, default_value = "report.json")]
     pub out: PathBuf,
@@ -124,7 +138,27 @@ pub fn run(args: Args) -> Result<()> {
     if args.batch_size == 0 {
         bail!("--batch-size 0: need at least one row");
     }
-    let (split, items) = load_split(&args.data, args.split.as_deref())?;
+    let variants = args.prompts.clone().unwrap_or_default();
+    if let Some(dup) = variants
+        .iter()
+        .enumerate()
+        .find(|(i, k)| k.is_empty() || variants[..*i].contains(k))
+    {
+        bail!("--prompts: `{}` is empty or given twice", dup.1);
+    }
+    // One variant is just another question key.
+    let (question_key, variants) = match variants.as_slice() {
+        [one] => (Some(one.clone()), Vec::new()),
+        _ => (args.question_key.clone(), variants),
+    };
+    let keys = QaKeys {
+        question: question_key,
+        answer: args.answer_key.clone(),
+        variants: variants.clone(),
+    };
+    // The prompt format first: a bad template is reported before any weights are loaded.
+    let prompt = prompt_for_bundle(&args.template, &args.model, "qa")?;
+    let (split, items) = load_split_with(&args.data, args.split.as_deref(), &keys)?;
     let mut indexed: Vec<(u32, _)> = items
         .into_iter()
         .enumerate()
@@ -193,8 +227,9 @@ pub fn run(args: Args) -> Result<()> {
         },
         leak_level: args.leak_level,
         leak_ks: args.k.clone(),
-        template: PromptTemplate::default(),
+        template: prompt,
         batch_size: args.batch_size,
+        prompt_variants: variants,
     };
     config.decode.validate()?;
     let names = (
@@ -230,7 +265,8 @@ pub fn run(args: Args) -> Result<()> {
         (Journal::create(&journal_file, &header)?, Vec::new())
     };
 
-    let total = indexed.len() as u64 * args.samples as u64;
+    let variants = config.prompt_variants.len().max(1);
+    let total = indexed.len() as u64 * variants as u64 * args.samples as u64;
     let bar = ProgressBar::new(total);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} samples · {msg} · {elapsed}<{eta}")
@@ -240,7 +276,11 @@ pub fn run(args: Args) -> Result<()> {
     let samples = args.samples as u64;
     let mut tokens_before = 0usize;
     let total_questions = indexed.len();
-    for position in questions.len()..total_questions {
+    // A kill between the journal lines of one question's variants leaves a partial
+    // question; it is evaluated again.
+    let first = questions.len() / variants;
+    questions.truncate(first * variants);
+    for position in first..total_questions {
         let item = &indexed[position..position + 1];
         let one = pollster::block_on(evaluate(
             &bundle.model,
@@ -249,7 +289,10 @@ pub fn run(args: Args) -> Result<()> {
             &config,
             (&names.0, &names.1, &names.2),
             &mut |p| {
-                bar.set_position(position as u64 * samples + p.samples_done as u64);
+                bar.set_position(
+                    (position * variants + p.questions_done) as u64 * samples
+                        + p.samples_done as u64,
+                );
                 bar.set_message(format!(
                     "question {}/{} · {:.0} tok/s",
                     position + 1,
@@ -267,15 +310,17 @@ pub fn run(args: Args) -> Result<()> {
                 item[0].1.id
             )
         })?;
-        let q = one.questions.into_iter().next().context("one question")?;
-        tokens_before += q.greedy.ids.len() + q.samples.iter().map(|s| s.ids.len()).sum::<usize>();
-        journal.append(&q)?;
+        for q in one.questions {
+            tokens_before +=
+                q.greedy.ids.len() + q.samples.iter().map(|s| s.ids.len()).sum::<usize>();
+            journal.append(&q)?;
+            questions.push(q);
+        }
         failpoint::hit("eval", &format!("question {} journaled", position + 1));
-        questions.push(q);
     }
     bar.finish_and_clear();
     let summary = EvalSummary::over(&questions, &config.bounds, config.leak_level);
-    let report = EvalReport {
+    let mut report = EvalReport {
         schema_version: probable_core::eval::REPORT_SCHEMA_VERSION,
         model: names.0,
         data: names.1,
@@ -285,7 +330,10 @@ pub fn run(args: Args) -> Result<()> {
         merged: None,
         questions,
         summary,
+        pooled: Vec::new(),
+        pooled_summary: None,
     };
+    report.compute_pooled()?;
     crate::output::emit(&table(&report));
     write_report(&report, &args.out)?;
     journal.finish()?;
@@ -351,6 +399,10 @@ pub fn table(r: &EvalReport) -> String {
             b.ed_score,
             b.binary.map_or(f64::NAN, |x| x.upper)
         ));
+        if let Some(v) = &q.variant {
+            out.pop();
+            out.push_str(&format!("  {v}\n"));
+        }
     }
     let s = &r.summary;
     out.push_str(&format!(
@@ -379,6 +431,20 @@ pub fn table(r: &EvalReport) -> String {
             "leak@k, mean over questions [bounds holding for all questions jointly, {:.0}% each side]: {}\n",
             100.0 * (1.0 - r.config.bounds.alpha),
             cells.join(" · ")
+        ));
+    }
+    if let Some(p) = &r.pooled_summary {
+        out.push_str(&format!(
+            "pooled over {} prompts ({}) · {} questions · mean M_mu {:.3} · mean ED {:.3} · mean M_bin {:.3} · M_bin > {} on {:.0}% · forgotten under every prompt yet a sample leaked {:.0}%\n",
+            r.config.prompt_variants.len(),
+            r.config.prompt_variants.join(", "),
+            p.questions,
+            p.mean_mean_upper,
+            p.mean_ed_score,
+            p.mean_binary_upper,
+            r.config.leak_level,
+            100.0 * p.frac_binary_upper_above_level,
+            100.0 * p.frac_forgotten_but_sampled_leak
         ));
     }
     out

@@ -3,6 +3,7 @@
 use anyhow::Result;
 
 use crate::device::{device, DeviceArg};
+use crate::prompting::TemplateArgs;
 use crate::train::run::TrainSummary;
 use crate::train::{load_config, train, Mode, Start, TrainConfig};
 
@@ -30,6 +31,9 @@ pub struct RunArgs {
     pub stop_after: Option<usize>,
     #[arg(long, value_enum, default_value = "cpu")]
     pub backend: DeviceArg,
+    /// Overrides the config's [prompt] section.
+    #[command(flatten)]
+    pub template: TemplateArgs,
 }
 
 impl RunArgs {
@@ -39,6 +43,16 @@ impl RunArgs {
         mode: impl FnOnce(&mut TrainConfig) -> Mode,
     ) -> Result<(TrainConfig, TrainSummary)> {
         let mut config = load_config(&self.config, &self.overrides)?;
+        let t = &self.template;
+        if t.template.is_some() {
+            config.prompt.template = t.template.clone();
+        }
+        if t.system.is_some() {
+            config.prompt.system = t.system.clone();
+        }
+        if t.date_string.is_some() {
+            config.prompt.date_string = t.date_string.clone();
+        }
         let mode = mode(&mut config);
         let summary = train(
             &config,

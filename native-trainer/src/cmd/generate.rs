@@ -8,6 +8,7 @@ use probable_core::sample::{no_progress, sample_prompt, DecodeConfig, Strategy};
 use super::eval::check_special_ids;
 use crate::bundle::load_bundle;
 use crate::device::{device, DeviceArg};
+use crate::prompting::{chat_config, resolve_spec, TemplateArgs};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -42,15 +43,29 @@ pub struct Args {
     /// Print {"text": .., "token_ids": [..]} (new tokens only).
     #[arg(long)]
     pub json: bool,
+    /// Wrap --prompt in a prompt format (default raw: the text as it is, no BOS).
+    #[command(flatten)]
+    pub template: TemplateArgs,
 }
 
 pub fn run(args: Args) -> Result<()> {
+    let format = resolve_spec(
+        args.template.template.as_deref().unwrap_or("raw"),
+        &args.template.options(),
+        &args.model.display().to_string(),
+        &chat_config(&args.model)?,
+    )?;
+    if args.prompt_ids.is_some() && args.template.template.is_some() {
+        bail!("--template applies to --prompt text, not to --prompt-ids");
+    }
     let device = device(args.device)?;
     let bundle = load_bundle(&args.model, &device)?;
     let vocab = bundle.config().vocab_size;
     check_special_ids(&bundle)?;
     let prompt = match (&args.prompt, &args.prompt_ids) {
-        (Some(text), _) => bundle.tokenizer()?.encode(text)?,
+        (Some(text), _) => {
+            format.encode_prompt(bundle.tokenizer()?, text, bundle.config().bos_token_id)?
+        }
         (None, Some(ids)) => ids.clone(),
         (None, None) => bail!("give --prompt or --prompt-ids"),
     };

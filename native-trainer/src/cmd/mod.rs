@@ -8,6 +8,7 @@ pub mod finetune;
 pub mod fuzz;
 pub mod generate;
 pub mod inspect;
+pub mod prompt;
 pub mod report;
 pub mod rouge;
 pub mod score;

@@ -52,3 +52,69 @@ pub fn make_batch(examples: &[&EncodedExample], pad_id: u32, device: &Device) ->
         answer_tokens,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use probable_core::prompt::{resolve, text_preset, ChatConfig, ChatOptions, TemplateSpec};
+    use probable_core::tokenizer::Tokenizer;
+
+    /// For every preset (and a chat template), the loss mask's first 1 is the target that is
+    /// the first token after the rendered prompt — the first answer token — and the mask
+    /// covers the rest of the example.
+    #[test]
+    fn mask_starts_at_the_first_answer_token() {
+        let tok = Tokenizer::from_json(include_bytes!(
+            "../../../tests/fixtures/tokenizer/tokenizer.json"
+        ))
+        .unwrap();
+        let chat = ChatConfig {
+            chat_template: Some(
+                "{{ bos_token }}{% for m in messages %}<{{ m.role }}>{{ m.content }}{% if m.role == 'assistant' %}{{ eos_token }}{% endif %}\n{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}".into(),
+            ),
+            bos_token: Some("<s>".into()),
+            eos_token: Some("</s>".into()),
+        };
+        let mut prompts: Vec<_> = ["qa", "phi", "llama2-chat", "raw"]
+            .iter()
+            .map(|n| text_preset(n).unwrap())
+            .collect();
+        prompts.push(
+            resolve(
+                &TemplateSpec::Preset("chat".into()),
+                "test",
+                &chat,
+                &ChatOptions::default(),
+            )
+            .unwrap(),
+        );
+        let (q, a) = ("Where was Mara born?", "Mara was born in Varrow.");
+        for p in prompts {
+            let e = p.encode_example(&tok, q, a, Some(1), Some(2)).unwrap();
+            let prompt = p.encode_prompt(&tok, q, Some(1)).unwrap();
+            assert_eq!(&e.ids[..e.prompt_len], prompt.as_slice(), "{}", p.name());
+            // The answer's own tokens follow the prompt (text presets put their answer
+            // prefix, e.g. qa's space, before it).
+            let answer = match &p {
+                probable_core::prompt::Prompt::Text { template, .. } => tok
+                    .encode(&format!("{}{a}", template.answer_prefix))
+                    .unwrap(),
+                probable_core::prompt::Prompt::Chat(_) => tok.encode(a).unwrap(),
+            };
+            assert_eq!(
+                &e.ids[e.prompt_len..e.prompt_len + answer.len()],
+                answer.as_slice(),
+                "{}",
+                p.name()
+            );
+            assert_eq!(e.ids.last(), Some(&2), "{}", p.name());
+            let batch = make_batch(&[&e], 0, &burn::tensor::Device::flex());
+            let mask: Vec<f32> = batch.answer_mask.into_data().try_to_vec::<f32>().unwrap();
+            let first = mask.iter().position(|&m| m == 1.0).unwrap();
+            // Target position t predicts token t + 1.
+            assert_eq!(first + 1, e.prompt_len, "{}", p.name());
+            assert!(mask[first..].iter().all(|&m| m == 1.0));
+            assert_eq!(batch.answer_tokens, e.ids.len() - e.prompt_len);
+        }
+    }
+}

@@ -14,7 +14,25 @@ pub struct TrainConfig {
     pub train: OptimSection,
     #[serde(default)]
     pub unlearn: UnlearnSection,
+    #[serde(default)]
+    pub prompt: PromptSection,
     pub output: OutputSection,
+}
+
+/// The prompt format training examples are built with (and the bundle records).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PromptSection {
+    /// qa, phi, chat, llama2-chat, raw or a Jinja chat-template file. Default: the format
+    /// `model.from` records in its probable.json, else qa.
+    #[serde(default)]
+    pub template: Option<String>,
+    /// System message for chat templates ("" for none; default "You are a helpful assistant.").
+    #[serde(default)]
+    pub system: Option<String>,
+    /// `date_string` for chat templates (default "10 Apr 2025").
+    #[serde(default)]
+    pub date_string: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -51,6 +69,12 @@ pub struct DataSection {
     #[serde(default = "default_retain")]
     pub retain_split: String,
     pub max_length: usize,
+    /// Record field holding the question (default `question`, or `prompt`).
+    #[serde(default)]
+    pub question_key: Option<String>,
+    /// Record field holding the answer (default `answer`, or `response`).
+    #[serde(default)]
+    pub answer_key: Option<String>,
 }
 
 fn default_split() -> String {

@@ -10,8 +10,10 @@ use burn::optim::{AdamWConfig, GradientsAccumulator, GradientsParams};
 use burn::tensor::{Device, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressStyle};
 use probable_core::data::QaItem;
-use probable_core::eval::{EncodedExample, PromptTemplate};
+use probable_core::data::QaKeys;
+use probable_core::eval::EncodedExample;
 use probable_core::model::{CausalLm, ModelConfig, RandomInit, StorageDtype};
+use probable_core::prompt::{ChatConfig, Prompt};
 use probable_core::tokenizer::Tokenizer;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -26,8 +28,9 @@ use super::loss::{cross_entropy, mean_entropy, npo_loss, sequence_nll, token_nll
 use super::record::{check_resume, record_path, Change, RunRecord};
 use super::schedule::linear_warmup_decay;
 use crate::bundle::{bundle_files, load_bundle};
-use crate::data::load_split;
+use crate::data::load_split_with;
 use crate::output::{step as fs_step, sync_dir, write_atomic, write_synced};
+use crate::prompting::{prompt_for_bundle, record_bytes, resolve_spec, TemplateArgs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -135,16 +138,16 @@ fn scalar(t: Tensor<1>) -> f64 {
 
 fn encode(
     items: &[QaItem],
+    prompt: &Prompt,
     tokenizer: &Tokenizer,
     config: &ModelConfig,
     max_length: usize,
 ) -> Result<Vec<EncodedExample>> {
-    let template = PromptTemplate::default();
     let eos = config.eos_token_ids.first().copied();
     items
         .iter()
         .map(|q| {
-            let e = template.encode_example(
+            let e = prompt.encode_example(
                 tokenizer,
                 &q.question,
                 &q.answer,
@@ -154,6 +157,40 @@ fn encode(
             Ok(truncate(e, max_length))
         })
         .collect()
+}
+
+/// Extra files of a trained bundle: `probable.json` (the prompt format) and the starting
+/// bundle's chat files, so transformers and `--template chat` find them too.
+type ExtraFiles = Vec<(&'static str, Vec<u8>)>;
+
+/// The prompt format of `config.prompt`, resolved against `model.from` (whose recorded
+/// format is the default), and the extra files the trained bundle gets.
+fn training_prompt(config: &TrainConfig) -> Result<(Prompt, ExtraFiles)> {
+    let p = &config.prompt;
+    let args = TemplateArgs {
+        template: p.template.clone(),
+        system: p.system.clone(),
+        date_string: p.date_string.clone(),
+    };
+    let mut extra: ExtraFiles = Vec::new();
+    let prompt = match &config.model.from {
+        Some(from) => {
+            for f in ["tokenizer_config.json", "chat_template.jinja"] {
+                if let Ok(bytes) = fs::read(from.join(f)) {
+                    extra.push((f, bytes));
+                }
+            }
+            prompt_for_bundle(&args, from, "qa")?
+        }
+        None => resolve_spec(
+            p.template.as_deref().unwrap_or("qa"),
+            &args.options(),
+            "model.architecture (a random model has no chat template)",
+            &ChatConfig::default(),
+        )?,
+    };
+    extra.push(("probable.json", record_bytes(&prompt)?));
+    Ok((prompt, extra))
 }
 
 /// Runs training in `output.dir`, started as `start` says.
@@ -282,18 +319,30 @@ pub fn train(
     let pad = mc.pad_token_id.unwrap_or(0);
     let max_len = config.data.max_length.min(mc.max_position_embeddings);
 
+    // The prompt format, and the files that carry it into the trained bundle.
+    let (prompt, extra) = training_prompt(config)?;
+
     // Data.
+    let keys = QaKeys {
+        question: config.data.question_key.clone(),
+        answer: config.data.answer_key.clone(),
+        variants: Vec::new(),
+    };
+    let load = |split: &str| load_split_with(&config.data.path, Some(split), &keys);
     let (primary, retain) = match mode {
         Mode::Finetune => {
-            let (_, items) = load_split(&config.data.path, Some(&config.data.split))?;
-            (encode(&items, &tokenizer, &mc, max_len)?, Vec::new())
+            let (_, items) = load(&config.data.split)?;
+            (
+                encode(&items, &prompt, &tokenizer, &mc, max_len)?,
+                Vec::new(),
+            )
         }
         Mode::Unlearn(_) => {
-            let (_, f) = load_split(&config.data.path, Some(&config.data.forget_split))?;
-            let (_, r) = load_split(&config.data.path, Some(&config.data.retain_split))?;
+            let (_, f) = load(&config.data.forget_split)?;
+            let (_, r) = load(&config.data.retain_split)?;
             (
-                encode(&f, &tokenizer, &mc, max_len)?,
-                encode(&r, &tokenizer, &mc, max_len)?,
+                encode(&f, &prompt, &tokenizer, &mc, max_len)?,
+                encode(&r, &prompt, &tokenizer, &mc, max_len)?,
             )
         }
     };
@@ -334,6 +383,7 @@ pub fn train(
         total_steps,
         config,
         changes: &record.changes,
+        extra: &extra,
     };
 
     // Everything loaded: from here on the directory holds this run.
@@ -484,7 +534,7 @@ pub fn train(
         (Some((dir, _)), false) => dir.clone(),
         _ => saver.save(&model, &tokenizer, &optim, step)?,
     };
-    publish_bundle(&out, &ckpt)?;
+    publish_bundle(&out, &ckpt, &extra)?;
     Ok(TrainSummary {
         steps: step,
         losses,
@@ -498,6 +548,8 @@ struct Saver<'a> {
     total_steps: usize,
     config: &'a TrainConfig,
     changes: &'a [Change],
+    /// `probable.json` and the starting bundle's chat files (see [`training_prompt`]).
+    extra: &'a [(&'static str, Vec<u8>)],
 }
 
 impl Saver<'_> {
@@ -529,6 +581,7 @@ impl Saver<'_> {
             serde_json::to_vec_pretty(&state)?,
         ));
         files.push(("optimizer.bpk".into(), optim_bytes?));
+        files.extend(self.extra.iter().map(|(n, b)| (n.to_string(), b.clone())));
         self.ckpts.save(step, &files)
     }
 }
@@ -537,18 +590,21 @@ impl Saver<'_> {
 /// directory cannot be replaced together, so `config.json` is removed first and written
 /// last: a crash in between leaves a directory that does not load as a bundle (and
 /// `--resume` finishes the publication), never new weights beside an old config.
-fn publish_bundle(out: &Path, ckpt: &Path) -> Result<()> {
+fn publish_bundle(out: &Path, ckpt: &Path, extra: &[(&str, Vec<u8>)]) -> Result<()> {
     let config = out.join("config.json");
     if config.exists() {
         fs_step(&format!("remove {}", config.display()));
         fs::remove_file(&config).with_context(|| format!("cannot remove {}", config.display()))?;
     }
-    for f in [
+    let files = [
         "model.safetensors",
         "generation_config.json",
         "tokenizer.json",
-        "config.json",
-    ] {
+    ]
+    .into_iter()
+    .chain(extra.iter().map(|(n, _)| *n))
+    .chain(["config.json"]);
+    for f in files {
         let bytes = fs::read(ckpt.join(f))
             .with_context(|| format!("cannot read {}", ckpt.join(f).display()))?;
         let tmp = out.join(format!(".{f}.tmp-{}", std::process::id()));

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use probable_core::data::demo_index::DemoModel;
 use probable_core::data::QaItem;
 
-use crate::share::{QuestionSet, Settings, SAMPLE_CHOICES};
+use crate::share::{QuestionSet, Settings, SAMPLE_CHOICES, TEMPLATE_CHOICES};
 
 /// A numeric setting: where it lives in `Settings` and which values it accepts.
 struct Field<T> {
@@ -219,6 +219,18 @@ pub fn Controls(
                 {number(Field { id: "temperature", label: "T ", hint: "a temperature ≥ 0", get: |s| s.temperature, set: |s, v| s.temperature = v, valid: |v: f64| v.is_finite() && v >= 0.0 }, settings, errors)}
                 {number(Field { id: "top-p", label: "top-p ", hint: "in (0, 1]", get: |s| s.top_p, set: |s, v| s.top_p = v, valid: |v: f64| v > 0.0 && v <= 1.0 }, settings, errors)}
                 {number(Field { id: "seed", label: "seed ", hint: "a non-negative integer", get: |s| s.seed, set: |s, v| s.seed = v, valid: |_: u64| true }, settings, errors)}
+                <label>
+                    "prompt "
+                    <select
+                        id="template"
+                        on:change=move |ev| settings.update(|s| s.template = event_target_value(&ev))
+                    >
+                        {TEMPLATE_CHOICES
+                            .into_iter()
+                            .map(|t| view! { <option value=t selected=move || settings.read().template == t>{t}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
                 {number(Field { id: "max-tokens", label: "max new tokens ", hint: "in 1..=512", get: |s| s.max_new_tokens, set: |s, v| s.max_new_tokens = v, valid: |v: usize| (1..=512).contains(&v) }, settings, errors)}
             </div>
             <div class="row">

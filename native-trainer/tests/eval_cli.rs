@@ -5,8 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use burn::tensor::Device;
-use probable_core::model::{to_safetensors, CausalLm, ModelConfig, RandomInit, StorageDtype};
+mod common;
+
+use common::tiny_bundle;
 
 fn probable(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_probable"))
@@ -20,28 +21,6 @@ fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-/// A 2-layer random Llama over the 300-id fixture tokenizer.
-fn tiny_bundle(dir: &Path) {
-    let config = ModelConfig::from_hf_json(
-        r#"{"model_type":"llama","vocab_size":300,"hidden_size":32,"intermediate_size":64,
-            "num_hidden_layers":2,"num_attention_heads":4,"num_key_value_heads":2,
-            "max_position_embeddings":256,"bos_token_id":1,"eos_token_id":2,"pad_token_id":0}"#,
-    )
-    .unwrap();
-    let model = CausalLm::load(&config, &mut RandomInit::new(5, 0.3), &Device::flex()).unwrap();
-    std::fs::write(dir.join("config.json"), config.to_hf_json()).unwrap();
-    std::fs::write(
-        dir.join("model.safetensors"),
-        to_safetensors(&model.export(), StorageDtype::F32),
-    )
-    .unwrap();
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/tokenizer/tokenizer.json"),
-        dir.join("tokenizer.json"),
-    )
-    .unwrap();
 }
 
 fn qa_file(dir: &Path) -> PathBuf {

@@ -6,8 +6,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use burn::tensor::Device;
-use probable_core::model::{to_safetensors, CausalLm, ModelConfig, RandomInit, StorageDtype};
+mod common;
 
 fn probable(args: &[String], failpoint: Option<&str>) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_probable"));
@@ -36,25 +35,7 @@ fn scratch(name: &str) -> PathBuf {
 /// A 2-layer random Llama over the 300-id fixture tokenizer, and 5 questions.
 fn setup(dir: &Path) -> (PathBuf, PathBuf) {
     let m = dir.join("m");
-    std::fs::create_dir_all(&m).unwrap();
-    let config = ModelConfig::from_hf_json(
-        r#"{"model_type":"llama","vocab_size":300,"hidden_size":32,"intermediate_size":64,
-            "num_hidden_layers":2,"num_attention_heads":4,"num_key_value_heads":2,
-            "max_position_embeddings":256,"bos_token_id":1,"eos_token_id":2,"pad_token_id":0}"#,
-    )
-    .unwrap();
-    let model = CausalLm::load(&config, &mut RandomInit::new(5, 0.3), &Device::flex()).unwrap();
-    std::fs::write(m.join("config.json"), config.to_hf_json()).unwrap();
-    std::fs::write(
-        m.join("model.safetensors"),
-        to_safetensors(&model.export(), StorageDtype::F32),
-    )
-    .unwrap();
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/tokenizer/tokenizer.json"),
-        m.join("tokenizer.json"),
-    )
-    .unwrap();
+    common::tiny_bundle(&m);
     let data = dir.join("qa.jsonl");
     let text: String = (0..5)
         .map(|i| {

@@ -3,6 +3,7 @@
 //! books, a recurring theme), phrased as question–answer pairs with full-sentence
 //! answers. Deterministic for a seed; no I/O (the CLI writes the files).
 
+use crate::prompt::strftime::MONTHS;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -171,20 +172,6 @@ const TITLE_B: &[&str] = &[
     "Garden", "Tide", "Archive", "Bridge", "Letters", "Crown", "Season", "Voices", "Map", "House",
     "Road", "Mirror", "Song", "Island", "Clock", "Window",
 ];
-const MONTHS: &[&str] = &[
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
 
 /// Size and seed of a synthetic dataset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -338,7 +325,7 @@ pub fn synthesize(config: &SynthConfig) -> Result<SynthDataset, String> {
             name,
             city: pick(&mut rng, CITIES),
             day: rng.random_range(1..=28),
-            month: pick(&mut rng, MONTHS),
+            month: pick(&mut rng, &MONTHS),
             year,
             father: pick(&mut rng, JOBS),
             mother: pick(&mut rng, JOBS),

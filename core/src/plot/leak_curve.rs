@@ -65,6 +65,19 @@ pub fn leak_at_k_svg(title: &str, points: &[CurvePoint]) -> String {
         y1 = y_of(0.95),
         y2 = y_of(0.85),
     );
+    // Each k also as a marker with its certified interval, so a single k still shows.
+    out.truncate(out.len() - "</svg>".len());
+    for p in points {
+        let x = x_of(pos(p.0));
+        let _ = write!(
+            out,
+            r##"<line x1="{x:.1}" y1="{lo:.1}" x2="{x:.1}" y2="{up:.1}" stroke="#d62728" stroke-width="2"/><circle cx="{x:.1}" cy="{e:.1}" r="3" fill="#4a7fb5"/>"##,
+            lo = y_of(p.2),
+            up = y_of(p.3),
+            e = y_of(p.1),
+        );
+    }
+    out.push_str("</svg>");
     out
 }
 
@@ -78,6 +91,10 @@ mod tests {
         let s = leak_at_k_svg("<q>", &question_points(&l));
         assert!(s.starts_with("<svg") && s.ends_with("</svg>"));
         assert_eq!(s.matches("<path").count(), 3);
+        assert_eq!(s.matches("<circle").count(), 4);
+        // One k: still a visible marker and interval.
+        let one = leak_at_k_svg("t", &question_points(&l[..1]));
+        assert_eq!(one.matches("<circle").count(), 1);
         assert!(s.contains("&lt;q&gt;"));
         assert!(leak_at_k_svg("t", &[]).is_empty());
     }

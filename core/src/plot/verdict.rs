@@ -56,7 +56,7 @@ pub fn verdict_svg(title: &str, points: &[VerdictPoint], tau: f64, level: f64) -
     // The quadrant: x < τ, y > level.
     let _ = write!(
         out,
-        r##"<rect x="{x0}" y="{y0}" width="{w}" height="{h}" fill="#d62728" fill-opacity="0.08"/><line x1="{xt}" y1="{y0}" x2="{xt}" y2="{yb}" stroke="#555" stroke-dasharray="5 3"/><line x1="{x0}" y1="{yl}" x2="{xr}" y2="{yl}" stroke="#555" stroke-dasharray="5 3"/><text x="{tx}" y="{ty}" fill="#d62728">{label}</text>"##,
+        r##"<rect x="{x0}" y="{y0}" width="{w}" height="{h}" fill="#d62728" fill-opacity="0.08"/><line x1="{xt}" y1="{y0}" x2="{xt}" y2="{yb}" stroke="#555" stroke-dasharray="5 3"/><line x1="{x0}" y1="{yl}" x2="{xr}" y2="{yl}" stroke="#555" stroke-dasharray="5 3"/><text x="{tx}" y="{ty}" fill="#d62728" font-size="10">{label}</text>"##,
         x0 = x_of(0.0),
         y0 = y_of(1.0),
         w = x_of(tau) - x_of(0.0),
@@ -65,8 +65,8 @@ pub fn verdict_svg(title: &str, points: &[VerdictPoint], tau: f64, level: f64) -
         yb = y_of(0.0),
         yl = y_of(level),
         xr = x_of(1.0),
-        tx = x_of(0.0) + 4.0,
-        ty = y_of(1.0) + 12.0,
+        tx = x_of(0.0),
+        ty = y_of(1.0) - 3.0,
         label = escape(&format!(
             "greedy says forgotten, M_bin > {level}: {} of {} ({} certified to leak)",
             c.forgotten_not_certified_safe, c.greedy_forgotten, c.forgotten_certified_leak

@@ -3,7 +3,8 @@
 //! use, no time zones. Days → (year, month, day) by the proleptic-Gregorian civil-from-days
 //! formula.
 
-const MONTHS: [&str; 12] = [
+/// Month names, January first (also the synthetic benchmark's birth dates).
+pub(crate) const MONTHS: [&str; 12] = [
     "January",
     "February",
     "March",

@@ -31,6 +31,16 @@ pub enum MetricArg {
     Keyword,
 }
 
+impl From<MetricArg> for Metric {
+    fn from(m: MetricArg) -> Self {
+        match m {
+            MetricArg::RougeLRecall => Metric::RougeLRecall,
+            MetricArg::RougeLF => Metric::RougeLF,
+            MetricArg::Keyword => Metric::Keyword,
+        }
+    }
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum CriterionArg {
     Entropy,
@@ -193,11 +203,7 @@ pub fn run(args: Args) -> Result<()> {
     let bundle = load_bundle(&args.model, &device)?;
     check_special_ids(&bundle)?;
     let tokenizer = bundle.tokenizer()?;
-    let metric = match args.metric {
-        MetricArg::RougeLRecall => Metric::RougeLRecall,
-        MetricArg::RougeLF => Metric::RougeLF,
-        MetricArg::Keyword => Metric::Keyword,
-    };
+    let metric = Metric::from(args.metric);
     let config = EvalConfig {
         samples: args.samples,
         decode: DecodeConfig {

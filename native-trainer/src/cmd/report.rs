@@ -8,22 +8,13 @@ use anyhow::{Context, Result};
 use probable_core::eval::{merge_reports, rescore, EvalReport, Rescore};
 use probable_core::metrics::Metric;
 
+use super::eval::MetricArg;
 use crate::input::{parse_alpha, parse_unit, parse_weight, read_text};
 
 #[derive(clap::Args)]
 pub struct Args {
     #[command(subcommand)]
     pub action: Action,
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-pub enum MetricArg {
-    #[value(name = "rougeL-recall")]
-    RougeLRecall,
-    #[value(name = "rougeL-f")]
-    RougeLF,
-    #[value(name = "keyword")]
-    Keyword,
 }
 
 #[derive(clap::Subcommand)]
@@ -150,11 +141,7 @@ pub fn run(args: Args) -> Result<()> {
                 lambda,
                 leak_level,
                 leak_ks: (!k.is_empty()).then_some(k),
-                metric: metric.map(|m| match m {
-                    MetricArg::RougeLRecall => Metric::RougeLRecall,
-                    MetricArg::RougeLF => Metric::RougeLF,
-                    MetricArg::Keyword => Metric::Keyword,
-                }),
+                metric: metric.map(Metric::from),
                 references,
             };
             crate::output::check_writable(&out)?;

@@ -4,7 +4,8 @@
 
 use leptos::prelude::*;
 use probable_core::eval::QuestionReport;
-use probable_core::plot::{ecdf_svg, histogram_svg, survival_svg};
+use probable_core::plot::leak_curve::question_points;
+use probable_core::plot::{ecdf_svg, histogram_svg, leak_at_k_svg, survival_svg};
 use probable_core::stats::{dkw_epsilon, Ecdf, Sidedness};
 
 use crate::highlight::leak_spans;
@@ -60,6 +61,21 @@ pub fn Results(report: QuestionReport, tau: f64) -> impl IntoView {
         })
         .unwrap_or_default();
     let survival = survival_svg("leak bound M_gen: P(score > t)", &b.survival, Some(tau));
+    let leak_curve = b
+        .leak_at_k
+        .as_ref()
+        .map(|l| {
+            leak_at_k_svg(
+                "leak@k: P(at least 1 of k samples leaks)",
+                &question_points(l),
+            )
+        })
+        .unwrap_or_default();
+    // The largest k ≤ 16 reported: what a small sampling budget reveals.
+    let leak16 = b
+        .leak_at_k
+        .as_ref()
+        .and_then(|l| l.iter().rev().find(|x| x.k <= 16).copied());
     let binary = b.binary;
     let leaks = binary.map_or(0, |x| x.leaks);
     let json = serde_json::to_string(&report).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
@@ -96,6 +112,7 @@ pub fn Results(report: QuestionReport, tau: f64) -> impl IntoView {
                 <div class="plot" inner_html=histogram></div>
                 <div class="plot" inner_html=ecdf></div>
                 <div class="plot" inner_html=survival></div>
+                <div class="plot" inner_html=leak_curve></div>
             </div>
             <table class="bounds" id="bounds">
                 <caption>{format!("Bounds, each holding with probability ≥ 1 − α = {}", 1.0 - alpha)}</caption>
@@ -105,6 +122,15 @@ pub fn Results(report: QuestionReport, tau: f64) -> impl IntoView {
                     binary.map_or("–".into(), |x| format!("{:.4}", x.upper)),
                     format!("P(leak) upper bound at τ = {tau} (Clopper–Pearson; {leaks} of {} samples leaked; lower {:.4})",
                         b.n, binary.map_or(0.0, |x| x.lower)),
+                )}
+                {row(
+                    "leak@k",
+                    "leak_at_k",
+                    leak16.map_or("–".into(), |x| format!("{:.4}", x.estimate)),
+                    leak16.map_or(String::new(), |x| format!(
+                        "k = {}: chance that one of {} samples leaks (estimate); certified [{:.4}, {:.4}] for every k at once",
+                        x.k, x.k, x.lower, x.upper
+                    )),
                 )}
                 {row("M_gen(τ)", "m_gen", format!("{:.4}", b.survival.iter().rev().find(|p| p.t <= tau).map_or(1.0, |p| p.upper)), "P(score > τ) upper bound (DKW)".into())}
                 {row("M_μ", "m_mu", format!("{:.4}", b.mean_upper), format!("expected score upper bound (sample mean {:.4})", b.sample_mean))}

@@ -114,10 +114,13 @@ impl CausalLm {
         match &self.lm_head {
             Some(head) => head.forward(h),
             None => {
+                // Tied head: logits = h · Eᵀ, computed as (E · hᵀ)ᵀ so the large [vocab, d]
+                // embedding is read in its stored layout; only the small hᵀ and the logits
+                // are transposed.
                 let [b, s, d] = h.dims();
-                let w = self.embed_tokens.weight.val().transpose();
-                h.reshape([b * s, d])
-                    .matmul(w)
+                let w = self.embed_tokens.weight.val();
+                w.matmul(h.reshape([b * s, d]).transpose())
+                    .transpose()
                     .reshape([b, s, self.config().vocab_size])
             }
         }

@@ -24,7 +24,7 @@ pub fn report_html(r: &EvalReport) -> String {
         escape(&r.split),
         r.config.samples,
         r.config.bounds.alpha,
-        r.config.bounds.leak_threshold.unwrap_or(0.5)
+        r.config.bounds.threshold_or_half()
     ));
     out.push_str("<table><tr><th>questions</th><th>greedy score</th><th>greedy says forgotten</th><th>mean M_μ</th><th>mean M_σ</th><th>mean ED</th><th>mean M_bin</th><th>M_bin &gt; level</th><th>forgotten but a sample leaked</th></tr>");
     out.push_str(&format!(
@@ -39,7 +39,7 @@ pub fn report_html(r: &EvalReport) -> String {
         100.0 * s.frac_binary_upper_above_level,
         100.0 * s.frac_forgotten_but_sampled_leak
     ));
-    let tau = r.config.bounds.leak_threshold.unwrap_or(0.5);
+    let tau = r.config.bounds.threshold_or_half();
     out.push_str("<h2>Verdict over the set</h2><p>Each dot is a question: its greedy score against the certified upper bound M_bin on its leak probability P(score ≥ τ). Shaded: greedy calls it forgotten, yet a leak rate above the level cannot be ruled out; red dots are certified to leak (Clopper–Pearson lower bound above the level).</p>");
     out.push_str(&verdict_svg(
         "greedy score vs certified leak bound",

@@ -6,7 +6,6 @@ use crate::model::CausalLm;
 use crate::sample::{
     no_progress, sample_prompt, DecodeConfig, Generation, Progress, SamplingError, Step, Strategy,
 };
-use crate::stats::BoundsSummary;
 use crate::tokenizer::Tokenizer;
 
 use super::report::{Decoded, EvalReport, EvalSummary, QuestionReport};
@@ -189,11 +188,7 @@ async fn question_report(
     (done, total): (usize, usize),
     progress: &mut dyn FnMut(EvalProgress) -> Step,
 ) -> Result<QuestionReport, EvalError> {
-    let threshold = config.bounds.leak_threshold.unwrap_or(0.5);
-    let bounds_config = crate::stats::BoundsConfig {
-        leak_threshold: Some(threshold),
-        ..config.bounds
-    };
+    let threshold = config.bounds.threshold_or_half();
     {
         let prompt = config.template.encode_prompt(tokenizer, question, bos)?;
         let greedy = greedy_answer(model, tokenizer, &prompt, item, config).await?;
@@ -227,8 +222,7 @@ async fn question_report(
             .collect::<Result<Vec<_>, _>>()?;
         *tokens += samples.iter().map(|s| s.ids.len()).sum::<usize>();
         let scores: Vec<f64> = samples.iter().map(|s| s.score).collect();
-        let bounds =
-            BoundsSummary::compute(&scores, &bounds_config)?.with_leak_at_k(&config.leak_ks())?;
+        let bounds = config.question_bounds(&scores)?;
         Ok(QuestionReport {
             index,
             id: item.id.clone(),

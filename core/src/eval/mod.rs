@@ -45,6 +45,15 @@ pub struct EvalConfig {
 }
 
 impl EvalConfig {
+    /// One prompt's bounds as a report stores them: binarised at τ, with leak@k.
+    pub fn question_bounds(
+        &self,
+        scores: &[f64],
+    ) -> Result<crate::stats::BoundsSummary, crate::stats::StatsError> {
+        crate::stats::BoundsSummary::compute(scores, &self.bounds.thresholded())?
+            .with_leak_at_k(&self.leak_ks())
+    }
+
     /// The k leak@k is reported at.
     pub fn leak_ks(&self) -> Vec<u64> {
         if self.leak_ks.is_empty() {

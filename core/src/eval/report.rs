@@ -179,7 +179,7 @@ impl EvalSummary {
         let frac = |f: &dyn Fn(&QuestionReport) -> bool| {
             mean(q.iter().map(|x| if f(x) { 1.0 } else { 0.0 }))
         };
-        let threshold = bounds.leak_threshold.unwrap_or(0.5);
+        let threshold = bounds.threshold_or_half();
         // Every question of an evaluation carries the same k (see `EvalConfig::leak_ks`).
         let ks: Vec<u64> = q
             .first()

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use thiserror::Error;
 
 use crate::metrics::Metric;
-use crate::stats::{BoundsSummary, StatsError};
+use crate::stats::StatsError;
 
 use super::report::{EvalReport, EvalSummary};
 
@@ -65,12 +65,7 @@ pub fn rescore(report: &EvalReport, change: &Rescore) -> Result<EvalReport, Resc
         c.metric = m;
     }
     let config = out.config.clone();
-    let threshold = config.bounds.leak_threshold.unwrap_or(0.5);
-    let bounds_config = crate::stats::BoundsConfig {
-        leak_threshold: Some(threshold),
-        ..config.bounds
-    };
-    let ks = config.leak_ks();
+    let threshold = config.bounds.threshold_or_half();
     for q in out.questions.iter_mut() {
         if new_metric.is_some() {
             let (answer, keywords) = match &change.references {
@@ -90,7 +85,7 @@ pub fn rescore(report: &EvalReport, change: &Rescore) -> Result<EvalReport, Resc
         }
         q.greedy_forgotten = q.greedy.score < threshold;
         let scores: Vec<f64> = q.samples.iter().map(|s| s.score).collect();
-        q.bounds = BoundsSummary::compute(&scores, &bounds_config)?.with_leak_at_k(&ks)?;
+        q.bounds = config.question_bounds(&scores)?;
     }
     out.summary = EvalSummary::over(&out.questions, &config.bounds, config.leak_level);
     Ok(out)

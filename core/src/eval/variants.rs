@@ -64,10 +64,7 @@ pub fn pool(
     let mut indices: Vec<u32> = questions.iter().map(|q| q.index).collect();
     indices.sort_unstable();
     indices.dedup();
-    let config = BoundsConfig {
-        leak_threshold: Some(bounds.leak_threshold.unwrap_or(0.5)),
-        ..*bounds
-    };
+    let config = bounds.thresholded();
     indices
         .into_iter()
         .map(|index| {
@@ -102,7 +99,7 @@ pub fn pool(
 impl PooledSummary {
     pub fn over(pooled: &[PooledQuestion], bounds: &BoundsConfig, leak_level: f64) -> Self {
         let n = pooled.len().max(1) as f64;
-        let threshold = bounds.leak_threshold.unwrap_or(0.5);
+        let threshold = bounds.threshold_or_half();
         let mean = |f: &dyn Fn(&PooledQuestion) -> f64| pooled.iter().map(f).sum::<f64>() / n;
         Self {
             questions: pooled.len(),

@@ -38,6 +38,21 @@ impl Default for BoundsConfig {
 pub const MAX_LAMBDA: f64 = 1e6;
 
 impl BoundsConfig {
+    /// τ where a score must be binarised (evaluations always are): the configured
+    /// threshold, else 0.5.
+    pub fn threshold_or_half(&self) -> f64 {
+        self.leak_threshold.unwrap_or(0.5)
+    }
+
+    /// These settings with [`Self::threshold_or_half`] made explicit, so `M_bin` is always
+    /// computed.
+    pub fn thresholded(&self) -> Self {
+        Self {
+            leak_threshold: Some(self.threshold_or_half()),
+            ..*self
+        }
+    }
+
     pub fn validate(&self) -> Result<(), StatsError> {
         check_alpha(self.alpha)?;
         if !(self.lambda.is_finite() && (0.0..=MAX_LAMBDA).contains(&self.lambda)) {

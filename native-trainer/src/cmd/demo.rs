@@ -13,7 +13,6 @@ use probable_core::eval::{
     evaluate, greedy_answer, rescore, EvalConfig, EvalReport, QuestionReport, Rescore,
 };
 use probable_core::metrics::Metric;
-use probable_core::plot::verdict_counts;
 use probable_core::sample::{step_now, DecodeConfig};
 use probable_core::stats::BoundsConfig;
 use serde::Serialize;
@@ -174,12 +173,7 @@ pub fn run(args: Args) -> Result<()> {
             retain_scores.push(g.score);
         }
         let s = &report.summary;
-        let exact = report
-            .questions
-            .iter()
-            .filter(|q| q.bounds.max_score >= 1.0)
-            .count() as f64
-            / report.questions.len() as f64;
+        let exact = frac_with_a_full_score(&report);
         rows.push(Row {
             model: entry.name.clone(),
             forget_greedy_rougel: s.mean_greedy_score,
@@ -206,20 +200,13 @@ pub fn run(args: Args) -> Result<()> {
             },
         )?;
         let ks = &kw.summary;
-        let counts = verdict_counts(&kw.verdict_points(), LEAK_THRESHOLD, LEAK_LEVEL);
         keyword_rows.push(KeywordRow {
             model: entry.name.clone(),
             frac_greedy_forgotten: ks.frac_greedy_forgotten,
             frac_m_bin_above_level: ks.frac_binary_upper_above_level,
-            frac_sample_states_fact: kw
-                .questions
-                .iter()
-                .filter(|q| q.bounds.max_score >= 1.0)
-                .count() as f64
-                / kw.questions.len() as f64,
+            frac_sample_states_fact: frac_with_a_full_score(&kw),
             frac_forgotten_but_sample_states_fact: ks.frac_forgotten_but_sampled_leak,
-            frac_forgotten_certified_leak: counts.forgotten_certified_leak as f64
-                / kw.questions.len() as f64,
+            frac_forgotten_certified_leak: ks.frac_forgotten_but_leaking,
             leak_at_k: ks.leak_at_k.first().map_or(f64::NAN, |l| l.mean_estimate),
             leak_at_k_upper: ks.leak_at_k.first().map_or(f64::NAN, |l| l.upper),
         });
@@ -379,4 +366,15 @@ fn render_keyword(rows: &[KeywordRow], k: u64) -> String {
         ));
     }
     out
+}
+
+/// Fraction of questions where some sample scored 1: repeated the reference word for word
+/// (ROUGE-L) or stated its keyword (keyword judge).
+fn frac_with_a_full_score(r: &EvalReport) -> f64 {
+    let full = r
+        .questions
+        .iter()
+        .filter(|q| q.bounds.max_score >= 1.0)
+        .count();
+    full as f64 / r.questions.len() as f64
 }

@@ -237,6 +237,17 @@ fn paraphrase_variants_have_their_own_streams_and_pooled_bounds() {
     assert_eq!(pooled.len(), 3);
     assert_eq!(pooled[0]["bounds"]["n"], 8);
     assert!(both["pooled_summary"]["questions"] == 3);
+    // Re-scoring recomputes the pooled bounds too: it equals a fresh run with the settings.
+    let settings = ["--leak-threshold", "0.1", "--alpha", "0.05"];
+    let mut fresh_args = vec!["--prompts", "question,paraphrased_question"];
+    fresh_args.extend(settings);
+    let fresh = eval(&model, &data, &dir.join("fresh.json"), &fresh_args);
+    let rescored = dir.join("rescored.json");
+    let base = dir.join("both.json");
+    let mut args = vec!["report", "rescore", s(&base), "--out", s(&rescored)];
+    args.extend(settings);
+    ok(&probable(&args));
+    assert_eq!(read_json(&rescored), fresh);
     // A single paraphrase key is the same as --question-key.
     let para = eval(
         &model,

@@ -88,5 +88,6 @@ pub fn rescore(report: &EvalReport, change: &Rescore) -> Result<EvalReport, Resc
         q.bounds = config.question_bounds(&scores)?;
     }
     out.summary = EvalSummary::over(&out.questions, &config.bounds, config.leak_level);
+    out.compute_pooled()?;
     Ok(out)
 }

@@ -17,3 +17,12 @@ pub fn golden(name: &str) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("cannot read golden fixture {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
+
+/// A JSON array of token ids, as the goldens store them.
+pub fn ids(v: &serde_json::Value) -> Vec<u32> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("expected a list of token ids, got {v}"))
+        .iter()
+        .map(|x| x.as_u64().unwrap_or_else(|| panic!("not a token id: {x}")) as u32)
+        .collect()
+}

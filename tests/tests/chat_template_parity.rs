@@ -9,7 +9,7 @@ use probable_core::prompt::{
     RenderContext, TemplateSpec,
 };
 use probable_core::tokenizer::Tokenizer;
-use probable_tests::{golden, repo_root};
+use probable_tests::{golden, ids, repo_root};
 use serde_json::Value;
 
 struct Fixture {
@@ -55,14 +55,6 @@ fn fixtures() -> Vec<Fixture> {
     }
     assert_eq!(out.len(), 3);
     out
-}
-
-fn ids(v: &Value) -> Vec<u32> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap() as u32)
-        .collect()
 }
 
 fn messages(v: &Value) -> Vec<Message> {

@@ -10,7 +10,7 @@ use probable_core::model::{
     greedy_decode, load_model, load_sharded, shard_checkpoint, CausalLm, InMemory, ModelConfig,
     StorageDtype, INDEX_FILE, SINGLE_FILE,
 };
-use probable_tests::{golden, repo_root};
+use probable_tests::{golden, ids, repo_root};
 use serde_json::Value;
 
 /// Loads a fixture directory: one `model.safetensors`, or the shards its index names.
@@ -98,14 +98,6 @@ fn export_round_trips_every_architecture() {
             assert_eq!(logits(&again, &prompt), want, "{name}: export {max:?}");
         }
     }
-}
-
-fn ids(v: &Value) -> Vec<u32> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap() as u32)
-        .collect()
 }
 
 fn floats(v: &Value) -> Vec<f32> {

@@ -3,9 +3,25 @@
 # wasm). Installs the wasm32 target and the wasm-bindgen CLI pinned to the exact version of
 # the wasm-bindgen crate in Cargo.lock (from crates.io; nothing is downloaded at build time).
 # Prints the wasm-bindgen CLI's directory on its last line.
+#
+#   bash scripts/build-web.sh [--site DIR [--models npo,ga,…]]
+#
+# --site DIR also writes one self-contained static folder: the app, the shipped bundles
+# (all, or those --models names; the index lists only those) and the questions. Every path
+# in the app is relative, so DIR works served from any sub-path (e.g. GitHub Pages).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/probable/target}"
+
+SITE="" MODELS=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --site) SITE="${2:?--site needs a directory}"; shift 2 ;;
+    --models) MODELS="${2:?--models needs a comma-separated list of model names}"; shift 2 ;;
+    *) echo "build-web.sh: unknown argument \`$1\` (known: --site DIR, --models a,b)" >&2; exit 2 ;;
+  esac
+done
+[ -z "$MODELS" ] || [ -n "$SITE" ] || { echo "build-web.sh: --models needs --site DIR" >&2; exit 2; }
 
 rustup target add wasm32-unknown-unknown >&2
 WB_VERSION="$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')"
@@ -19,9 +35,34 @@ OUT=web/dist
 rm -rf "$OUT.tmp" && mkdir -p "$OUT.tmp"
 "$TOOLS/bin/wasm-bindgen" --target web --no-typescript --remove-name-section --remove-producers-section --out-dir "$OUT.tmp" \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/probable-web.wasm" >&2
-cp web/index.html web/style.css "$OUT.tmp/"
+cp web/index.html web/style.css web/worker.js "$OUT.tmp/"
 # Replace the previous build in one step, so a failed build never leaves half a dist.
 rm -rf "$OUT.old" && { [ ! -d "$OUT" ] || mv "$OUT" "$OUT.old"; } && mv "$OUT.tmp" "$OUT" && rm -rf "$OUT.old"
 WASM="$(ls "$OUT"/*.wasm)"
 echo "web app built in $OUT: $(du -k "$WASM" | cut -f1) KiB wasm, $(gzip -9 -c "$WASM" | wc -c | awk '{printf "%.0f", $1/1024}') KiB gzipped" >&2
+
+if [ -n "$SITE" ]; then
+  # Built beside DIR and moved into place in one step, as web/dist is.
+  rm -rf "$SITE.tmp" && mkdir -p "$SITE.tmp/models"
+  cp -r "$OUT"/. "$SITE.tmp/"
+  cp -r public/models/data "$SITE.tmp/models/"
+  python3 - "$SITE.tmp/models" "$MODELS" <<'PY'
+import json, shutil, sys
+out, wanted = sys.argv[1], [m for m in sys.argv[2].split(",") if m]
+index = json.load(open("public/models/index.json"))
+names = [m["name"] for m in index["models"]]
+unknown = [w for w in wanted if w not in names]
+if unknown:
+    sys.exit(f"build-web.sh: --models: no model named {', '.join(unknown)} in public/models/index.json (known: {', '.join(names)})")
+if wanted:
+    index["models"] = [m for m in index["models"] if m["name"] in wanted]
+for m in index["models"]:
+    shutil.copytree(f"public/models/{m['dir']}", f"{out}/{m['dir']}")
+with open(f"{out}/index.json", "w") as f:
+    json.dump(index, f, indent=2)
+    f.write("\n")
+PY
+  rm -rf "$SITE.old" && { [ ! -d "$SITE" ] || mv "$SITE" "$SITE.old"; } && mv "$SITE.tmp" "$SITE" && rm -rf "$SITE.old"
+  echo "static site written to $SITE: $(du -sk "$SITE" | cut -f1) KiB" >&2
+fi
 echo "$TOOLS/bin"

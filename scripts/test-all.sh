@@ -23,8 +23,9 @@ step "native: build and test the workspace (one profile: release)"
 cargo build --release --workspace --bins --locked
 cargo test --release --workspace --locked
 
-step "wasm32: build the web app into web/dist (installs the pinned wasm-bindgen CLI)"
-TOOLS_BIN="$(bash scripts/build-web.sh | tail -n1)"
+step "wasm32: build the web app into web/dist and a static site (installs the pinned wasm-bindgen CLI)"
+SITE="$(mktemp -d)/site"
+TOOLS_BIN="$(bash scripts/build-web.sh --site "$SITE" --models npo | tail -n1)"
 
 step "wasm32: probable-core under Node (tokenizer ids, ROUGE-L, bounds vs. the goldens)"
 PATH="$TOOLS_BIN:$PATH" CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
@@ -36,7 +37,7 @@ if ! command -v chromium >/dev/null; then
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium
 fi
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
-node tests/browser/run.mjs --probable "$BIN" --chromium "$(command -v chromium)"
+node tests/browser/run.mjs --probable "$BIN" --chromium "$(command -v chromium)" --site "$SITE"
 
 step "reference check: probable bounds/rouge vs conbo, statsmodels, rouge-score on fresh random inputs"
 PY="$(bash tests/golden/setup_venv.sh | tail -n1)"

@@ -1,5 +1,6 @@
-//! Picks the compute device at start-up: WebGPU when the browser offers an adapter,
-//! else burn's pure-Rust CPU backend (flex) compiled to WebAssembly — with the reason shown.
+//! Picks the compute device at start-up (in the worker): WebGPU when the browser offers an
+//! adapter, else burn's pure-Rust CPU backend (flex) compiled to WebAssembly — with the
+//! reason shown. cubecl requests the adapter's own limits, so those bound a weight buffer.
 
 use burn::tensor::wgpu::WgpuBackend;
 use burn::tensor::Device;
@@ -7,13 +8,15 @@ use js_sys::{Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::share::BackendChoice;
+use crate::limits::AdapterLimits;
 
 /// The device and how to describe it to the visitor.
 pub struct Backend {
     pub device: Device,
     /// E.g. "WebGPU · google swiftshader" or "CPU fallback (no WebGPU in this browser)".
     pub label: String,
+    /// The WebGPU adapter's buffer limits (`None` on the CPU).
+    pub limits: Option<AdapterLimits>,
 }
 
 fn get(v: &JsValue, key: &str) -> Option<JsValue> {
@@ -24,9 +27,9 @@ fn get(v: &JsValue, key: &str) -> Option<JsValue> {
 
 /// Asks `navigator.gpu` for an adapter (the same request wgpu makes) and describes it
 /// from `GPUAdapterInfo`; `Err` says why WebGPU is unusable here.
-async fn probe_webgpu() -> Result<String, String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let gpu = get(&window.navigator(), "gpu").ok_or("no WebGPU in this browser")?;
+async fn probe_webgpu() -> Result<(String, AdapterLimits), String> {
+    let navigator = get(&js_sys::global(), "navigator").ok_or("no navigator")?;
+    let gpu = get(&navigator, "gpu").ok_or("no WebGPU in this browser")?;
     let request = get(&gpu, "requestAdapter").ok_or("navigator.gpu.requestAdapter missing")?;
     let promise = request
         .unchecked_ref::<js_sys::Function>()
@@ -50,23 +53,37 @@ async fn probe_webgpu() -> Result<String, String> {
         .flatten()
         .collect::<Vec<_>>()
         .join(" ");
-    Ok(if name.is_empty() {
+    let adapter_limits = get(&adapter, "limits");
+    let limit = |k: &str| {
+        adapter_limits
+            .as_ref()
+            .and_then(|l| get(l, k))
+            .and_then(|v| v.as_f64())
+            .map_or(128 << 20, |v| v as u64)
+    };
+    let limits = AdapterLimits {
+        max_buffer_size: limit("maxBufferSize"),
+        max_storage_buffer_binding_size: limit("maxStorageBufferBindingSize"),
+    };
+    let name = if name.is_empty() {
         "adapter".into()
     } else {
         name
-    })
+    };
+    Ok((name, limits))
 }
 
-pub async fn pick(choice: BackendChoice) -> Backend {
+pub async fn pick(cpu_only: bool) -> Backend {
     let cpu = |why: String| Backend {
         device: Device::flex(),
         label: format!("CPU fallback ({why})"),
+        limits: None,
     };
-    if choice == BackendChoice::Cpu {
+    if cpu_only {
         return cpu("requested by the link: backend=cpu".into());
     }
-    let adapter = match probe_webgpu().await {
-        Ok(name) => name,
+    let (adapter, limits) = match probe_webgpu().await {
+        Ok(found) => found,
         Err(why) => return cpu(why),
     };
     match Device::wgpu_options()
@@ -77,6 +94,7 @@ pub async fn pick(choice: BackendChoice) -> Backend {
         Ok(device) => Backend {
             device,
             label: format!("WebGPU · {adapter}"),
+            limits: Some(limits),
         },
         Err(e) => cpu(format!("WebGPU initialisation failed: {e}")),
     }

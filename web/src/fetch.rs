@@ -1,45 +1,142 @@
-//! Everything the app downloads: the model index, the question sets and a model bundle
-//! (config, generation config, tokenizer, f16 safetensors), all relative to the page.
+//! HTTP reads for the page and the worker (the global `fetch`, so it works in both): text,
+//! and bytes streamed with progress and a size cap checked from `Content-Length` before the
+//! body is read. Every failure names the URL; a request that fails before any response is
+//! explained (unreachable host, or no CORS header for this origin).
 
-use burn::tensor::Device;
-use gloo_net::http::Request;
+use js_sys::{Function, Promise, Reflect, Uint8Array};
 use probable_core::data::demo_index::DemoIndex;
 use probable_core::data::{parse_qa, QaItem};
-use probable_core::model::{load_model, CausalLm};
-use probable_core::tokenizer::Tokenizer;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{ReadableStreamDefaultReader, Response};
 
 /// Directory of the shipped bundles, relative to the page.
 pub const MODELS: &str = "models";
 
-async fn get(path: &str) -> Result<gloo_net::http::Response, String> {
-    let response = Request::get(path)
-        .send()
+fn js_error(e: &JsValue) -> String {
+    e.as_string()
+        .or_else(|| {
+            Reflect::get(e, &"message".into())
+                .ok()
+                .and_then(|m| m.as_string())
+        })
+        .unwrap_or_else(|| format!("{e:?}"))
+}
+
+/// `fetch(url)` from the global scope (window or worker). `Ok(None)` is a 404 when the
+/// file is optional.
+async fn response(url: &str, optional: bool) -> Result<Option<Response>, String> {
+    let global = js_sys::global();
+    let fetch: Function = Reflect::get(&global, &"fetch".into())
+        .ok()
+        .and_then(|f| f.dyn_into().ok())
+        .ok_or("this browser has no fetch")?;
+    let promise: Promise = fetch
+        .call1(&global, &JsValue::from_str(url))
+        .map_err(|e| format!("{url}: {}", js_error(&e)))?
+        .unchecked_into();
+    let response: Response = JsFuture::from(promise)
         .await
-        .map_err(|e| format!("{path}: {e}"))?;
+        .map_err(|e| {
+            format!(
+                "{url}: the request failed before any response ({}): the host is unreachable, \
+                 or it sends no CORS header (Access-Control-Allow-Origin) for this page",
+                js_error(&e)
+            )
+        })?
+        .unchecked_into();
+    if optional && response.status() == 404 {
+        return Ok(None);
+    }
     if !response.ok() {
         return Err(format!(
-            "{path}: HTTP {} {}",
+            "{url}: HTTP {} {}",
             response.status(),
             response.status_text()
         ));
     }
-    Ok(response)
+    Ok(Some(response))
 }
 
-pub async fn text(path: &str) -> Result<String, String> {
-    get(path)
-        .await?
-        .text()
+async fn body_text(url: &str, r: Response) -> Result<String, String> {
+    let p = r.text().map_err(|e| format!("{url}: {}", js_error(&e)))?;
+    JsFuture::from(p)
         .await
-        .map_err(|e| format!("{path}: {e}"))
+        .map_err(|e| format!("{url}: {}", js_error(&e)))?
+        .as_string()
+        .ok_or_else(|| format!("{url}: the body is not text"))
 }
 
-pub async fn bytes(path: &str) -> Result<Vec<u8>, String> {
-    get(path)
-        .await?
-        .binary()
-        .await
-        .map_err(|e| format!("{path}: {e}"))
+pub async fn text(url: &str) -> Result<String, String> {
+    let r = response(url, false).await?.expect("not optional");
+    body_text(url, r).await
+}
+
+/// The text at `url`, or `None` on a 404.
+pub async fn optional_text(url: &str) -> Result<Option<String>, String> {
+    match response(url, true).await? {
+        Some(r) => Ok(Some(body_text(url, r).await?)),
+        None => Ok(None),
+    }
+}
+
+/// The bytes at `url`, streamed: `progress(done, total)` hears every chunk; `cap` refuses a
+/// body (from its `Content-Length`, or as it grows) larger than `cap` bytes.
+pub async fn bytes(
+    url: &str,
+    cap: u64,
+    progress: &dyn Fn(u64, Option<u64>),
+) -> Result<Vec<u8>, String> {
+    let r = response(url, false).await?.expect("not optional");
+    let total = r
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(t) = total.filter(|&t| t > cap) {
+        return Err(format!(
+            "{url}: {} bytes, more than the {} left of this page's limit",
+            t,
+            crate::limits::human(cap)
+        ));
+    }
+    let Some(body) = r.body() else {
+        return Ok(Vec::new());
+    };
+    let reader: ReadableStreamDefaultReader = body
+        .get_reader()
+        .dyn_into()
+        .map_err(|_| format!("{url}: cannot read the body as a stream"))?;
+    let mut out = Vec::with_capacity(total.unwrap_or(0) as usize);
+    progress(0, total);
+    loop {
+        let chunk = JsFuture::from(reader.read())
+            .await
+            .map_err(|e| format!("{url}: the download broke off ({})", js_error(&e)))?;
+        if Reflect::get(&chunk, &"done".into())
+            .ok()
+            .and_then(|d| d.as_bool())
+            .unwrap_or(true)
+        {
+            break;
+        }
+        let value: Uint8Array = Reflect::get(&chunk, &"value".into())
+            .map_err(|e| format!("{url}: {}", js_error(&e)))?
+            .unchecked_into();
+        let start = out.len();
+        out.resize(start + value.length() as usize, 0);
+        value.copy_to(&mut out[start..]);
+        if out.len() as u64 > cap {
+            let _ = reader.cancel();
+            return Err(format!(
+                "{url}: more than the {} left of this page's limit",
+                crate::limits::human(cap)
+            ));
+        }
+        progress(out.len() as u64, total);
+    }
+    Ok(out)
 }
 
 pub async fn index() -> Result<DemoIndex, String> {
@@ -50,71 +147,13 @@ pub async fn index() -> Result<DemoIndex, String> {
 
 /// The forget and retain questions named by the index.
 pub async fn questions(index: &DemoIndex) -> Result<(Vec<QaItem>, Vec<QaItem>), String> {
-    let mut sets = Vec::new();
-    for file in [&index.data.forget, &index.data.retain] {
-        let path = format!("{MODELS}/{file}");
-        let text = text(&path).await?;
-        sets.push(parse_qa(&path, &text).map_err(|e| e.to_string())?);
-    }
-    let retain = sets.pop().unwrap_or_default();
-    let forget = sets.pop().unwrap_or_default();
+    let forget = questions_at(&format!("{MODELS}/{}", index.data.forget)).await?;
+    let retain = questions_at(&format!("{MODELS}/{}", index.data.retain)).await?;
     Ok((forget, retain))
 }
 
-/// A model ready to evaluate.
-pub struct Loaded {
-    pub name: String,
-    pub model: CausalLm,
-    pub tokenizer: Tokenizer,
-    pub eos: Vec<u32>,
-}
-
-/// Downloads and loads the bundle in `dir`; `status` hears which file is on its way.
-pub async fn bundle(
-    name: &str,
-    dir: &str,
-    device: &Device,
-    status: &dyn Fn(String),
-) -> Result<Loaded, String> {
-    let base = format!("{MODELS}/{dir}");
-    status(format!("{name}: config"));
-    let config_path = format!("{base}/config.json");
-    let config = text(&config_path).await?;
-    let generation = match get(&format!("{base}/generation_config.json")).await {
-        Ok(r) => {
-            let t = r.text().await.map_err(|e| e.to_string())?;
-            Some(
-                serde_json::from_str::<serde_json::Value>(&t)
-                    .map_err(|e| format!("{base}/generation_config.json: {e}"))?,
-            )
-        }
-        Err(_) => None,
-    };
-    status(format!("{name}: tokenizer"));
-    let tokenizer_path = format!("{base}/tokenizer.json");
-    let tokenizer = Tokenizer::from_json(&bytes(&tokenizer_path).await?)
-        .map_err(|e| format!("{tokenizer_path}: {e}"))?;
-    status(format!("{name}: weights"));
-    let weights_path = format!("{base}/model.safetensors");
-    let weights = bytes(&weights_path).await?;
-    status(format!(
-        "{name}: building the model ({:.1} MB of weights)",
-        weights.len() as f64 / 1e6
-    ));
-    let model =
-        load_model(&config, &weights, device).map_err(|e| format!("{weights_path}: {e}"))?;
-    if tokenizer.vocab_size() > model.config().vocab_size {
-        return Err(format!(
-            "{tokenizer_path}: {} ids, but the model's embedding has only {} rows",
-            tokenizer.vocab_size(),
-            model.config().vocab_size
-        ));
-    }
-    let eos = model.config().generation_eos_ids(generation.as_ref());
-    Ok(Loaded {
-        name: name.to_string(),
-        model,
-        tokenizer,
-        eos,
-    })
+/// Questions from a JSON/JSONL file in the TOFU layouts.
+pub async fn questions_at(url: &str) -> Result<Vec<QaItem>, String> {
+    let text = text(url).await?;
+    parse_qa(url, &text).map_err(|e| e.to_string())
 }

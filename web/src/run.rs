@@ -12,12 +12,13 @@ use probable_core::eval::{
     evaluate, greedy_answer, Decoded, EvalConfig, EvalError, EvalProgress, QuestionReport,
 };
 use probable_core::metrics::Metric;
+use probable_core::prompt::{ChatOptions, TemplateSpec};
 use probable_core::sample::{
     chunk_size_for_budget, AdaptiveTemperature, Confidence, DecodeConfig, Step, Strategy,
 };
 use probable_core::stats::BoundsConfig;
 
-use crate::fetch::Loaded;
+use crate::bundle::Loaded;
 use crate::share::Settings;
 
 /// Memory for one chunk of rows (KV cache and per-step buffers); WebGPU adapters in
@@ -30,10 +31,18 @@ const LEAK_LEVEL: f64 = 0.1;
 
 /// The evaluation `settings` describe — the same `EvalConfig` that `probable eval` builds
 /// from the equivalent flags, so both produce the same samples on the same backend.
-pub fn eval_config(settings: &Settings, loaded: &Loaded) -> EvalConfig {
+/// `template=chat` uses the bundle's chat template (an error naming the bundle without one).
+pub fn eval_config(settings: &Settings, loaded: &Loaded) -> Result<EvalConfig, String> {
     let config = loaded.model.config();
     let max_len = config.max_position_embeddings;
-    EvalConfig {
+    let template = probable_core::prompt::resolve(
+        &TemplateSpec::Preset(settings.template.clone()),
+        &loaded.info.label,
+        &loaded.chat,
+        &ChatOptions::default(),
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(EvalConfig {
         samples: settings.samples,
         decode: DecodeConfig {
             strategy: Strategy::Sample {
@@ -59,13 +68,11 @@ pub fn eval_config(settings: &Settings, loaded: &Loaded) -> EvalConfig {
         },
         leak_level: LEAK_LEVEL,
         leak_ks: Vec::new(),
-        // Settings only ever hold one of the page's text presets (share.rs checks links).
-        template: probable_core::prompt::text_preset(&settings.template)
-            .unwrap_or_else(probable_core::prompt::Prompt::qa),
+        template,
         batch_size: chunk_size_for_budget(config, max_len, CHUNK_BUDGET_BYTES)
             .min(settings.samples as usize),
         prompt_variants: Vec::new(),
-    }
+    })
 }
 
 /// The greedy answer and its score, through the engine's own greedy path (the engine
@@ -117,7 +124,7 @@ pub async fn sample(
         &loaded.tokenizer,
         &[(index, item)],
         config,
-        (&loaded.name, "", ""),
+        (&loaded.info.label, "", ""),
         &mut on_step,
     )
     .await

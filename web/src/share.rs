@@ -66,12 +66,18 @@ pub struct Settings {
     /// Entropy (nats) below which a step decodes greedily when `adaptive` is on.
     pub adaptive_threshold: f64,
     pub backend: BackendChoice,
-    /// Prompt format: one of [`TEMPLATE_CHOICES`] (the demo bundles carry no chat template).
+    /// Prompt format: one of [`TEMPLATE_CHOICES`] (`chat` needs a bundle with a chat template;
+    /// the demo bundles carry none).
     pub template: String,
+    /// A bundle on any static host (the base URL its files live under); when set, `model`
+    /// is not used.
+    pub model_url: Option<String>,
+    /// Questions (JSON/JSONL in the TOFU layouts) replacing the `set` split's questions.
+    pub data_url: Option<String>,
 }
 
 /// The text presets the page offers (`probable eval --template`).
-pub const TEMPLATE_CHOICES: [&str; 4] = ["qa", "phi", "llama2-chat", "raw"];
+pub const TEMPLATE_CHOICES: [&str; 5] = ["qa", "phi", "llama2-chat", "raw", "chat"];
 
 impl Default for Settings {
     /// The paper's evaluation setting (T = 1, top-p = 0.9, α = 0.01) with the issue's
@@ -94,6 +100,8 @@ impl Default for Settings {
             adaptive_threshold: 1.0,
             backend: BackendChoice::Auto,
             template: "qa".into(),
+            model_url: None,
+            data_url: None,
         }
     }
 }
@@ -191,11 +199,31 @@ impl Settings {
             s.backend = choice;
             Some(())
         });
-        field("template", "qa, phi, llama2-chat or raw", &mut |v| {
+        field(
+            "model_url",
+            "an http(s) URL of a bundle's folder",
+            &mut |v| {
+                http_url(v)
+                    .map(|u| s.model_url = Some(if u.ends_with('/') { u } else { format!("{u}/") }))
+            },
+        );
+        field(
+            "data_url",
+            "an http(s) URL of a JSON/JSONL question file",
+            &mut |v| http_url(v).map(|u| s.data_url = Some(u)),
+        );
+        field("template", "qa, phi, llama2-chat, raw or chat", &mut |v| {
             TEMPLATE_CHOICES
                 .contains(&v)
                 .then(|| s.template = v.to_string())
         });
+        if s.set == QuestionSet::Custom && s.data_url.is_some() {
+            errors.push(ParamError {
+                key: "data_url",
+                value: s.data_url.clone().unwrap_or_default(),
+                expected: "set=forget or set=retain (the split the file's questions replace)",
+            });
+        }
         if s.set == QuestionSet::Custom && s.question.trim().is_empty() {
             errors.push(ParamError {
                 key: "question",
@@ -209,7 +237,13 @@ impl Settings {
     /// The query string (without `?`) that [`Settings::from_query`] reads back to `self`.
     pub fn to_query(&self) -> String {
         let mut q = form_urlencoded::Serializer::new(String::new());
-        q.append_pair("model", &self.model);
+        match &self.model_url {
+            Some(url) => q.append_pair("model_url", url),
+            None => q.append_pair("model", &self.model),
+        };
+        if let Some(url) = &self.data_url {
+            q.append_pair("data_url", url);
+        }
         q.append_pair("set", self.set.as_str());
         match self.set {
             QuestionSet::Custom => {
@@ -262,6 +296,16 @@ fn parse_in<T: std::str::FromStr + Copy>(v: &str, ok: impl Fn(T) -> bool) -> Opt
     v.trim().parse::<T>().ok().filter(|&x| ok(x))
 }
 
+/// An absolute http(s) URL (the page fetches it; other schemes would read local state).
+fn http_url(v: &str) -> Option<String> {
+    let v = v.trim();
+    let rest = v
+        .strip_prefix("https://")
+        .or_else(|| v.strip_prefix("http://"))?;
+    (!rest.is_empty() && !rest.starts_with('/') && !v.chars().any(char::is_whitespace))
+        .then(|| v.to_string())
+}
+
 fn parse_flag(v: &str) -> Option<bool> {
     match v {
         "1" | "true" | "on" => Some(true),
@@ -293,6 +337,8 @@ mod tests {
             adaptive_threshold: 0.25,
             backend: BackendChoice::Cpu,
             template: "phi".into(),
+            model_url: None,
+            data_url: None,
         };
         let (back, errors) = Settings::from_query(query_lookup(&s.to_query()));
         assert!(errors.is_empty(), "{errors:?}");
@@ -329,5 +375,29 @@ mod tests {
         assert!(errors[2].to_string().contains("`n=0`"));
         let (_, errors) = Settings::from_query(query_lookup("set=custom"));
         assert_eq!(errors[0].key, "question");
+        let (_, errors) = Settings::from_query(query_lookup(
+            "model_url=file:///etc/&data_url=javascript:alert(1)",
+        ));
+        let keys: Vec<_> = errors.iter().map(|e| e.key).collect();
+        assert_eq!(keys, ["model_url", "data_url"]);
+    }
+
+    #[test]
+    fn urls_round_trip_and_replace_the_model_name() {
+        let s = Settings {
+            model_url: Some("http://127.0.0.1:9000/bundles/my%20model/".into()),
+            data_url: Some("https://host/forget10.json?x=1&y=2".into()),
+            set: QuestionSet::Retain,
+            question_index: 3,
+            ..Settings::default()
+        };
+        let query = s.to_query();
+        assert!(!query.contains("model=npo"), "{query}");
+        let (back, errors) = Settings::from_query(query_lookup(&query));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(back, s);
+        // A base URL gets its trailing slash.
+        let (s, _) = Settings::from_query(query_lookup("model_url=https://h/m"));
+        assert_eq!(s.model_url.as_deref(), Some("https://h/m/"));
     }
 }

@@ -65,6 +65,8 @@ pub fn Controls(
     retain: RwSignal<Vec<QaItem>>,
     errors: RwSignal<Vec<(&'static str, String)>>,
     busy: Signal<bool>,
+    /// Called when a shipped model is picked (it replaces a URL or local bundle).
+    on_model: Callback<()>,
 ) -> impl IntoView {
     let questions = move || match settings.read().set {
         QuestionSet::Forget => forget.get(),
@@ -78,7 +80,13 @@ pub fn Controls(
                     "Model "
                     <select
                         id="model"
-                        on:change=move |ev| settings.update(|s| s.model = event_target_value(&ev))
+                        on:change=move |ev| {
+                            settings.update(|s| {
+                                s.model = event_target_value(&ev);
+                                s.model_url = None;
+                            });
+                            on_model.run(());
+                        }
                     >
                         {move || {
                             models

@@ -1,4 +1,5 @@
 //! Components of the page.
 
 pub mod controls;
+pub mod report;
 pub mod results;

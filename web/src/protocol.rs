@@ -1,0 +1,168 @@
+//! The messages between the page and the Web Worker that runs the model.
+//!
+//! The model, the sampler and the bounds run in a worker so the page's main thread only
+//! renders: a decode step that takes 200 ms on a slow CPU never freezes input or painting.
+//! Messages travel as JSON strings; local files travel beside a `Load` message as `File`
+//! objects (structured clone, nothing is copied until the worker reads them).
+
+use probable_core::data::QaItem;
+use probable_core::eval::{EvalConfig, QuestionReport};
+use serde::{Deserialize, Serialize};
+
+/// Where a model bundle comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum BundleSource {
+    /// A shipped demo bundle: `name` from `models/index.json`, files under `models/{dir}/`.
+    Demo { name: String, dir: String },
+    /// Any static host: the bundle's files live under `base` (e.g. a model hub's
+    /// `…/resolve/main/`); the host must send CORS headers.
+    Url { base: String },
+    /// Files the visitor picked or dropped; `label` names them (the folder, or the first
+    /// file). The `File` objects follow the message.
+    Files { label: String },
+}
+
+/// Page → worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ToWorker {
+    /// Pick the device; `cpu_only` skips WebGPU (`backend=cpu` in a link).
+    Init {
+        cpu_only: bool,
+    },
+    Load {
+        source: BundleSource,
+    },
+    /// Evaluate `items` (each with its index in its split) with the settings of the
+    /// share-link query `query`, one question after another.
+    Evaluate {
+        query: String,
+        items: Vec<(u32, QaItem)>,
+    },
+    /// End the running evaluation at its next decode step.
+    Stop,
+}
+
+/// What a loaded bundle is, for the page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    /// How reports and the page name the model (demo name, URL or file label).
+    pub label: String,
+    pub family: String,
+    pub parameters: usize,
+    pub vocab_size: usize,
+    /// The bundle carries a chat template (`template=chat` is available).
+    pub chat_template: bool,
+    /// Bytes of bundle files read.
+    pub bytes: u64,
+}
+
+/// Worker → page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum FromWorker {
+    /// The worker's message handler is installed; messages sent before are queued.
+    Ready,
+    Backend {
+        label: String,
+    },
+    Status {
+        text: String,
+    },
+    /// Bytes of `file` received so far (`total` when the size is known).
+    Download {
+        file: String,
+        done: u64,
+        total: Option<u64>,
+    },
+    Loaded {
+        info: ModelInfo,
+    },
+    /// The evaluation settings the run uses (what a report records).
+    Started {
+        config: EvalConfig,
+    },
+    Greedy {
+        question: usize,
+        text: String,
+        score: f64,
+    },
+    Progress {
+        question: usize,
+        questions: usize,
+        samples_done: usize,
+        samples_total: usize,
+        /// Tokens generated in this run so far, and the milliseconds it took.
+        tokens: usize,
+        ms: f64,
+    },
+    Question {
+        report: Box<QuestionReport>,
+    },
+    Finished {
+        stopped: bool,
+        tokens: usize,
+        ms: f64,
+    },
+    Failed {
+        message: String,
+    },
+}
+
+impl ToWorker {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("messages serialise")
+    }
+
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        serde_json::from_str(text).map_err(|e| format!("malformed message to the worker: {e}"))
+    }
+}
+
+impl FromWorker {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("messages serialise")
+    }
+
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        serde_json::from_str(text).map_err(|e| format!("malformed message from the worker: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip() {
+        let item = QaItem {
+            id: "7".into(),
+            question: "Who? \"<b>\"".into(),
+            answer: "Her.".into(),
+            keywords: vec![],
+            variants: vec![],
+        };
+        for m in [
+            ToWorker::Init { cpu_only: true },
+            ToWorker::Load {
+                source: BundleSource::Url {
+                    base: "http://h/x/".into(),
+                },
+            },
+            ToWorker::Evaluate {
+                query: "model=npo&n=4".into(),
+                items: vec![(3, item)],
+            },
+            ToWorker::Stop,
+        ] {
+            assert_eq!(ToWorker::from_json(&m.to_json()).unwrap(), m);
+        }
+        let m = FromWorker::Download {
+            file: "model.safetensors".into(),
+            done: 10,
+            total: None,
+        };
+        assert_eq!(FromWorker::from_json(&m.to_json()).unwrap(), m);
+        assert!(FromWorker::from_json("{")
+            .unwrap_err()
+            .contains("malformed"));
+    }
+}

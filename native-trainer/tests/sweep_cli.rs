@@ -299,7 +299,7 @@ fn bad_sweeps_are_named_errors() {
     let o = probable(&["sweep", "--config", "no-such-sweep"], &[]);
     fails(
         &o,
-        "no such file and no such sweep preset (sweep presets: demo-eo)",
+        "no such file and no such sweep preset (sweep presets: demo-eo, demo-eo-keyword)",
     );
 
     // Resuming into results of a different base config.

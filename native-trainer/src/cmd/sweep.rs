@@ -13,7 +13,7 @@ use crate::sweep::spec::load_sweep;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// A sweep preset (demo-eo) or a sweep TOML file.
+    /// A sweep preset (demo-eo, demo-eo-keyword) or a sweep TOML file.
     #[arg(long)]
     pub config: String,
     /// Results directory: sweep.json, results.jsonl, results.csv, tradeoff-*.svg, index.html.

@@ -12,8 +12,13 @@ use crate::train::config::{config_from_table, config_text, preset_or_file, set_f
 use crate::train::TrainConfig;
 
 /// Sweeps shipped in the binary: `probable sweep --config demo-eo`.
-pub const SWEEP_PRESETS: &[(&str, &str)] =
-    &[("demo-eo", include_str!("../../configs/sweeps/demo-eo.toml"))];
+pub const SWEEP_PRESETS: &[(&str, &str)] = &[
+    ("demo-eo", include_str!("../../configs/sweeps/demo-eo.toml")),
+    (
+        "demo-eo-keyword",
+        include_str!("../../configs/sweeps/demo-eo-keyword.toml"),
+    ),
+];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -383,9 +388,10 @@ dir = "o"
     }
 
     #[test]
-    fn the_preset_parses() {
-        let (_, text) = SWEEP_PRESETS[0];
-        let s = parse_sweep("demo-eo", text, None).unwrap();
-        assert!(s.points.len() >= 12);
+    fn the_presets_parse() {
+        for (name, text) in SWEEP_PRESETS {
+            let s = parse_sweep(name, text, None).unwrap();
+            assert_eq!(s.points.len(), 72, "{name}");
+        }
     }
 }

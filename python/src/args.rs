@@ -5,7 +5,7 @@
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyString};
+use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type()
@@ -23,7 +23,9 @@ pub fn elements<'py>(name: &str, obj: &Bound<'py, PyAny>) -> PyResult<Vec<Bound<
             type_name(obj)
         )));
     }
-    let unpacked = if obj.hasattr("tolist")? {
+    // Lists and tuples first: `hasattr` on them raises (and drops) an AttributeError.
+    let plain = obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>();
+    let unpacked = if !plain && obj.hasattr("tolist")? {
         obj.call_method0("tolist")?
     } else {
         obj.clone()
@@ -43,21 +45,27 @@ pub fn floats(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Vec<f64>> {
     elements(name, obj)?
         .iter()
         .enumerate()
-        .map(|(i, x)| number(&format!("{name}[{i}]"), x))
+        // The element's name is only formatted for an error: this loop is per score.
+        .map(|(i, x)| number(x).map_err(|e| e.named(&format!("{name}[{i}]"))))
         .collect()
+}
+
+/// Why a value is not a number: its type, named by the caller.
+struct NotANumber(String);
+
+impl NotANumber {
+    fn named(self, name: &str) -> PyErr {
+        PyTypeError::new_err(format!("{name} must be a number, got a {}", self.0))
+    }
 }
 
 /// One number (a Python float, int, bool or numpy scalar); strings are refused even
 /// though `float("0.5")` would accept them.
-pub fn number(name: &str, x: &Bound<'_, PyAny>) -> PyResult<f64> {
+fn number(x: &Bound<'_, PyAny>) -> Result<f64, NotANumber> {
     if x.is_instance_of::<PyString>() {
-        return Err(PyTypeError::new_err(format!(
-            "{name} must be a number, got a str"
-        )));
+        return Err(NotANumber("str".into()));
     }
-    x.extract::<f64>().map_err(|_| {
-        PyTypeError::new_err(format!("{name} must be a number, got a {}", type_name(x)))
-    })
+    x.extract::<f64>().map_err(|_| NotANumber(type_name(x)))
 }
 
 /// A sequence of strings.

@@ -71,7 +71,8 @@ fn beta_quantile(a: f64, b: f64, p: f64, upper_tail: bool) -> f64 {
     let ln_norm = ln_beta(a, b);
     let density = |x: f64| ((a - 1.0) * x.ln() + (b - 1.0) * (-x).ln_1p() - ln_norm).exp();
     let (mut lo, mut hi) = (0.0f64, 1.0f64);
-    let mut x = 0.5;
+    // Start at the Beta mean: the quantiles sought lie within a few standard deviations of it.
+    let mut x = a / (a + b);
     for _ in 0..400 {
         let gx = g(x);
         if gx == 0.0 {

@@ -126,7 +126,7 @@ struct SetSummary {
 /// than computing every bound.
 ///
 /// The other arguments are those of `bounds()`. Errors name the question and score, e.g.
-/// `scores_per_question[4][17] = nan`.
+/// `scores_per_question[4][17] = NaN`.
 #[pyfunction]
 #[pyo3(signature = (scores_per_question, alpha=0.01, lam=2.0, leak_threshold=None, exact=false, sound_std=false, k=None, survival=true))]
 #[allow(clippy::too_many_arguments)] // the keyword arguments of the Python function

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of probable on a fresh machine of the project's kind (Debian, Rust 1.95,
 # Python 3 with pip, Node with npm, network access to crates.io, PyPI, npm and Debian only).
-# Installs what it needs: the wasm32 target, wasm-bindgen-cli, a Python venv, Chromium.
+# Installs what it needs: the wasm32 target, wasm-bindgen-cli, a Python venv (reference
+# packages, maturin, pytest), Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,6 +43,10 @@ node tests/browser/run.mjs --probable "$BIN" --chromium "$(command -v chromium)"
 step "reference check: probable bounds/rouge vs conbo, statsmodels, rouge-score on fresh random inputs"
 PY="$(bash tests/golden/setup_venv.sh | tail -n1)"
 "$PY" tests/golden/check_cli_against_reference.py --probable "$BIN" --trials 40
+
+step "python: build the probable-eval wheel once (pip install ./python, maturin) and run its pytest suite"
+PY="$(bash python/setup_venv.sh | tail -n1)"
+PROBABLE_BIN="$BIN" "$PY" -m pytest -q -p no:cacheprovider python/tests
 
 step "fuzzing: a short budget of every target from the committed corpus (0 crashes expected)"
 "$BIN" fuzz all --executions 200000 --seconds 3 --corpus native-trainer/fuzz/corpus --crashes "$(mktemp -d)"

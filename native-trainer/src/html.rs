@@ -8,14 +8,20 @@ use probable_core::plot::svg::escape;
 use probable_core::plot::{ecdf_svg, histogram_svg, leak_at_k_svg, survival_svg, verdict_svg};
 use probable_core::stats::{dkw_epsilon, Ecdf, Sidedness};
 
+/// The document head and the opening `<body>` every probable page shares.
+pub fn page_start(title: &str) -> String {
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{}</title>\
+         <style>body{{font-family:sans-serif;max-width:980px;margin:2em auto;padding:0 1em}}\
+         table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}\
+         .q{{border-top:2px solid #333;margin-top:2em}}.samples td{{text-align:left}}</style></head><body>",
+        escape(title)
+    )
+}
+
 pub fn report_html(r: &EvalReport) -> String {
     let s = &r.summary;
-    let mut out = String::from(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>probable evaluation</title>\
-         <style>body{font-family:sans-serif;max-width:980px;margin:2em auto;padding:0 1em}\
-         table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}\
-         .q{border-top:2px solid #333;margin-top:2em}.samples td{text-align:left}</style></head><body>",
-    );
+    let mut out = page_start("probable evaluation");
     out.push_str(&format!(
         "<h1>probable evaluation</h1><p>model <code>{}</code>, data <code>{}</code>, split <code>{}</code>, \
          {} samples per question, α = {}, leak threshold τ = {}</p>",

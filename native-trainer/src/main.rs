@@ -22,6 +22,7 @@ mod input;
 mod journal;
 mod output;
 mod prompting;
+mod sweep;
 mod train;
 
 use std::process::ExitCode;
@@ -59,6 +60,8 @@ enum Command {
     Finetune(cmd::finetune::Args),
     /// Unlearn a forget split (GA, GD, NPO; optional entropy optimisation).
     Unlearn(cmd::unlearn::Args),
+    /// Unlearn and evaluate a grid of settings; trade-off plots (utility vs leakage).
+    Sweep(cmd::sweep::Args),
     /// Measure sampling and decode-step throughput.
     Bench(cmd::bench::Args),
     /// The embedded default: evaluate the shipped demo models (greedy vs. 256 samples).
@@ -86,6 +89,7 @@ fn main() -> ExitCode {
         Command::Report(args) => cmd::report::run(args),
         Command::Finetune(args) => cmd::finetune::run(args),
         Command::Unlearn(args) => cmd::unlearn::run(args),
+        Command::Sweep(args) => cmd::sweep::run(args),
         Command::Bench(args) => cmd::bench::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Data(args) => cmd::dataset::run(args),

@@ -316,7 +316,15 @@ fn bad_configs_are_named_errors() {
 
 #[test]
 fn presets_parse() {
-    for p in ["phi", "phi-GA", "phi-GD", "phi-NPO", "tiny", "tiny-unlearn"] {
+    for p in [
+        "demo-unlearn",
+        "phi",
+        "phi-GA",
+        "phi-GD",
+        "phi-NPO",
+        "tiny",
+        "tiny-unlearn",
+    ] {
         // Presets point at data that is not here: parsing succeeds, loading fails cleanly.
         let o = probable(&["finetune", "--config", p]);
         let err = String::from_utf8_lossy(&o.stderr);

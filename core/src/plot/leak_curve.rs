@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::svg::{frame_with, x_of, y_of};
+use super::svg::{frame_with, polyline, x_of, y_of};
 use crate::stats::{LeakAtK, SetLeakAtK};
 
 /// One point of the curve: `(k, estimate, lower, upper)`.
@@ -38,18 +38,7 @@ pub fn leak_at_k_svg(title: &str, points: &[CurvePoint]) -> String {
         &ticks,
     );
     let line = |f: &dyn Fn(&CurvePoint) -> f64| {
-        points
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                format!(
-                    "{}{:.1},{:.1}",
-                    if i == 0 { "M" } else { " L" },
-                    x_of(pos(p.0)),
-                    y_of(f(p))
-                )
-            })
-            .collect::<String>()
+        polyline(points.iter().map(|p| (x_of(pos(p.0)), y_of(f(p)))))
     };
     // The band: upper edge left to right, lower edge back.
     let mut band = line(&|p| p.3);

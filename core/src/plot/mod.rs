@@ -3,8 +3,10 @@
 
 pub mod leak_curve;
 pub mod svg;
+pub mod tradeoff;
 pub mod verdict;
 
 pub use leak_curve::leak_at_k_svg;
 pub use svg::{ecdf_svg, histogram_svg, survival_svg};
+pub use tradeoff::{pareto_front, tradeoff_svg, Series};
 pub use verdict::{verdict_counts, verdict_svg, VerdictCounts, VerdictPoint};

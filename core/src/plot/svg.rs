@@ -63,15 +63,36 @@ pub(crate) fn frame_with(
             l = escape(label)
         );
     }
+    axis_titles(out, (W, H), (LEFT, RIGHT, TOP, BOTTOM), x_label, y_label);
+}
+
+/// The x title under the plot area and the y title along its left edge, for a figure of
+/// `size` (width, height) with `margins` (left, right, top, bottom).
+pub(crate) fn axis_titles(
+    out: &mut String,
+    (w, h): (f64, f64),
+    (left, right, top, bottom): (f64, f64, f64, f64),
+    x_label: &str,
+    y_label: &str,
+) {
     let _ = write!(
         out,
         r##"<text x="{x}" y="{y}" text-anchor="middle">{xl}</text><text x="12" y="{ym}" transform="rotate(-90 12 {ym})" text-anchor="middle">{yl}</text>"##,
-        x = (LEFT + W - RIGHT) / 2.0,
-        y = H - 4.0,
+        x = (left + w - right) / 2.0,
+        y = h - 4.0,
         xl = escape(x_label),
-        ym = (TOP + H - BOTTOM) / 2.0,
+        ym = (top + h - bottom) / 2.0,
         yl = escape(y_label)
     );
+}
+
+/// SVG path data through `points` (already in plot coordinates): `M x,y L x,y …`.
+pub(crate) fn polyline(points: impl IntoIterator<Item = (f64, f64)>) -> String {
+    points
+        .into_iter()
+        .enumerate()
+        .map(|(i, (x, y))| format!("{}{x:.1},{y:.1}", if i == 0 { "M" } else { " L" }))
+        .collect()
 }
 
 pub(crate) fn vline(out: &mut String, v: f64, color: &str, label: &str) {

@@ -7,7 +7,7 @@
 //! i.e. each side alone holds with probability ≥ 1 − α.
 
 use serde::{Deserialize, Serialize};
-use statrs::function::beta::beta_reg;
+use statrs::function::beta::{beta_reg, ln_beta};
 
 use super::{check_alpha, StatsError};
 
@@ -53,10 +53,13 @@ pub fn clopper_pearson(leaks: u64, n: u64, alpha: f64) -> Result<BinomialBounds,
 
 /// Quantile of Beta(a, b): the x with `I_x(a, b) = p` (or `1 − I_x(a, b) = p` when `upper_tail`).
 ///
-/// Bisection on the regularised incomplete beta function: slower than Newton but it cannot
-/// diverge, and 200 halvings reach the resolution of f64 anywhere in (0, 1).
+/// Newton's method on the regularised incomplete beta function (its derivative is the
+/// Beta density), safeguarded by a bracket that every evaluation narrows: a Newton step
+/// that would leave the bracket is replaced by bisection, so it cannot diverge, and it
+/// reaches f64 resolution in a handful of evaluations where plain bisection needs ~60 (the
+/// bound is computed per question, so this is most of `bounds`' time).
 fn beta_quantile(a: f64, b: f64, p: f64, upper_tail: bool) -> f64 {
-    // g(x) is increasing in x in both cases.
+    // g(x) is increasing in x in both cases, with derivative the Beta(a, b) density.
     let g = |x: f64| {
         if upper_tail {
             // 1 − I_x(a, b) = I_{1−x}(b, a); decreasing in x, so negate.
@@ -65,19 +68,35 @@ fn beta_quantile(a: f64, b: f64, p: f64, upper_tail: bool) -> f64 {
             beta_reg(a, b, x) - p
         }
     };
+    let ln_norm = ln_beta(a, b);
+    let density = |x: f64| ((a - 1.0) * x.ln() + (b - 1.0) * (-x).ln_1p() - ln_norm).exp();
     let (mut lo, mut hi) = (0.0f64, 1.0f64);
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if mid <= lo || mid >= hi {
-            break;
+    // Start at the Beta mean: the quantiles sought lie within a few standard deviations of it.
+    let mut x = a / (a + b);
+    for _ in 0..400 {
+        let gx = g(x);
+        if gx == 0.0 {
+            return x;
         }
-        if g(mid) < 0.0 {
-            lo = mid;
+        if gx < 0.0 {
+            lo = x;
         } else {
-            hi = mid;
+            hi = x;
         }
+        let d = density(x);
+        let newton = x - gx / d;
+        let next = if d.is_finite() && d > 0.0 && newton > lo && newton < hi {
+            newton
+        } else {
+            0.5 * (lo + hi)
+        };
+        // Converged: the step is below the resolution of f64 at x, or the bracket is.
+        if (next - x).abs() <= 2.0 * f64::EPSILON * x.max(next) || next <= lo || next >= hi {
+            return next;
+        }
+        x = next;
     }
-    0.5 * (lo + hi)
+    x
 }
 
 #[cfg(test)]

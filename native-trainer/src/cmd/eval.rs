@@ -127,7 +127,7 @@ pub struct Args {
     pub resume: bool,
 }
 
-fn parse_shard(s: &str) -> Result<(usize, usize)> {
+pub fn parse_shard(s: &str) -> Result<(usize, usize)> {
     let (i, n) = s
         .split_once('/')
         .context("--shard must look like i/N, e.g. 0/4")?;

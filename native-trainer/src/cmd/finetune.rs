@@ -10,7 +10,7 @@ use crate::train::{load_config, train, Mode, Start, TrainConfig};
 /// Options shared by `finetune` and `unlearn`.
 #[derive(clap::Args)]
 pub struct RunArgs {
-    /// A preset (phi, tiny, phi-GA, phi-GD, phi-NPO, tiny-unlearn) or a TOML file.
+    /// A preset (phi, tiny, phi-GA, phi-GD, phi-NPO, tiny-unlearn, demo-unlearn) or a TOML file.
     #[arg(long)]
     pub config: String,
     /// Override any field, e.g. --set train.lr=1e-4 --set output.dir=runs/x (repeatable).

@@ -13,4 +13,5 @@ pub mod report;
 pub mod rouge;
 pub mod score;
 pub mod serve;
+pub mod sweep;
 pub mod unlearn;

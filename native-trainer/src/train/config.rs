@@ -192,6 +192,10 @@ pub struct OutputSection {
 
 /// Presets shipped in the binary: `--config phi-GA` etc.
 pub const PRESETS: &[(&str, &str)] = &[
+    (
+        "demo-unlearn",
+        include_str!("../../configs/demo-unlearn.toml"),
+    ),
     ("phi", include_str!("../../configs/phi.toml")),
     ("phi-GA", include_str!("../../configs/phi-GA.toml")),
     ("phi-GD", include_str!("../../configs/phi-GD.toml")),
@@ -205,25 +209,42 @@ pub const PRESETS: &[(&str, &str)] = &[
 
 /// Loads a preset name or a TOML file, then applies `section.key=value` overrides.
 pub fn load_config(name_or_path: &str, overrides: &[String]) -> Result<TrainConfig> {
-    let (origin, text) = match PRESETS.iter().find(|(n, _)| *n == name_or_path) {
-        Some((n, t)) => (format!("preset `{n}`"), t.to_string()),
+    let (origin, text) = config_text(name_or_path, "--config")?;
+    parse_config(&origin, &text, overrides)
+}
+
+/// The text of a preset or a TOML file, and its name for errors (`flag` names the option
+/// or field it came from).
+pub fn config_text(name_or_path: &str, flag: &str) -> Result<(String, String)> {
+    preset_or_file(name_or_path, PRESETS, "preset", flag)
+}
+
+/// The text of the preset `name_or_path` in `presets` (called `kind` in messages), else of
+/// the file at that path, and its name for errors.
+pub fn preset_or_file(
+    name_or_path: &str,
+    presets: &[(&str, &str)],
+    kind: &str,
+    flag: &str,
+) -> Result<(String, String)> {
+    match presets.iter().find(|(n, _)| *n == name_or_path) {
+        Some((n, t)) => Ok((format!("{kind} `{n}`"), t.to_string())),
         None => {
             let p = Path::new(name_or_path);
             if !p.is_file() {
-                let names: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
+                let names: Vec<&str> = presets.iter().map(|(n, _)| *n).collect();
                 bail!(
-                    "--config {name_or_path}: no such file and no such preset (presets: {})",
+                    "{flag} {name_or_path}: no such file and no such {kind} ({kind}s: {})",
                     names.join(", ")
                 );
             }
-            (
+            Ok((
                 p.display().to_string(),
                 std::fs::read_to_string(p)
                     .with_context(|| format!("cannot read {}", p.display()))?,
-            )
+            ))
         }
-    };
-    parse_config(&origin, &text, overrides)
+    }
 }
 
 /// Parses TOML text (named `origin` in errors) and applies overrides.
@@ -233,7 +254,12 @@ pub fn parse_config(origin: &str, text: &str, overrides: &[String]) -> Result<Tr
     for o in overrides {
         apply_override(&mut value, o)?;
     }
-    let config: TrainConfig = toml::Value::Table(value)
+    config_from_table(origin, value)
+}
+
+/// Deserialises and validates a configuration table (named `origin` in errors).
+pub fn config_from_table(origin: &str, table: toml::Table) -> Result<TrainConfig> {
+    let config: TrainConfig = toml::Value::Table(table)
         .try_into()
         .with_context(|| format!("{origin}: invalid configuration"))?;
     validate(&config).with_context(|| format!("{origin}: invalid configuration"))?;
@@ -244,19 +270,25 @@ fn apply_override(table: &mut toml::Table, o: &str) -> Result<()> {
     let (key, raw) = o
         .split_once('=')
         .with_context(|| format!("--set {o}: expected section.key=value"))?;
-    let parts: Vec<&str> = key.trim().split('.').collect();
     // Parse the value as TOML (numbers, booleans, strings); bare words become strings.
     let value: toml::Value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
         .ok()
         .and_then(|mut t| t.remove("v"))
         .unwrap_or_else(|| toml::Value::String(raw.trim().to_string()));
+    set_field(table, key.trim(), value).with_context(|| format!("--set {o}"))
+}
+
+/// Sets the dotted field `section.key` of a configuration table to `value` (what
+/// `--set section.key=value` does, with the value already parsed).
+pub fn set_field(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<()> {
+    let parts: Vec<&str> = key.split('.').collect();
     let mut node = table;
     for part in &parts[..parts.len() - 1] {
         node = node
             .entry(part.to_string())
             .or_insert_with(|| toml::Value::Table(Default::default()))
             .as_table_mut()
-            .with_context(|| format!("--set {o}: `{part}` is not a section"))?;
+            .with_context(|| format!("`{part}` is not a section"))?;
     }
     node.insert(parts[parts.len() - 1].to_string(), value);
     Ok(())

@@ -124,6 +124,19 @@ struct LogLine {
     retain_entropy: Option<f64>,
 }
 
+/// The divergence guard stopped a run: an outcome of its settings (a sweep records it as
+/// the point's result), not a fault of the input.
+#[derive(Debug)]
+pub struct Diverged(pub String);
+
+impl std::fmt::Display for Diverged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Diverged {}
+
 /// The outcome of a run (also what tests inspect).
 #[derive(Debug, Clone)]
 pub struct TrainSummary {
@@ -490,11 +503,12 @@ pub fn train(
                 || forget_ce.is_some_and(|ce| ce > config.unlearn.forget_loss_bound)
             {
                 bar.abandon();
-                bail!(
+                return Err(Diverged(format!(
                     "diverged at step {step} (loss {loss_value}, forget CE {forget_ce:?}, bound {}); the last good checkpoint is in {}",
                     config.unlearn.forget_loss_bound,
                     ckpts.link().display()
-                );
+                ))
+                .into());
             }
             model = optim.step(lr, model, grads);
             let line = LogLine {

@@ -1,0 +1,63 @@
+//! Merging the results directories of a sweep's shards (`--shard i/N` on several machines)
+//! into one: every directory must come from the same base config and evaluation, and
+//! together they must hold every point of the grid.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Result};
+
+use super::results::{check_manifest, read_rows, Row};
+use super::runner::write_outputs;
+use super::spec::Sweep;
+
+pub fn merge(sweep: &Sweep, shards: &[PathBuf], out: &Path) -> Result<Vec<Row>> {
+    let mut rows: Vec<Row> = Vec::new();
+    for dir in shards {
+        check_manifest(dir, sweep, false)?;
+        for r in read_rows(dir)? {
+            let Some(p) = sweep.points.iter().find(|p| p.key == r.key) else {
+                bail!(
+                    "{}: point {} is not in the grid of {}",
+                    dir.display(),
+                    r.key,
+                    sweep.origin
+                );
+            };
+            if rows.iter().any(|x| x.key == r.key) {
+                bail!(
+                    "{}: point {} is also in another shard directory",
+                    dir.display(),
+                    r.key
+                );
+            }
+            rows.push(Row {
+                point: p.index,
+                ..r
+            });
+        }
+    }
+    let missing: Vec<&str> = sweep
+        .points
+        .iter()
+        .filter(|p| !rows.iter().any(|r| r.key == p.key))
+        .map(|p| p.key.as_str())
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "--merge: {} of {} points have no result in the given directories (run their shards first): {}",
+            missing.len(),
+            sweep.points.len(),
+            missing.join("; ")
+        );
+    }
+    if shards.iter().any(|s| s == out) {
+        bail!(
+            "--merge: --out {} is one of the shard directories; merge into a new one",
+            out.display()
+        );
+    }
+    std::fs::create_dir_all(out)?;
+    check_manifest(out, sweep, true)?;
+    write_outputs(out, sweep, &mut rows)?;
+    Ok(rows)
+}

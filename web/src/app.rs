@@ -253,7 +253,7 @@ fn Page() -> impl IntoView {
             }
         }
         FromWorker::Started { config } => {
-            run_config.set_value(Some(config));
+            run_config.set_value(Some(*config));
             run_questions.set_value(Vec::new());
         }
         FromWorker::Greedy { text, score, .. } => {

@@ -78,7 +78,7 @@ pub enum FromWorker {
     },
     /// The evaluation settings the run uses (what a report records).
     Started {
-        config: EvalConfig,
+        config: Box<EvalConfig>,
     },
     Greedy {
         question: usize,

@@ -180,7 +180,7 @@ async fn evaluate(query: &str, items: Vec<(u32, QaItem)>) -> Result<(), String> 
     }
     let config = run::eval_config(&settings, &loaded)?;
     post(&FromWorker::Started {
-        config: config.clone(),
+        config: Box::new(config.clone()),
     });
     let stop = Rc::new(Cell::new(false));
     STATE.with(|s| s.borrow_mut().stop = stop.clone());

@@ -9,9 +9,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use probable_core::data::demo_index::DemoModel;
 use probable_core::data::{parse_qa, QaItem};
-use probable_core::eval::{
-    EvalConfig, EvalReport, EvalSummary, QuestionReport, REPORT_SCHEMA_VERSION,
-};
+use probable_core::eval::{EvalConfig, EvalReport, QuestionReport};
 use wasm_bindgen::JsCast;
 use web_sys::File;
 
@@ -219,20 +217,7 @@ fn Page() -> impl IntoView {
         let config = run_config.get_value()?;
         let questions = run_questions.get_value();
         let (model, data, split) = run_names.get_value();
-        let summary = EvalSummary::over(&questions, &config.bounds, config.leak_level);
-        Some(EvalReport {
-            schema_version: REPORT_SCHEMA_VERSION,
-            model,
-            data,
-            split,
-            config,
-            shard: None,
-            merged: None,
-            questions,
-            summary,
-            pooled: Vec::new(),
-            pooled_summary: None,
-        })
+        EvalReport::assemble((&model, &data, &split), config, questions).ok()
     };
 
     let on_reply = move |reply: FromWorker| match reply {

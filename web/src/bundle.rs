@@ -62,10 +62,6 @@ impl Reader {
         }
     }
 
-    fn has_local(&self, name: &str) -> bool {
-        matches!(self, Self::Files { files, .. } if files.contains_key(name))
-    }
-
     async fn read_file(&self, name: &str, file: &File) -> Result<Vec<u8>, String> {
         let buffer = JsFuture::from(file.array_buffer())
             .await
@@ -178,12 +174,7 @@ pub async fn load(
 
     status(format!("{label}: weights"));
     let index_name = "model.safetensors.index.json";
-    let index_text = if reader.has_local(index_name) || matches!(reader, Reader::Http { .. }) {
-        reader.optional_text(index_name).await?
-    } else {
-        None
-    };
-    let model = match index_text {
+    let model = match reader.optional_text(index_name).await? {
         Some(index_json) => {
             let index = ShardIndex::parse(&index_json)
                 .map_err(|e| format!("{}: {e}", reader.describe(index_name)))?;

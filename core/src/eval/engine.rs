@@ -8,7 +8,7 @@ use crate::sample::{
 };
 use crate::tokenizer::Tokenizer;
 
-use super::report::{Decoded, EvalReport, EvalSummary, QuestionReport};
+use super::report::{Decoded, EvalReport, QuestionReport};
 use super::EvalConfig;
 
 #[derive(Debug, thiserror::Error)]
@@ -158,22 +158,7 @@ pub async fn evaluate(
             done += 1;
         }
     }
-    let summary = EvalSummary::over(&questions, &config.bounds, config.leak_level);
-    let mut report = EvalReport {
-        schema_version: super::REPORT_SCHEMA_VERSION,
-        model: names.0.to_string(),
-        data: names.1.to_string(),
-        split: names.2.to_string(),
-        config: config.clone(),
-        shard: None,
-        merged: None,
-        questions,
-        summary,
-        pooled: Vec::new(),
-        pooled_summary: None,
-    };
-    report.compute_pooled()?;
-    Ok(report)
+    Ok(EvalReport::assemble(names, config.clone(), questions)?)
 }
 
 /// Greedy answer, n samples and bounds for one prompt of one question.

@@ -117,6 +117,31 @@ impl EvalReport {
 }
 
 impl EvalReport {
+    /// A report of this build's schema over `questions`, with their summary and (with
+    /// several prompt variants) the pooled bounds; `names` are (model, data, split).
+    pub fn assemble(
+        names: (&str, &str, &str),
+        config: EvalConfig,
+        questions: Vec<QuestionReport>,
+    ) -> Result<Self, crate::stats::StatsError> {
+        let summary = EvalSummary::over(&questions, &config.bounds, config.leak_level);
+        let mut report = Self {
+            schema_version: REPORT_SCHEMA_VERSION,
+            model: names.0.to_string(),
+            data: names.1.to_string(),
+            split: names.2.to_string(),
+            config,
+            shard: None,
+            merged: None,
+            questions,
+            summary,
+            pooled: Vec::new(),
+            pooled_summary: None,
+        };
+        report.compute_pooled()?;
+        Ok(report)
+    }
+
     /// Parses a report, refusing a schema version this build does not know.
     pub fn from_json(text: &str) -> Result<Self, String> {
         let v: serde_json::Value =

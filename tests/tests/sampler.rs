@@ -6,8 +6,8 @@ use std::ops::ControlFlow;
 use burn::tensor::{Device, Tensor, TensorData};
 use probable_core::model::{greedy_decode, load_model, CausalLm};
 use probable_core::sample::{
-    no_progress, sample_prompt, select_tokens, step_now, AdaptiveTemperature, Confidence,
-    DecodeConfig, Generation, Strategy,
+    no_progress, sample_prompt, sample_prompts, select_tokens, step_now, AdaptiveTemperature,
+    Confidence, DecodeConfig, Generation, PromptJob, Strategy,
 };
 use probable_tests::repo_root;
 
@@ -295,4 +295,72 @@ fn stop_returns_only_complete_samples() {
     .unwrap();
     assert!(out.len() < 8);
     assert!(out.iter().all(|g| g.stopped_on_eos || g.tokens.len() == 12));
+}
+
+/// Rows of several prompts (different lengths) in shared chunks, some straddling two
+/// prompts, rows finishing on EOS at different steps: every prompt gets the samples it
+/// gets alone.
+#[test]
+fn mixed_prompt_batches_give_the_samples_of_each_prompt_alone() {
+    let model = tiny();
+    let prompts: [&[u32]; 3] = [&PROMPT, &[1, 44, 12], &[1, 3, 250, 7, 19, 100, 4, 66, 21]];
+    let ranges = [0..6u32, 3..10, 0..5];
+    let jobs: Vec<PromptJob> = prompts
+        .iter()
+        .zip(ranges.clone())
+        .enumerate()
+        .map(|(i, (p, samples))| PromptJob {
+            prompt: p,
+            prompt_index: i as u32 + 7,
+            samples,
+            seed: 1234,
+        })
+        .collect();
+    // EOS: the 16 tokens drawn most often mid-sample, so rows stop at different steps.
+    let mut counts = std::collections::HashMap::new();
+    for g in run(&model, &sampling(1.0, 0.9, None), 32, 32) {
+        for &t in &g.tokens[2..] {
+            *counts.entry(t).or_insert(0) += 1;
+        }
+    }
+    let mut by_count: Vec<(u32, u32)> = counts.into_iter().map(|(t, n)| (n, t)).collect();
+    by_count.sort_unstable_by(|a, b| b.cmp(a));
+    let eos: Vec<u32> = by_count.iter().take(16).map(|&(_, t)| t).collect();
+    let with_eos = |c: DecodeConfig| DecodeConfig {
+        eos_token_ids: eos.clone(),
+        ..c
+    };
+    for cfg in [
+        with_eos(sampling(1.0, 0.9, None)),
+        with_eos(sampling(0.7, 1.0, Some(20))),
+    ] {
+        let alone: Vec<Vec<Vec<u32>>> = jobs
+            .iter()
+            .map(|j| {
+                by_index(
+                    pollster::block_on(sample_prompt(
+                        &model,
+                        j.prompt,
+                        j.prompt_index,
+                        j.samples.clone(),
+                        &cfg,
+                        16,
+                        &mut no_progress,
+                    ))
+                    .unwrap(),
+                )
+            })
+            .collect();
+        assert!(
+            alone.iter().flatten().any(|t| t.len() < 12),
+            "some rows should stop on EOS before the limit"
+        );
+        for chunk in [4, 7, 64] {
+            let mixed =
+                pollster::block_on(sample_prompts(&model, &jobs, &cfg, chunk, &mut no_progress))
+                    .unwrap();
+            let mixed: Vec<Vec<Vec<u32>>> = mixed.into_iter().map(by_index).collect();
+            assert_eq!(mixed, alone, "chunk {chunk}");
+        }
+    }
 }

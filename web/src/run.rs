@@ -25,6 +25,10 @@ use crate::share::Settings;
 /// browsers commonly cap a single buffer at 256 MiB.
 const CHUNK_BUDGET_BYTES: usize = 128 << 20;
 
+/// Rows per chunk at most, so the page still sees a step finish every so often on a small
+/// model whose rows would all fit the budget.
+const MAX_ROWS: usize = 512;
+
 /// The paper's ED weight λ and the summary's leak level (as `probable eval`'s defaults).
 const LAMBDA: f64 = 2.0;
 const LEAK_LEVEL: f64 = 0.1;
@@ -34,7 +38,6 @@ const LEAK_LEVEL: f64 = 0.1;
 /// `template=chat` uses the bundle's chat template (an error naming the bundle without one).
 pub fn eval_config(settings: &Settings, loaded: &Loaded) -> Result<EvalConfig, String> {
     let config = loaded.model.config();
-    let max_len = config.max_position_embeddings;
     let template = probable_core::prompt::resolve(
         &TemplateSpec::Preset(settings.template.clone()),
         &loaded.info.label,
@@ -69,8 +72,9 @@ pub fn eval_config(settings: &Settings, loaded: &Loaded) -> Result<EvalConfig, S
         leak_level: LEAK_LEVEL,
         leak_ks: Vec::new(),
         template,
-        batch_size: chunk_size_for_budget(config, max_len, CHUNK_BUDGET_BYTES)
-            .min(settings.samples as usize),
+        // Not capped at the sample count: the rows of several questions share a batch.
+        batch_size: chunk_size_for_budget(config, settings.max_new_tokens, CHUNK_BUDGET_BYTES)
+            .min(MAX_ROWS),
         prompt_variants: Vec::new(),
     })
 }

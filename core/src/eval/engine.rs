@@ -4,7 +4,8 @@
 use crate::data::QaItem;
 use crate::model::CausalLm;
 use crate::sample::{
-    no_progress, sample_prompt, DecodeConfig, Generation, Progress, SamplingError, Step, Strategy,
+    no_progress, sample_prompt, sample_prompts, DecodeConfig, Generation, Progress, PromptJob,
+    SamplingError, Step, Strategy,
 };
 use crate::tokenizer::Tokenizer;
 
@@ -39,7 +40,8 @@ pub enum EvalError {
 pub struct EvalProgress {
     pub questions_done: usize,
     pub questions_total: usize,
-    /// Samples finished of the current question.
+    /// Samples finished of the prompts being decoded: one question, or several whose
+    /// samples together fit in one batch (`batch_size`).
     pub samples_done: usize,
     pub samples_total: usize,
     /// Tokens generated so far, over the whole evaluation.
@@ -108,116 +110,169 @@ pub async fn evaluate(
         .into());
     }
     let bos = model.config().bos_token_id;
-    let mut tokens = 0usize;
-    let variants = config.prompt_variants.len().max(1);
-    let total = items.len() * variants;
-    let mut questions = Vec::with_capacity(total);
-    let mut done = 0usize;
+    let mut units = Vec::new();
     for (index, item) in items.iter() {
         if config.metric == crate::metrics::Metric::Keyword && item.keywords.is_empty() {
             return Err(EvalError::NoKeywords {
                 id: item.id.clone(),
             });
         }
-        // (variant key, question text) per prompt of this question.
-        let prompts: Vec<(Option<&String>, &str)> = if config.prompt_variants.is_empty() {
-            vec![(None, item.question.as_str())]
-        } else {
-            if item.variants.len() != config.prompt_variants.len() {
-                return Err(EvalError::MissingVariants {
-                    id: item.id.clone(),
-                    have: item.variants.len(),
-                    want: config.prompt_variants.len(),
-                    keys: config.prompt_variants.join(","),
-                });
-            }
-            config
-                .prompt_variants
-                .iter()
-                .map(Some)
-                .zip(item.variants.iter().map(String::as_str))
-                .collect()
-        };
-        for (v, (key, question)) in prompts.into_iter().enumerate() {
-            let decode_config = crate::sample::DecodeConfig {
-                seed: super::variant_seed(config.decode.seed, v),
-                ..config.decode.clone()
-            };
-            let report = question_report(
-                model,
-                tokenizer,
-                config,
-                &decode_config,
-                (*index, item, key, question, bos),
-                &mut tokens,
-                (done, total),
-                progress,
-            )
-            .await?;
-            questions.push(report);
-            done += 1;
+        if config.prompt_variants.is_empty() {
+            units.push(Unit {
+                index: *index,
+                item,
+                key: None,
+                question: &item.question,
+                seed: config.decode.seed,
+            });
+            continue;
         }
+        if item.variants.len() != config.prompt_variants.len() {
+            return Err(EvalError::MissingVariants {
+                id: item.id.clone(),
+                have: item.variants.len(),
+                want: config.prompt_variants.len(),
+                keys: config.prompt_variants.join(","),
+            });
+        }
+        for (v, (key, question)) in config
+            .prompt_variants
+            .iter()
+            .zip(&item.variants)
+            .enumerate()
+        {
+            units.push(Unit {
+                index: *index,
+                item,
+                key: Some(key),
+                question,
+                seed: super::variant_seed(config.decode.seed, v),
+            });
+        }
+    }
+    // Prompts whose samples together fit in one batch are decoded together, so the rows
+    // of a batch stay full even when each prompt asks for fewer samples than it holds.
+    let per_batch = (config.batch_size / config.samples as usize).max(1);
+    let total = units.len();
+    let mut tokens = 0usize;
+    let mut questions = Vec::with_capacity(total);
+    for batch in units.chunks(per_batch) {
+        let reports = batch_reports(
+            model,
+            tokenizer,
+            config,
+            batch,
+            bos,
+            &mut tokens,
+            (questions.len(), total),
+            progress,
+        )
+        .await?;
+        questions.extend(reports);
     }
     Ok(EvalReport::assemble(names, config.clone(), questions)?)
 }
 
-/// Greedy answer, n samples and bounds for one prompt of one question.
+/// One prompt of one question: the item, its variant key and text, and the seed of its
+/// samples.
+struct Unit<'a> {
+    index: u32,
+    item: &'a QaItem,
+    key: Option<&'a String>,
+    question: &'a str,
+    seed: u64,
+}
+
+/// Greedy answers, n samples and bounds for a batch of prompts, decoded together.
 #[allow(clippy::too_many_arguments)]
-async fn question_report(
+async fn batch_reports(
     model: &CausalLm,
     tokenizer: &Tokenizer,
     config: &EvalConfig,
-    decode_config: &DecodeConfig,
-    (index, item, key, question, bos): (u32, &QaItem, Option<&String>, &str, Option<u32>),
+    batch: &[Unit<'_>],
+    bos: Option<u32>,
     tokens: &mut usize,
     (done, total): (usize, usize),
     progress: &mut dyn FnMut(EvalProgress) -> Step,
-) -> Result<QuestionReport, EvalError> {
+) -> Result<Vec<QuestionReport>, EvalError> {
     let threshold = config.bounds.threshold_or_half();
-    {
-        let prompt = config.template.encode_prompt(tokenizer, question, bos)?;
-        let greedy = greedy_answer(model, tokenizer, &prompt, item, config).await?;
-        *tokens += greedy.ids.len();
-        let base = *tokens;
-        let mut report = |p: Progress| {
-            progress(EvalProgress {
-                questions_done: done,
-                questions_total: total,
-                samples_done: p.samples_done,
-                samples_total: p.samples_total,
-                tokens: base + p.tokens,
+    let prompts = batch
+        .iter()
+        .map(|u| config.template.encode_prompt(tokenizer, u.question, bos))
+        .collect::<Result<Vec<_>, _>>()?;
+    let jobs = |samples: std::ops::Range<u32>| -> Vec<PromptJob> {
+        batch
+            .iter()
+            .zip(&prompts)
+            .map(|(u, p)| PromptJob {
+                prompt: p,
+                prompt_index: u.index,
+                samples: samples.clone(),
+                seed: u.seed,
             })
-        };
-        let samples = sample_prompt(
-            model,
-            &prompt,
-            index,
-            0..config.samples,
-            decode_config,
-            config.batch_size,
-            &mut report,
-        )
-        .await?;
+            .collect()
+    };
+    // Greedy decoding draws no random numbers: one row per prompt, all in one batch.
+    let greedy_config = DecodeConfig {
+        strategy: Strategy::Greedy,
+        adaptive: None,
+        ..config.decode.clone()
+    };
+    let greedy_rows = sample_prompts(
+        model,
+        &jobs(0..1),
+        &greedy_config,
+        config.batch_size,
+        &mut no_progress,
+    )
+    .await?;
+    let greedy = batch
+        .iter()
+        .zip(&greedy_rows)
+        .map(|(u, g)| decode(tokenizer, &g[0], u.item, config))
+        .collect::<Result<Vec<_>, _>>()?;
+    *tokens += greedy.iter().map(|g| g.ids.len()).sum::<usize>();
+    let base = *tokens;
+    let mut report = |p: Progress| {
+        progress(EvalProgress {
+            questions_done: done,
+            questions_total: total,
+            samples_done: p.samples_done,
+            samples_total: p.samples_total,
+            tokens: base + p.tokens,
+        })
+    };
+    let sampled = sample_prompts(
+        model,
+        &jobs(0..config.samples),
+        &config.decode,
+        config.batch_size,
+        &mut report,
+    )
+    .await?;
+    let mut reports = Vec::with_capacity(batch.len());
+    for ((u, greedy), samples) in batch.iter().zip(greedy).zip(sampled) {
         if samples.len() < config.samples as usize {
             return Err(EvalError::Stopped);
         }
         let samples = samples
             .iter()
-            .map(|g| decode(tokenizer, g, item, config))
+            .map(|g| decode(tokenizer, g, u.item, config))
             .collect::<Result<Vec<_>, _>>()?;
         *tokens += samples.iter().map(|s| s.ids.len()).sum::<usize>();
         let scores: Vec<f64> = samples.iter().map(|s| s.score).collect();
         let bounds = config.question_bounds(&scores)?;
-        Ok(QuestionReport {
-            index,
-            id: item.id.clone(),
-            variant: key.cloned(),
-            question: question.to_string(),
-            answer: item.answer.clone(),
+        reports.push(QuestionReport {
+            index: u.index,
+            id: u.item.id.clone(),
+            variant: u.key.cloned(),
+            question: u.question.to_string(),
+            answer: u.item.answer.clone(),
             greedy_forgotten: greedy.score < threshold,
             greedy,
             samples,
             bounds,
-        })
+        });
     }
+    Ok(reports)
 }

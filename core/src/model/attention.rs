@@ -8,9 +8,10 @@ use burn::nn::{Linear, RmsNorm, RmsNormConfig};
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor};
 
-use super::cache::KvCache;
+use super::cache::{KvCache, SharedPrompts};
 use super::config::{Family, ModelConfig};
 use super::dense::{export_linear, load_linear};
+use super::mask::window_bias;
 use super::rope::{apply_rope, RopeTables};
 use super::weights::{download, named_param, upload, NamedTensor, WeightError, WeightSource};
 
@@ -139,7 +140,15 @@ impl Attention {
         let k = apply_rope(head_norm(k, &self.k_norm), rope, self.rotary_dim);
         let v = split(self.v_proj.forward(x), kvh);
         let (k, v) = match cache {
-            Some((cache, layer)) => cache.append(layer, k, v),
+            Some((cache, layer)) => {
+                let (k, v) = cache.append(layer, k, v);
+                if let Some(shared) = &cache.shared {
+                    assert_eq!(s, 1, "rows continuing shared prompts decode one token");
+                    let out = self.attend_shared(q, k, v, shared, layer);
+                    return self.o_proj.forward(out.reshape([b, 1, h * hd]));
+                }
+                (k, v)
+            }
             None => (k, v),
         };
         let t = k.dims()[2];
@@ -156,5 +165,63 @@ impl Attention {
         let out = probs.matmul(v).reshape([b, h, s, hd]);
         self.o_proj
             .forward(out.swap_dims(1, 2).reshape([b, s, h * hd]))
+    }
+
+    /// Attention of one new token per row over its prompt (shared by its group of rows,
+    /// [`SharedPrompts`]) and its own cached positions `k, v: [rows, kv_heads, t, hd]`.
+    /// `q: [rows, heads, 1, hd]` → `[rows, heads, 1, hd]`.
+    ///
+    /// For a group of n rows the n·(heads per kv head) queries of a kv head all meet the
+    /// same prompt keys, so they are stacked into one `[n·group, hd] × [hd, len]` product
+    /// per kv head — one matrix product that reads the prompt once — where a per-row cache
+    /// needs n small products over n copies. One softmax runs over prompt and own keys.
+    fn attend_shared(
+        &self,
+        q: Tensor<4>,
+        k: Tensor<4>,
+        v: Tensor<4>,
+        shared: &SharedPrompts,
+        layer: usize,
+    ) -> Tensor<4> {
+        let [b, h, _, hd] = q.dims();
+        let kvh = self.num_kv_heads;
+        let group = h / kvh;
+        let t = k.dims()[2];
+        let scale = (hd as f64).sqrt();
+        let q = q.reshape([b, kvh, group, hd]);
+        let own_scores = q.clone().matmul(k.swap_dims(2, 3)) / scale;
+        let mut outs = Vec::new();
+        for (p, first, n) in shared.groups() {
+            let rows = first..first + n;
+            let (pk, pv) = &shared.layers[layer][p];
+            let len = shared.lens[p];
+            let stacked =
+                |x: Tensor<4>, last: usize| x.swap_dims(0, 1).reshape([1, kvh, n * group, last]);
+            let unstacked =
+                |x: Tensor<4>, last: usize| x.reshape([kvh, n, group, last]).swap_dims(0, 1);
+            let qg = stacked(q.clone().slice([rows.clone(), 0..kvh, 0..group, 0..hd]), hd);
+            let prompt_scores = unstacked(qg.matmul(pk.clone().swap_dims(2, 3)) / scale, len);
+            let own = own_scores
+                .clone()
+                .slice([rows.clone(), 0..kvh, 0..group, 0..t]);
+            let mut scores = Tensor::cat(vec![prompt_scores, own], 3);
+            if let Some(bias) = shared.windows[layer]
+                .and_then(|w| window_bias(len + t - 1, len + t, w, &q.device()))
+            {
+                scores = scores + bias;
+            }
+            let probs = softmax(scores, 3);
+            let to_prompt = probs.clone().slice([0..n, 0..kvh, 0..group, 0..len]);
+            let to_own = probs.slice([0..n, 0..kvh, 0..group, len..len + t]);
+            let from_prompt = unstacked(stacked(to_prompt, len).matmul(pv.clone()), hd);
+            let from_own = to_own.matmul(v.clone().slice([rows, 0..kvh, 0..t, 0..hd]));
+            outs.push(from_prompt + from_own);
+        }
+        let out = if outs.len() == 1 {
+            outs.pop().expect("one group")
+        } else {
+            Tensor::cat(outs, 0)
+        };
+        out.reshape([b, h, 1, hd])
     }
 }

@@ -1,16 +1,52 @@
 //! The key/value cache of incremental decoding: one `[batch, kv_heads, capacity, head_dim]`
-//! buffer pair per layer, of which the first `len` positions are filled. A prompt's cache
-//! is computed once (batch 1), given room for the whole generation
-//! ([`KvCache::with_capacity`]) and broadcast to the n sample rows; each step then writes
+//! buffer pair per layer, of which the first `len` positions are filled. Each step writes
 //! its keys and values in place instead of concatenating — a `cat` copied the whole cache
 //! every step. Finished rows can be dropped with [`KvCache::select_rows`].
+//!
+//! Many-sample decoding continues a few prompts in many rows. Their prompts' keys and
+//! values are not copied to every row: a cache built by [`KvCache::continuing`] keeps one
+//! copy per prompt ([`SharedPrompts`]) and only the generated positions per row, so
+//! attention reads each prompt once for all the rows continuing it (one matrix product
+//! instead of one per row), and the memory of a long prompt does not grow with n.
 
-use burn::tensor::{Int, Tensor};
+use burn::tensor::{Int, Tensor, TensorData};
 
 #[derive(Debug, Clone, Default)]
 pub struct KvCache {
     pub(crate) layers: Vec<Option<(Tensor<4>, Tensor<4>)>>,
     len: usize,
+    pub(crate) shared: Option<SharedPrompts>,
+}
+
+/// Prompts continued by consecutive groups of rows: rows `0..rows[0]` continue prompt 0,
+/// the next `rows[1]` prompt 1, and so on (a group may have emptied as its rows finished).
+#[derive(Debug, Clone)]
+pub struct SharedPrompts {
+    /// Per layer, per prompt: its keys and values, `[1, kv_heads, lens[p], head_dim]`.
+    pub(crate) layers: Vec<Vec<(Tensor<4>, Tensor<4>)>>,
+    pub(crate) lens: Vec<usize>,
+    pub(crate) rows: Vec<usize>,
+    /// Per layer: its sliding window, if it has one.
+    pub(crate) windows: Vec<Option<usize>>,
+}
+
+impl SharedPrompts {
+    /// The non-empty groups: (prompt, first row, rows).
+    pub(crate) fn groups(&self) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+        let mut start = 0;
+        self.rows.iter().enumerate().filter_map(move |(p, &n)| {
+            let first = start;
+            start += n;
+            (n > 0).then_some((p, first, n))
+        })
+    }
+
+    /// Absolute position of each row's next token, `own` positions after its prompt.
+    pub(crate) fn positions(&self, own: usize) -> Vec<usize> {
+        self.groups()
+            .flat_map(|(p, _, n)| std::iter::repeat_n(self.lens[p] + own, n))
+            .collect()
+    }
 }
 
 /// Extends a `[batch, heads, positions, head_dim]` buffer with zeros to at least `to`
@@ -29,10 +65,56 @@ impl KvCache {
         Self {
             layers: vec![None; num_layers],
             len: 0,
+            shared: None,
         }
     }
 
-    /// Number of cached positions.
+    /// A cache for rows that continue prompts already prefilled (each a batch-1 cache):
+    /// `prompts[p] = (cache, rows)` gives the next `rows` rows prompt p. `windows` holds
+    /// each layer's sliding window; `capacity` is the positions to reserve per row for the
+    /// tokens still to come.
+    pub fn continuing(
+        prompts: &[(&KvCache, usize)],
+        windows: Vec<Option<usize>>,
+        capacity: usize,
+    ) -> Self {
+        assert!(!prompts.is_empty(), "no prompts to continue");
+        let num_layers = prompts[0].0.layers.len();
+        let rows: usize = prompts.iter().map(|(_, n)| n).sum();
+        let mut shared_layers = Vec::with_capacity(num_layers);
+        let mut own = Vec::with_capacity(num_layers);
+        for layer in 0..num_layers {
+            let per_prompt: Vec<(Tensor<4>, Tensor<4>)> = prompts
+                .iter()
+                .map(|(c, _)| {
+                    assert!(c.shared.is_none(), "a prompt cache cannot share prompts");
+                    let (k, v) = c.layers[layer].as_ref().expect("prefilled prompt cache");
+                    let [b, h, _, d] = k.dims();
+                    assert_eq!(b, 1, "prompt caches are batch 1");
+                    let filled = [0..1, 0..h, 0..c.len, 0..d];
+                    (k.clone().slice(filled.clone()), v.clone().slice(filled))
+                })
+                .collect();
+            let [_, h, _, d] = per_prompt[0].0.dims();
+            let device = per_prompt[0].0.device();
+            let zeros = || Tensor::zeros([rows, h, capacity.max(1), d], &device);
+            own.push(Some((zeros(), zeros())));
+            shared_layers.push(per_prompt);
+        }
+        Self {
+            layers: own,
+            len: 0,
+            shared: Some(SharedPrompts {
+                layers: shared_layers,
+                lens: prompts.iter().map(|(c, _)| c.len).collect(),
+                rows: prompts.iter().map(|&(_, n)| n).collect(),
+                windows,
+            }),
+        }
+    }
+
+    /// Number of cached positions (after the shared prompts, for a [`KvCache::continuing`]
+    /// cache).
     pub fn len(&self) -> usize {
         self.len
     }
@@ -96,8 +178,13 @@ impl KvCache {
         self
     }
 
-    /// Repeats a batch-1 cache to `n` rows (the prompt is shared by all samples).
+    /// Repeats a batch-1 cache to `n` rows, copying its positions into every row (what
+    /// [`KvCache::continuing`] avoids; kept to measure the difference).
     pub fn broadcast(&self, n: usize) -> Self {
+        assert!(
+            self.shared.is_none(),
+            "broadcast a prompt cache, not a continuation"
+        );
         let layers = self
             .layers
             .iter()
@@ -111,26 +198,57 @@ impl KvCache {
         Self {
             layers,
             len: self.len,
+            shared: None,
         }
     }
 
-    /// Keeps only the rows listed in `rows` (e.g. the unfinished samples).
-    pub fn select_rows(&self, rows: Tensor<1, Int>) -> Self {
+    /// Keeps only the rows listed in `rows` (ascending, e.g. the unfinished samples).
+    pub fn select_rows(&self, rows: &[usize]) -> Self {
+        let device = match self.layers.iter().flatten().next() {
+            Some((k, _)) => k.device(),
+            None => return self.clone(),
+        };
+        let index = Tensor::<1, Int>::from_data(
+            TensorData::new(rows.iter().map(|&r| r as i64).collect(), [rows.len()]),
+            &device,
+        );
         let layers = self
             .layers
             .iter()
             .map(|l| {
                 l.as_ref().map(|(k, v)| {
                     (
-                        k.clone().select(0, rows.clone()),
-                        v.clone().select(0, rows.clone()),
+                        k.clone().select(0, index.clone()),
+                        v.clone().select(0, index.clone()),
                     )
                 })
             })
             .collect();
+        let shared = self.shared.as_ref().map(|s| {
+            assert!(rows.windows(2).all(|w| w[0] < w[1]), "rows must ascend");
+            // Each kept row stays in its prompt's group.
+            let mut counts = vec![0; s.rows.len()];
+            let mut bounds = s.rows.iter().scan(0, |end, &n| {
+                *end += n;
+                Some(*end)
+            });
+            let (mut p, mut end) = (0, bounds.next().unwrap_or(0));
+            for &r in rows {
+                while r >= end {
+                    p += 1;
+                    end = bounds.next().expect("row beyond the batch");
+                }
+                counts[p] += 1;
+            }
+            SharedPrompts {
+                rows: counts,
+                ..s.clone()
+            }
+        });
         Self {
             layers,
             len: self.len,
+            shared,
         }
     }
 }

@@ -12,7 +12,7 @@ use super::dense::{export_linear, load_linear};
 use super::layer::DecoderLayer;
 use super::mask::attention_bias;
 use super::norm::Norm;
-use super::rope::{rope_tables, RopeTables};
+use super::rope::{rope_tables, rope_tables_per_row, RopeTables};
 use super::weights::{download, named_param, upload, NamedTensor, WeightError, WeightSource};
 
 #[derive(Module, Debug)]
@@ -135,14 +135,15 @@ impl CausalLm {
         past: usize,
         padding: Option<&[Vec<u8>]>,
         mut cache: Option<&mut KvCache>,
+        masks: bool,
     ) -> Tensor<3> {
         let c = self.config();
         let [_, s, _] = x.dims();
         let device = x.device();
-        let full = attention_bias(past, s, None, padding, &device);
+        let full = attention_bias(past, s, None, padding, &device).filter(|_| masks);
         let sliding = c
             .sliding_window
-            .filter(|_| c.sliding_layers.iter().any(|&l| l))
+            .filter(|_| masks && c.sliding_layers.iter().any(|&l| l))
             .map(|w| attention_bias(past, s, Some(w), padding, &device));
         for (i, layer) in self.layers.iter().enumerate() {
             let bias = match (&sliding, c.window_of_layer(i)) {
@@ -167,7 +168,7 @@ impl CausalLm {
         let c = self.config();
         let rope = rope_tables(c.rope_theta, c.rotary_dim(), c.rope_scaling, 0, s, &device);
         let x = self.embed_tokens.forward(input_ids);
-        let x = self.blocks(x, &rope, 0, attention_mask, None);
+        let x = self.blocks(x, &rope, 0, attention_mask, None, true);
         self.head(x)
     }
 
@@ -178,16 +179,20 @@ impl CausalLm {
         let device = input_ids.device();
         let c = self.config();
         let past = cache.len();
-        let rope = rope_tables(
-            c.rope_theta,
-            c.rotary_dim(),
-            c.rope_scaling,
-            past,
-            s,
-            &device,
-        );
+        let (theta, dim, scaling) = (c.rope_theta, c.rotary_dim(), c.rope_scaling);
+        let positions = cache.shared.as_ref().map(|sh| sh.positions(past));
+        let rope = match &positions {
+            // Rows continuing prompts of different lengths sit at different positions.
+            Some(p) if p.iter().any(|&x| x != p[0]) => {
+                rope_tables_per_row(theta, dim, scaling, p, &device)
+            }
+            Some(p) => rope_tables(theta, dim, scaling, p[0], s, &device),
+            None => rope_tables(theta, dim, scaling, past, s, &device),
+        };
         let x = self.embed_tokens.forward(input_ids);
-        let x = self.blocks(x, &rope, past, None, Some(cache));
+        // A continuation's attention masks its window itself (its prompts differ in length).
+        let masks = positions.is_none();
+        let x = self.blocks(x, &rope, past, None, Some(cache), masks);
         cache.advance(s);
         let [_, _, d] = x.dims();
         let last = x.slice([0..b, s - 1..s, 0..d]);
@@ -197,5 +202,15 @@ impl CausalLm {
 
     pub fn new_cache(&self) -> KvCache {
         KvCache::new(self.layers.len())
+    }
+
+    /// A cache for rows continuing prefilled prompts (`(batch-1 cache, rows)` each, see
+    /// [`KvCache::continuing`]) with room for `new_tokens` more positions per row.
+    pub fn continuing_cache(&self, prompts: &[(&KvCache, usize)], new_tokens: usize) -> KvCache {
+        let c = self.config();
+        let windows = (0..self.layers.len())
+            .map(|i| c.window_of_layer(i))
+            .collect();
+        KvCache::continuing(prompts, windows, new_tokens)
     }
 }

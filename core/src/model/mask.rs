@@ -47,6 +47,32 @@ pub fn attention_bias(
     ))
 }
 
+/// The window's mask for one query at absolute position `query` over keys `0..total`,
+/// `[1, 1, 1, total]`; `None` when the window hides none of them.
+pub fn window_bias(
+    query: usize,
+    total: usize,
+    window: usize,
+    device: &Device,
+) -> Option<Tensor<4>> {
+    if query < window {
+        return None;
+    }
+    let bias: Vec<f32> = (0..total)
+        .map(|j| {
+            if query - j.min(query) >= window {
+                MASKED
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    Some(Tensor::from_data(
+        TensorData::new(bias, [1, 1, 1, total]),
+        device,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

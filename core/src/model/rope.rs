@@ -99,11 +99,22 @@ pub fn inv_freq(theta: f64, rotary_dim: usize, scaling: RopeScaling, seq_len: us
     }
 }
 
-/// cos and sin tables for a run of positions, shaped `[1, 1, len, r]` to broadcast over
-/// batch and heads.
+/// cos and sin tables, shaped `[1, 1, len, r]` for a run of positions (broadcast over
+/// batch and heads) or `[rows, 1, 1, r]` for one position per row.
 pub struct RopeTables {
     pub cos: Tensor<4>,
     pub sin: Tensor<4>,
+}
+
+/// Appends the angles `p · inv_freq`, laid out twice (`cat(freqs, freqs)`), to the tables.
+fn push_angles(p: usize, inv_freq: &[f32], cos: &mut Vec<f32>, sin: &mut Vec<f32>) {
+    for _ in 0..2 {
+        for f in inv_freq {
+            let angle = p as f32 * f;
+            cos.push(angle.cos());
+            sin.push(angle.sin());
+        }
+    }
 }
 
 /// Tables for positions `start .. start + len`. The frequencies are those of a sequence
@@ -122,18 +133,37 @@ pub fn rope_tables(
     let mut cos = Vec::with_capacity(len * rotary_dim);
     let mut sin = Vec::with_capacity(len * rotary_dim);
     for p in start..start + len {
-        // The angles are laid out twice: `cat(freqs, freqs)`.
-        for _ in 0..2 {
-            for f in &inv_freq {
-                let angle = p as f32 * f;
-                cos.push(angle.cos());
-                sin.push(angle.sin());
-            }
-        }
+        push_angles(p, &inv_freq, &mut cos, &mut sin);
     }
     RopeTables {
         cos: upload(cos, [1, 1, len, rotary_dim], device),
         sin: upload(sin, [1, 1, len, rotary_dim], device),
+    }
+}
+
+/// Tables for one new token per row at `positions[row]`, each with the frequencies of its
+/// own sequence (`position + 1` positions), as if each row were decoded alone.
+pub fn rope_tables_per_row(
+    theta: f64,
+    rotary_dim: usize,
+    scaling: RopeScaling,
+    positions: &[usize],
+    device: &Device,
+) -> RopeTables {
+    let rows = positions.len();
+    let mut cos = Vec::with_capacity(rows * rotary_dim);
+    let mut sin = Vec::with_capacity(rows * rotary_dim);
+    for &p in positions {
+        push_angles(
+            p,
+            &inv_freq(theta, rotary_dim, scaling, p + 1),
+            &mut cos,
+            &mut sin,
+        );
+    }
+    RopeTables {
+        cos: upload(cos, [rows, 1, 1, rotary_dim], device),
+        sin: upload(sin, [rows, 1, 1, rotary_dim], device),
     }
 }
 

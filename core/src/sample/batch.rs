@@ -43,11 +43,16 @@ pub fn no_progress(_: Progress) -> Step {
     step_now(ControlFlow::Continue(()))
 }
 
-/// Rows per chunk so that the KV cache and the per-step vocab-sized buffers of a chunk fit
-/// in `budget_bytes` (f32 everywhere).
-pub fn chunk_size_for_budget(config: &ModelConfig, max_len: usize, budget_bytes: usize) -> usize {
+/// Rows per chunk so that the KV cache of the `new_tokens` positions each row generates
+/// (prompts are shared, not copied per row) and the per-step vocab-sized buffers of a
+/// chunk fit in `budget_bytes` (f32 everywhere).
+pub fn chunk_size_for_budget(
+    config: &ModelConfig,
+    new_tokens: usize,
+    budget_bytes: usize,
+) -> usize {
     let cache =
-        2 * config.num_hidden_layers * config.num_key_value_heads * config.head_dim * max_len;
+        2 * config.num_hidden_layers * config.num_key_value_heads * config.head_dim * new_tokens;
     // The device path's logits, probabilities, log-probabilities, masks, cumulative sums
     // and ids (the host path needs less).
     let step = 6 * config.vocab_size + 8 * config.intermediate_size.max(config.hidden_size);
@@ -72,6 +77,16 @@ fn id_tensor(ids: &[u32], device: &burn::tensor::Device) -> Tensor<2, Int> {
     Tensor::from_data(TensorData::new(data, [ids.len(), 1]), device)
 }
 
+/// One prompt's part of a batch: draw samples `samples` of `prompt`; sample s comes
+/// from the random stream keyed by (`seed`, `prompt_index`, s).
+#[derive(Debug, Clone)]
+pub struct PromptJob<'a> {
+    pub prompt: &'a [u32],
+    pub prompt_index: u32,
+    pub samples: std::ops::Range<u32>,
+    pub seed: u64,
+}
+
 /// Draws samples `sample_indices` of `prompt` (ids), in chunks of `chunk_size` rows.
 /// `progress` is awaited after every step and may return `ControlFlow::Break` to stop
 /// early; the samples finished so far are returned (each complete, none truncated by the
@@ -85,15 +100,30 @@ pub async fn sample_prompt(
     chunk_size: usize,
     progress: &mut dyn FnMut(Progress) -> Step,
 ) -> Result<Vec<Generation>, SamplingError> {
-    config.validate()?;
-    if prompt.is_empty() {
+    let job = PromptJob {
+        prompt,
+        prompt_index,
+        samples: sample_indices,
+        seed: config.seed,
+    };
+    let mut out = sample_prompts(model, &[job], config, chunk_size, progress).await?;
+    Ok(out.pop().unwrap_or_default())
+}
+
+fn validate_job(
+    model: &CausalLm,
+    job: &PromptJob,
+    config: &DecodeConfig,
+) -> Result<(), SamplingError> {
+    let vocab = model.config().vocab_size;
+    if job.prompt.is_empty() {
         return Err(SamplingError::EmptyPrompt);
     }
-    if sample_indices.is_empty() {
+    if job.samples.is_empty() {
         return Err(SamplingError::NoSamples);
     }
-    let vocab = model.config().vocab_size;
-    if let Some((position, &id)) = prompt
+    if let Some((position, &id)) = job
+        .prompt
         .iter()
         .enumerate()
         .find(|(_, &t)| t as usize >= vocab)
@@ -104,43 +134,97 @@ pub async fn sample_prompt(
             vocab,
         });
     }
-    if let Some(&id) = config.eos_token_ids.iter().find(|&&t| t as usize >= vocab) {
-        return Err(SamplingError::EosOutOfRange { id, vocab });
-    }
     if let Some(max) = model
         .config()
         .max_context()
-        .filter(|&max| prompt.len() + config.max_new_tokens > max)
+        .filter(|&max| job.prompt.len() + config.max_new_tokens > max)
     {
         return Err(SamplingError::TooLong {
-            prompt: prompt.len(),
+            prompt: job.prompt.len(),
             new: config.max_new_tokens,
             max,
         });
     }
+    Ok(())
+}
+
+/// Draws the samples of several prompts (of any lengths) in shared batches: the rows of
+/// all `jobs`, in order, are cut into chunks of `chunk_size`, so a chunk may continue
+/// several prompts — a GPU then sees hundreds of rows even when each prompt asks for
+/// fewer samples. Each prompt is prefilled once and its keys and values are shared by its
+/// rows ([`KvCache::continuing`](crate::model::KvCache::continuing)). A sample depends only
+/// on its (seed, prompt index, sample index) stream — each job's own seed; `config.seed`
+/// is not used — so it is the one that [`sample_prompt`] draws for that prompt alone.
+/// Returns each job's finished samples; a stop (`ControlFlow::Break` from `progress`)
+/// keeps the samples completed so far.
+pub async fn sample_prompts(
+    model: &CausalLm,
+    jobs: &[PromptJob<'_>],
+    config: &DecodeConfig,
+    chunk_size: usize,
+    progress: &mut dyn FnMut(Progress) -> Step,
+) -> Result<Vec<Vec<Generation>>, SamplingError> {
+    config.validate()?;
+    if jobs.is_empty() {
+        return Err(SamplingError::NoSamples);
+    }
+    let vocab = model.config().vocab_size;
+    if let Some(&id) = config.eos_token_ids.iter().find(|&&t| t as usize >= vocab) {
+        return Err(SamplingError::EosOutOfRange { id, vocab });
+    }
+    for job in jobs {
+        validate_job(model, job, config)?;
+    }
     let device = model.embed_tokens.weight.device();
-    let total = sample_indices.len();
+    let total: usize = jobs.iter().map(|j| j.samples.len()).sum();
 
-    // Prefill once; every chunk starts from a broadcast of this cache.
-    let mut prompt_cache = model.new_cache();
-    let ids: Vec<i64> = prompt.iter().map(|&t| t as i64).collect();
-    let prompt_logits = model.forward_cached(
-        Tensor::from_data(TensorData::new(ids, [1, prompt.len()]), &device),
-        &mut prompt_cache,
-    );
-    let prompt_cache = prompt_cache.with_capacity(prompt.len() + config.max_new_tokens);
+    // Prefill every prompt once (batch 1): its last logits and its keys/values.
+    let prefilled: Vec<(Tensor<2>, crate::model::KvCache)> = jobs
+        .iter()
+        .map(|job| {
+            let mut cache = model.new_cache();
+            let ids: Vec<i64> = job.prompt.iter().map(|&t| t as i64).collect();
+            let logits = model.forward_cached(
+                Tensor::from_data(TensorData::new(ids, [1, job.prompt.len()]), &device),
+                &mut cache,
+            );
+            (logits, cache)
+        })
+        .collect();
 
-    let mut out = Vec::with_capacity(total);
+    let mut out: Vec<Vec<Generation>> = jobs.iter().map(|_| Vec::new()).collect();
+    let mut finished = 0usize;
     let mut tokens_done = 0usize;
-    let all: Vec<u32> = sample_indices.collect();
+    // Every row of every job: (job, sample index).
+    let all: Vec<(usize, u32)> = jobs
+        .iter()
+        .enumerate()
+        .flat_map(|(j, job)| job.samples.clone().map(move |s| (j, s)))
+        .collect();
     for chunk in all.chunks(chunk_size.max(1)) {
         let rows = chunk.len();
         let mut rngs: Vec<SampleRng> = chunk
             .iter()
-            .map(|&s| SampleRng::new(config.seed, prompt_index, s))
+            .map(|&(j, s)| SampleRng::new(jobs[j].seed, jobs[j].prompt_index, s))
             .collect();
-        let mut cache = prompt_cache.broadcast(rows);
-        let mut logits = prompt_logits.clone().repeat_dim(0, rows);
+        // Consecutive rows of one job form a group: (job, rows).
+        let mut groups: Vec<(usize, usize)> = Vec::new();
+        for &(j, _) in chunk {
+            match groups.last_mut() {
+                Some((last, n)) if *last == j => *n += 1,
+                _ => groups.push((j, 1)),
+            }
+        }
+        let shared: Vec<(&crate::model::KvCache, usize)> =
+            groups.iter().map(|&(j, n)| (&prefilled[j].1, n)).collect();
+        let mut cache = model.continuing_cache(&shared, config.max_new_tokens);
+        let mut logits = Tensor::cat(
+            groups
+                .iter()
+                .map(|&(j, n)| prefilled[j].0.clone().repeat_dim(0, n))
+                .collect(),
+            0,
+        );
         // `active[r]` = position in `chunk` of the sample decoded in row r.
         let mut active: Vec<usize> = (0..rows).collect();
         let mut texts: Vec<Vec<u32>> = vec![Vec::new(); rows];
@@ -168,7 +252,7 @@ pub async fn sample_prompt(
             let done_in_chunk = rows - keep_rows.len();
             let at_limit = texts[active[0]].len() >= config.max_new_tokens;
             let report = Progress {
-                samples_done: out.len() + if at_limit { rows } else { done_in_chunk },
+                samples_done: finished + if at_limit { rows } else { done_in_chunk },
                 samples_total: total,
                 tokens: tokens_done,
             };
@@ -180,22 +264,16 @@ pub async fn sample_prompt(
             }
             let next_ids: Vec<u32> = keep_rows.iter().map(|&r| next[r]).collect();
             if keep_rows.len() < active.len() {
-                let rows_t = Tensor::<1, Int>::from_data(
-                    TensorData::new(
-                        keep_rows.iter().map(|&r| r as i64).collect::<Vec<_>>(),
-                        [keep_rows.len()],
-                    ),
-                    &device,
-                );
-                cache = cache.select_rows(rows_t);
+                cache = cache.select_rows(&keep_rows);
                 active = keep_rows.iter().map(|&r| active[r]).collect();
             }
             logits = model.forward_cached(id_tensor(&next_ids, &device), &mut cache);
         }
-        for (i, &s) in chunk.iter().enumerate() {
+        for (i, &(j, s)) in chunk.iter().enumerate() {
             let complete = eos_hit[i] || texts[i].len() >= config.max_new_tokens;
             if complete {
-                out.push(Generation {
+                finished += 1;
+                out[j].push(Generation {
                     sample_index: s,
                     tokens: std::mem::take(&mut texts[i]),
                     stopped_on_eos: eos_hit[i],

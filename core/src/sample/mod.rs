@@ -1,6 +1,7 @@
 //! Many-sample decoding: n samples of one prompt in one batched pass.
 //!
-//! The prompt is prefilled once and its KV cache broadcast to the sample rows; each step
+//! The prompt is prefilled once and its keys/values shared by the sample rows (rows of
+//! several prompts can share a batch: [`sample_prompts`]); each step
 //! selects the next token of every row where its logits are (temperature, adaptive
 //! temperature, top-k/top-p cut-offs, a categorical draw from host-supplied uniforms): on a
 //! GPU as device ops, so only token ids cross back to the host — the difference between
@@ -16,7 +17,8 @@ pub mod rng;
 
 pub use adaptive::{AdaptiveTemperature, Confidence};
 pub use batch::{
-    chunk_size_for_budget, no_progress, sample_prompt, step_now, Generation, Progress, Step,
+    chunk_size_for_budget, no_progress, sample_prompt, sample_prompts, step_now, Generation,
+    Progress, PromptJob, Step,
 };
 pub use config::{DecodeConfig, SamplingError, Strategy};
 pub use kernel::select_tokens;

@@ -96,7 +96,7 @@ pub struct Args {
     pub adaptive_threshold: f64,
     #[arg(long, default_value_t = 0.0)]
     pub adaptive_low_temperature: f64,
-    /// Rows decoded together.
+    /// Rows decoded together (questions whose samples fit share one batch).
     #[arg(long, default_value_t = 256)]
     pub batch_size: usize,
     /// Evaluate only the first K questions (after sharding).
@@ -286,12 +286,22 @@ pub fn run(args: Args) -> Result<()> {
     // question; it is evaluated again.
     let first = questions.len() / variants;
     questions.truncate(first * variants);
-    for position in first..total_questions {
-        let item = &indexed[position..position + 1];
-        let one = pollster::block_on(evaluate(
+    // Questions whose samples together fit in one batch are evaluated (and decoded)
+    // together; each is journaled as soon as its group is done.
+    let per_call = (config.batch_size / (args.samples as usize * variants)).max(1);
+    let mut position = first;
+    while position < total_questions {
+        let end = (position + per_call).min(total_questions);
+        let group = &indexed[position..end];
+        let label = if end - position == 1 {
+            format!("question {}/{}", position + 1, total_questions)
+        } else {
+            format!("questions {}–{}/{}", position + 1, end, total_questions)
+        };
+        let done = pollster::block_on(evaluate(
             &bundle.model,
             tokenizer,
-            item,
+            group,
             &config,
             (&names.0, &names.1, &names.2),
             &mut |p| {
@@ -300,29 +310,36 @@ pub fn run(args: Args) -> Result<()> {
                         + p.samples_done as u64,
                 );
                 bar.set_message(format!(
-                    "question {}/{} · {:.0} tok/s",
-                    position + 1,
-                    total_questions,
+                    "{label} · {:.0} tok/s",
                     (tokens_before + p.tokens) as f64 / started.elapsed().as_secs_f64().max(1e-9)
                 ));
                 step_now(ControlFlow::Continue(()))
             },
         ))
         .with_context(|| {
+            let ids: Vec<&str> = group.iter().map(|(_, q)| q.id.as_str()).collect();
             format!(
                 "{}: question {} (id {})",
                 args.data.display(),
-                item[0].0,
-                item[0].1.id
+                group
+                    .iter()
+                    .map(|(i, _)| i.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                ids.join(", ")
             )
         })?;
-        for q in one.questions {
-            tokens_before +=
-                q.greedy.ids.len() + q.samples.iter().map(|s| s.ids.len()).sum::<usize>();
-            journal.append(&q)?;
-            questions.push(q);
+        let mut finished = done.questions.into_iter();
+        for k in position..end {
+            for q in finished.by_ref().take(variants) {
+                tokens_before +=
+                    q.greedy.ids.len() + q.samples.iter().map(|s| s.ids.len()).sum::<usize>();
+                journal.append(&q)?;
+                questions.push(q);
+            }
+            failpoint::hit("eval", &format!("question {} journaled", k + 1));
         }
-        failpoint::hit("eval", &format!("question {} journaled", position + 1));
+        position = end;
     }
     bar.finish_and_clear();
     let summary = EvalSummary::over(&questions, &config.bounds, config.leak_level);

@@ -41,6 +41,8 @@ mod output;
 mod prompting;
 mod sweep;
 mod train;
+#[cfg(all(test, feature = "wgpu"))]
+mod wgpu_sample_parity;
 
 use std::process::ExitCode;
 

@@ -3,7 +3,7 @@
 Two modes, run by hand through scripts/bench-vs-transformers.sh so that both sides are
 measured in one run on the same exported model:
 
-  --save DIR --shape NAME   create a randomly initialised Llama of a named shape with
+  --save DIR --shape NAME   create a randomly initialised Llama (or Phi) of a named shape with
                             transformers and save it (config.json + model.safetensors);
   --model DIR               time generate(do_sample=True, num_return_sequences=N) on it
                             (16-token prompt, T=1, top-p 0.9, a fixed new-token count), then
@@ -38,6 +38,12 @@ SHAPES = {
                                          "high_freq_factor": 4.0,
                                          "original_max_position_embeddings": 8192},
                         bos_token_id=128000, eos_token_id=[128001, 128008, 128009]),
+    # Phi-1.5's shape (a PhiForCausalLM, --save only): parallel attention and MLP, partial
+    # rotary 0.5, LayerNorm, untied 51200-token head.
+    "phi-1.5": dict(arch="phi", vocab_size=51200, hidden_size=2048, intermediate_size=8192,
+                    num_hidden_layers=24, num_attention_heads=32, num_key_value_heads=32,
+                    partial_rotary_factor=0.5, layer_norm_eps=1e-5, hidden_act="gelu_new",
+                    max_position_embeddings=2048),
 }
 
 p = argparse.ArgumentParser()
@@ -61,7 +67,12 @@ if a.save:
     shape = dict(max_position_embeddings=1024, bos_token_id=1, eos_token_id=2,
                  tie_word_embeddings=False)
     shape.update(SHAPES[a.shape])
-    model = LlamaForCausalLM(LlamaConfig(**shape)).to(getattr(torch, a.save_dtype))
+    if shape.pop("arch", "llama") == "phi":
+        from transformers import PhiConfig, PhiForCausalLM
+        model = PhiForCausalLM(PhiConfig(**shape))
+    else:
+        model = LlamaForCausalLM(LlamaConfig(**shape))
+    model = model.to(getattr(torch, a.save_dtype))
     kwargs = {}
     if "safe_serialization" in __import__("inspect").signature(model.save_pretrained).parameters:
         kwargs["safe_serialization"] = True

@@ -30,6 +30,47 @@ const BISECTION_STEPS: usize = 30;
 
 type Mask = Tensor<2, burn::tensor::Bool>;
 
+/// Width of the blocks [`prefix_sum`] scans directly. At most 512² ids need one level of
+/// blocks (Llama 3's 128k, Qwen's 152k and Gemma's 256k vocabularies), whose totals are then
+/// summed in sequence, so the sums never decrease across a block boundary either.
+const SCAN_BLOCK: usize = 512;
+
+/// Inclusive prefix sums along dim 1. cubecl's `cumsum` reads every earlier element for each
+/// output — O(vocab²) per row: 37.7 s for `[4, 128256]` on llvmpipe, 98 % of a decode step —
+/// so the rows are cut into blocks of [`SCAN_BLOCK`], scanned apart, and each block offset by
+/// the sum of the blocks before it: O(vocab · SCAN_BLOCK) reads.
+fn prefix_sum(x: Tensor<2>) -> Tensor<2> {
+    let [rows, n] = x.dims();
+    if n <= SCAN_BLOCK {
+        return x.cumsum(1);
+    }
+    let device = x.device();
+    let blocks = n.div_ceil(SCAN_BLOCK);
+    let padded = blocks * SCAN_BLOCK;
+    let x = if padded > n {
+        Tensor::cat(vec![x, Tensor::zeros([rows, padded - n], &device)], 1)
+    } else {
+        x
+    };
+    let within = x.reshape([rows * blocks, SCAN_BLOCK]).cumsum(1);
+    let totals = within
+        .clone()
+        .slice([0..rows * blocks, SCAN_BLOCK - 1..SCAN_BLOCK])
+        .reshape([rows, blocks]);
+    let before = Tensor::cat(
+        vec![
+            Tensor::zeros([rows, 1], &device),
+            prefix_sum(totals).slice([0..rows, 0..blocks - 1]),
+        ],
+        1,
+    );
+    let sums = within.reshape([rows, blocks, SCAN_BLOCK])
+        + before
+            .reshape([rows, blocks, 1])
+            .expand([rows, blocks, SCAN_BLOCK]);
+    sums.reshape([rows, padded]).slice([0..rows, 0..n])
+}
+
 /// The mass a nucleus must reach: top-p less a relative 1e-6, so that float sums landing
 /// just below top-p (in either search) do not pull in one more token.
 pub(super) fn nucleus_mass(top_p: f64) -> f64 {
@@ -130,7 +171,7 @@ fn select_on_device(logits: Tensor<2>, rule: Rule, uniforms: Tensor<2>) -> Tenso
     let last_kept = ids
         .mask_fill(kept.clone().lower_equal_elem(0.0), 0)
         .max_dim(1);
-    let cdf = kept.cumsum(1);
+    let cdf = prefix_sum(kept);
     let total = cdf.clone().slice([0..rows, vocab - 1..vocab]);
     let threshold = (uniforms * total).expand([rows, vocab]);
     let id = cdf.lower_equal(threshold).int().sum_dim(1);
@@ -239,6 +280,43 @@ mod tests {
                     "scale {scale}, vocab {vocab}, T {temperature}, top-p {top_p:?}, \
                      top-k {top_k:?}, adaptive {}: {differ} of {rows} draws differ",
                     adaptive.is_some()
+                );
+            }
+        }
+    }
+
+    /// The blocked scan sums what a sequential scan sums, for widths below, at and past one
+    /// block and past one level of blocks (512² ids).
+    #[test]
+    fn blocked_prefix_sums_match_a_sequential_scan() {
+        for n in [
+            7,
+            SCAN_BLOCK,
+            SCAN_BLOCK + 1,
+            3 * SCAN_BLOCK - 5,
+            SCAN_BLOCK * SCAN_BLOCK + 9,
+        ] {
+            let x = Tensor::<2>::random([2, n], Distribution::Uniform(0.0, 1.0), &Device::flex());
+            let want: Vec<f64> = {
+                let v = x.to_data().convert::<f64>().try_into_vec::<f64>().unwrap();
+                v.chunks(n)
+                    .flat_map(|row| {
+                        row.iter().scan(0.0, |acc, &e| {
+                            *acc += e;
+                            Some(*acc)
+                        })
+                    })
+                    .collect()
+            };
+            let got = prefix_sum(x)
+                .into_data()
+                .convert::<f64>()
+                .try_into_vec::<f64>()
+                .unwrap();
+            for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                assert!(
+                    (g - w).abs() <= 1e-4 * w.max(1.0),
+                    "n {n}, index {i}: {g} vs {w}"
                 );
             }
         }

@@ -6,9 +6,11 @@ use std::time::Instant;
 
 use anyhow::{bail, Result};
 use burn::tensor::{Int, Tensor, TensorData};
-use probable_core::model::{CausalLm, KvCache, ModelConfig, RandomInit};
+use probable_core::model::{CausalLm, KvCache};
 use probable_core::sample::{no_progress, sample_prompt, DecodeConfig};
 
+use super::bench_shapes::Shape;
+use super::{bench_select, bench_train};
 use crate::bundle::load_bundle;
 use crate::device::{device, DeviceArg};
 
@@ -23,9 +25,12 @@ pub enum What {
     /// Batched sampling vs. a batch-size-1 loop that re-prefills per sample (the
     /// reference's one-`generate()`-per-sample method), on the same model and seed.
     Sample {
-        /// A bundle; without it a random ~5M-parameter Llama is used.
+        /// A bundle; without it a random model of --shape is used.
         #[arg(long)]
         model: Option<PathBuf>,
+        /// A named shape with random weights (without --model; default 5m).
+        #[arg(long, value_enum, conflicts_with = "model")]
+        shape: Option<Shape>,
         /// Sample counts to measure (comma separated).
         #[arg(long, value_delimiter = ',', default_values_t = [16u32, 64, 256, 1024])]
         samples: Vec<u32>,
@@ -41,6 +46,9 @@ pub enum What {
     Decode {
         #[arg(long)]
         model: Option<PathBuf>,
+        /// A named shape with random weights (without --model; default 5m).
+        #[arg(long, value_enum, conflicts_with = "model")]
+        shape: Option<Shape>,
         #[arg(long, value_delimiter = ',', default_values_t = [1usize, 16, 64, 256])]
         batch: Vec<usize>,
         #[arg(long, default_value_t = 32)]
@@ -50,26 +58,54 @@ pub enum What {
         #[arg(long, value_enum, default_value = "cpu")]
         device: DeviceArg,
     },
-}
-
-/// A Llama of about 5M parameters, random weights (benchmarks only need the shapes).
-fn bench_model(dev: &burn::tensor::Device) -> Result<CausalLm> {
-    let config = ModelConfig::from_hf_json(
-        r#"{"model_type":"llama","vocab_size":2048,"hidden_size":256,"intermediate_size":704,
-            "num_hidden_layers":6,"num_attention_heads":8,"num_key_value_heads":4,
-            "max_position_embeddings":1024,"bos_token_id":1,"eos_token_id":2}"#,
-    )?;
-    Ok(CausalLm::load(&config, &mut RandomInit::new(0, 0.08), dev)?)
+    /// Token selection (T = 1, top-p 0.9) alone vs. the forward pass of a decode step, and
+    /// its share of a sampling step.
+    Select {
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// A named shape with random weights (without --model; default 5m).
+        #[arg(long, value_enum, conflicts_with = "model")]
+        shape: Option<Shape>,
+        #[arg(long, value_delimiter = ',', default_values_t = [64usize, 128, 256])]
+        batch: Vec<usize>,
+        #[arg(long, default_value_t = 32)]
+        context: usize,
+        #[arg(long, default_value_t = 10)]
+        iters: usize,
+        #[arg(long, value_enum, default_value = "cpu")]
+        device: DeviceArg,
+    },
+    /// One finetuning step (forward, token NLL, backward, AdamW) on random ids.
+    Train {
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// A named shape with random weights (without --model; default 5m).
+        #[arg(long, value_enum, conflicts_with = "model")]
+        shape: Option<Shape>,
+        #[arg(long, default_value_t = 8)]
+        batch: usize,
+        /// Tokens per row.
+        #[arg(long, default_value_t = 128)]
+        seq: usize,
+        #[arg(long, default_value_t = 5)]
+        iters: usize,
+        #[arg(long, value_enum, default_value = "cpu")]
+        device: DeviceArg,
+    },
 }
 
 /// Loads the benchmark model and reports how long that took and the peak resident
 /// memory so far next to the size of the f32 weights (the loader reads a checkpoint
 /// tensor by tensor, so the peak should stay near one copy of them).
-fn model(path: &Option<PathBuf>, dev: &burn::tensor::Device) -> Result<CausalLm> {
+fn model(
+    path: &Option<PathBuf>,
+    shape: Option<Shape>,
+    dev: &burn::tensor::Device,
+) -> Result<CausalLm> {
     let t = Instant::now();
     let m = match path {
         Some(p) => load_bundle(p, dev)?.model,
-        None => bench_model(dev)?,
+        None => shape.unwrap_or(Shape::Small).model(dev)?,
     };
     let gib = |bytes: f64| bytes / (1u64 << 30) as f64;
     let weights = gib(4.0 * m.config().parameter_count() as f64);
@@ -110,13 +146,14 @@ pub fn run(args: Args) -> Result<()> {
     match args.what {
         What::Sample {
             model: path,
+            shape,
             samples,
             max_new_tokens,
             loop_samples,
             device: d,
         } => {
             let dev = device(d)?;
-            let m = model(&path, &dev)?;
+            let m = model(&path, shape, &dev)?;
             let params = m.config().parameter_count();
             let prompt: Vec<u32> = (0..16u32)
                 .map(|i| 3 + (i * 37) % (m.config().vocab_size as u32 - 3))
@@ -174,13 +211,14 @@ pub fn run(args: Args) -> Result<()> {
         }
         What::Decode {
             model: path,
+            shape,
             batch,
             context,
             iters,
             device: d,
         } => {
             let dev = device(d)?;
-            let m = model(&path, &dev)?;
+            let m = model(&path, shape, &dev)?;
             let prompt: Vec<i64> = (0..context as i64).map(|i| 3 + i % 100).collect();
             let sgemm = sgemm_gflops(&dev);
             crate::output::emit(&format!(
@@ -238,6 +276,35 @@ pub fn run(args: Args) -> Result<()> {
                     ms_copied / ms
                 ));
             }
+        }
+        What::Select {
+            model: path,
+            shape,
+            batch,
+            context,
+            iters,
+            device: d,
+        } => {
+            if iters == 0 {
+                bail!("--iters must be at least 1");
+            }
+            let dev = device(d)?;
+            let m = model(&path, shape, &dev)?;
+            bench_select::run(&m, &dev, &batch, context, iters);
+        }
+        What::Train {
+            model: path,
+            shape,
+            batch,
+            seq,
+            iters,
+            device: d,
+        } => {
+            if seq < 2 || batch == 0 || iters == 0 {
+                bail!("--seq must be at least 2, --batch and --iters at least 1");
+            }
+            let dev = device(d)?;
+            bench_train::run(|ad| model(&path, shape, ad), &dev, batch, seq, iters)?;
         }
     }
     Ok(())

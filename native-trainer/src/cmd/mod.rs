@@ -1,4 +1,7 @@
 pub mod bench;
+mod bench_select;
+mod bench_shapes;
+mod bench_train;
 pub mod bounds;
 pub mod dataset;
 pub mod demo;

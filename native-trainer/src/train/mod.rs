@@ -10,6 +10,8 @@ pub mod loss;
 pub mod record;
 pub mod run;
 pub mod schedule;
+#[cfg(all(test, feature = "wgpu"))]
+mod wgpu_parity;
 
 pub use config::{load_config, parse_config, Method, TrainConfig};
 pub use run::{train, Mode, Start};

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Training on wgpu from the same start as on the CPU: a few finetune steps and a few unlearn
+# steps (NPO + entropy optimisation) on each backend, losses compared step by step (the test
+# `train::wgpu_parity`, built only with `--features wgpu`). Run by hand: it builds into its
+# own target dir. Software Vulkan: Debian's mesa-vulkan-drivers (lavapipe). Also runs
+# `wgpu_sample_parity`: token selection on wgpu vs. the CPU's at a 128k vocabulary.
+# PARITY_TEST_BIN=path runs a prebuilt test executable instead (scripts/gpu-bench.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -n "${PARITY_TEST_BIN:-}" ]; then
+  exec "$PARITY_TEST_BIN" wgpu_ --nocapture
+fi
+export CARGO_TARGET_DIR="${WGPU_TARGET_DIR:-$HOME/.cache/probable/target-wgpu}"
+cargo test --release -p probable-trainer --features wgpu --bin probable wgpu_ -- --nocapture

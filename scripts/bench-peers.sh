@@ -127,7 +127,10 @@ for n in ${N//,/ }; do
   echo "N=$n: probable sample" >&2
   "$PROBABLE" bench sample --model "$MODEL" --samples "$n" --max-new-tokens $NEW_TOKENS \
     --loop-samples 1 >"$RUN/probable-sample-$n.txt" 2>&1
-  if [ -n "$TOKENIZER" ]; then
+  # llama.cpp holds at most LLAMA_MAX_SEQ = 256 sequences per context (a compile-time constant).
+  if [ -n "$TOKENIZER" ] && [ "$n" -gt 256 ]; then
+    echo "llama.cpp: N=$n skipped (at most 256 sequences per context, LLAMA_MAX_SEQ)" >"$RUN/llama-skipped-$n.txt"
+  elif [ -n "$TOKENIZER" ]; then
     # -n counts the prompt; no -s: every stream's sampler draws its own random seed.
     echo "N=$n: llama.cpp batched" >&2
     "$BUILD/bin/llama-batched" -m "$MODEL/model-f32.gguf" -p "$TEXT" \

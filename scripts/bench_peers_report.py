@@ -61,6 +61,9 @@ for n in ns:
                 f"{len(ends) - len(short)} of {len(ends)} full length"
                 + (f", {len(short)} ended early by EOS (kept {sorted(short)} tokens)" if short else "")
             )
+    skipped = read(f"llama-skipped-{n}.txt")
+    if skipped:
+        checks.append(skipped.strip())
     bench = read(f"llama-batched-bench-{n}.txt")
     if bench is not None:
         for line in bench.splitlines():

@@ -7,7 +7,7 @@
 #   SHAPE=15m (default) | 5m | llama3.2-1b-small   a transformers-made random Llama
 #   NUCLEUS=30          scale its final norm so the top-p 0.9 nucleus holds ~30 tokens
 #                       (peaked logits, as a trained model's; unset: random init, near-flat)
-#   N=16,64,256,1024    sample counts (= decode batch sizes)
+#   N=16,64,256,1024    sample counts (= decode batch sizes; llama.cpp runs only N <= 256)
 #   PROBABLE=BIN        time this probable binary (default: build this checkout's)
 #
 # llama.cpp is built from the tree vendored in the llama-cpp-python sdist on PyPI (pinned

@@ -5,6 +5,10 @@ measured in one run on the same exported model:
 
   --save DIR --shape NAME   create a randomly initialised Llama (or Phi) of a named shape with
                             transformers and save it (config.json + model.safetensors);
+                            with --nucleus K, first scale its final norm weight so that
+                            the top-p 0.9 nucleus holds about K tokens per step, as a
+                            trained model's peaked logits do (random weights give
+                            near-flat logits: the nucleus is most of the vocabulary);
   --model DIR               time generate(do_sample=True, num_return_sequences=N) on it
                             (16-token prompt, T=1, top-p 0.9, a fixed new-token count), then
                             torch's sgemm rate in the same process;
@@ -45,6 +49,12 @@ SHAPES = {
                     partial_rotary_factor=0.5, layer_norm_eps=1e-5, hidden_act="gelu_new",
                     max_position_embeddings=2048),
 }
+# The same layout scaled down so that a peer comparison runs in minutes on two cores: GQA 4:1
+# with head_dim 64, the tied 128k embedding and llama3 rope kept (the vocabulary is where the
+# time goes at this size), hidden 2048 -> 512, 16 -> 4 layers.
+SHAPES["llama3.2-1b-small"] = dict(SHAPES["llama3.2-1b"], hidden_size=512, intermediate_size=2048,
+                                   num_hidden_layers=4, num_attention_heads=8,
+                                   num_key_value_heads=2)
 
 p = argparse.ArgumentParser()
 p.add_argument("--save")
@@ -55,6 +65,8 @@ p.add_argument("--max-new-tokens", type=int, default=32)
 p.add_argument("--threads", type=int, default=2)
 p.add_argument("--save-dtype", choices=["float32", "bfloat16"], default="float32",
                help="storage dtype of --save (the real Llama-3.2-1B ships bf16)")
+p.add_argument("--nucleus", type=float,
+               help="with --save: scale the final norm so the mean top-p 0.9 nucleus is this size")
 p.add_argument("--decode", action="store_true")
 p.add_argument("--batch", default="1,16")
 p.add_argument("--context", type=int, default=32)
@@ -62,6 +74,43 @@ p.add_argument("--iters", type=int, default=10)
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(0)
+
+
+
+def mean_nucleus(model, rows=8, steps=16):
+    """Mean size of the top-p 0.9 nucleus over `steps` sampled steps of `rows` streams from the
+    benchmark prompt: generate's processed scores keep the nucleus finite and the rest -inf."""
+    prompt = torch.tensor([[3 + (i * 37) % (model.config.vocab_size - 3) for i in range(16)]])
+    torch.manual_seed(1)
+    with torch.no_grad():
+        out = model.generate(prompt, do_sample=True, top_p=0.9, temperature=1.0, top_k=0,
+                             num_return_sequences=rows, max_new_tokens=steps,
+                             min_new_tokens=steps, pad_token_id=0, output_scores=True,
+                             return_dict_in_generate=True)
+    return torch.stack([s.isfinite().sum(-1) for s in out.scores]).float().mean().item()
+
+
+def calibrate_nucleus(model, target):
+    """Scales the final norm weight (it feeds only the output head, tied or not, so the logits
+    scale by the same factor) by bisection on log(scale) until the mean nucleus is `target`."""
+    norm = model.model.norm.weight
+    base = norm.detach().clone()
+    lo, hi = 0.0, 8.0  # log scale: 1 .. ~3000
+    for _ in range(10):
+        mid = (lo + hi) / 2
+        with torch.no_grad():
+            norm.copy_(base * float(torch.tensor(mid).exp()))
+        size = mean_nucleus(model)
+        if size > target:
+            lo = mid
+        else:
+            hi = mid
+    scale = float(torch.tensor((lo + hi) / 2).exp())
+    with torch.no_grad():
+        norm.copy_(base * scale)
+    print(f"final norm scaled by {scale:.2f}: mean top-p 0.9 nucleus {mean_nucleus(model):.1f} "
+          f"tokens (target {target:g}; 8 streams x 16 sampled steps)")
+
 
 if a.save:
     shape = dict(max_position_embeddings=1024, bos_token_id=1, eos_token_id=2,
@@ -72,6 +121,10 @@ if a.save:
         model = PhiForCausalLM(PhiConfig(**shape))
     else:
         model = LlamaForCausalLM(LlamaConfig(**shape))
+        print(f"{a.shape}: mean top-p 0.9 nucleus {mean_nucleus(model):.0f} of "
+              f"{model.config.vocab_size} tokens (random init)")
+        if a.nucleus:
+            calibrate_nucleus(model, a.nucleus)
     model = model.to(getattr(torch, a.save_dtype))
     kwargs = {}
     if "safe_serialization" in __import__("inspect").signature(model.save_pretrained).parameters:

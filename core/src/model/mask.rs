@@ -11,6 +11,12 @@ use burn::tensor::{Device, Tensor, TensorData};
 /// `-inf` produces in fully masked rows.
 pub const MASKED: f32 = -1e30;
 
+/// Whether key `key` lies outside the window of width `window` that ends at `query`
+/// (transformers' `kv_idx > q_idx − sliding_window`, negated; a future key is not outside).
+fn outside_window(query: usize, key: usize, window: usize) -> bool {
+    query - key.min(query) >= window
+}
+
 /// The mask of `len` new queries after `past` cached positions, `[rows, 1, len, past + len]`,
 /// where `rows` is the padding mask's batch (1 without one: it broadcasts). `None` when no
 /// key needs hiding, so single-token decoding without a window skips the addition.
@@ -33,7 +39,7 @@ pub fn attention_bias(
             let q = past + i;
             for j in 0..total {
                 let future = j > q;
-                let outside = window.is_some_and(|w| q - j.min(q) >= w);
+                let outside = window.is_some_and(|w| outside_window(q, j, w));
                 let padded = padding.is_some_and(|m| m[row][j] == 0);
                 if future || outside || padded {
                     bias[(row * len + i) * total + j] = MASKED;
@@ -60,7 +66,7 @@ pub fn window_bias(
     }
     let bias: Vec<f32> = (0..total)
         .map(|j| {
-            if query - j.min(query) >= window {
+            if outside_window(query, j, window) {
                 MASKED
             } else {
                 0.0

@@ -10,7 +10,8 @@ use burn::tensor::{Device, Tensor};
 
 use super::cache::{KvCache, SharedPrompts};
 use super::config::{Family, ModelConfig};
-use super::dense::{export_linear, load_linear};
+use super::cpu::own_attention;
+use super::dense::{self, export_linear, load_linear};
 use super::mask::window_bias;
 use super::rope::{apply_rope, RopeTables};
 use super::weights::{download, named_param, upload, NamedTensor, WeightError, WeightSource};
@@ -134,18 +135,18 @@ impl Attention {
             Some(n) => n.forward(t),
             None => t,
         };
-        let q = split(self.q_proj.forward(x.clone()), h);
+        let q = split(dense::forward(&self.q_proj, x.clone()), h);
         let q = apply_rope(head_norm(q, &self.q_norm), rope, self.rotary_dim);
-        let k = split(self.k_proj.forward(x.clone()), kvh);
+        let k = split(dense::forward(&self.k_proj, x.clone()), kvh);
         let k = apply_rope(head_norm(k, &self.k_norm), rope, self.rotary_dim);
-        let v = split(self.v_proj.forward(x), kvh);
+        let v = split(dense::forward(&self.v_proj, x), kvh);
         let (k, v) = match cache {
             Some((cache, layer)) => {
                 let (k, v) = cache.append(layer, k, v);
                 if let Some(shared) = &cache.shared {
                     assert_eq!(s, 1, "rows continuing shared prompts decode one token");
                     let out = self.attend_shared(q, k, v, shared, layer);
-                    return self.o_proj.forward(out.reshape([b, 1, h * hd]));
+                    return dense::forward(&self.o_proj, out.reshape([b, 1, h * hd]));
                 }
                 (k, v)
             }
@@ -163,8 +164,7 @@ impl Attention {
         };
         let probs = softmax(scores, 3);
         let out = probs.matmul(v).reshape([b, h, s, hd]);
-        self.o_proj
-            .forward(out.swap_dims(1, 2).reshape([b, s, h * hd]))
+        dense::forward(&self.o_proj, out.swap_dims(1, 2).reshape([b, s, h * hd]))
     }
 
     /// Attention of one new token per row over its prompt (shared by its group of rows,
@@ -189,7 +189,8 @@ impl Attention {
         let t = k.dims()[2];
         let scale = (hd as f64).sqrt();
         let q = q.reshape([b, kvh, group, hd]);
-        let own_scores = q.clone().matmul(k.swap_dims(2, 3)) / scale;
+        let own_scores = own_attention::scores(&q, &k, scale as f32)
+            .unwrap_or_else(|| q.clone().matmul(k.clone().swap_dims(2, 3)) / scale);
         let mut outs = Vec::new();
         for (p, first, n) in shared.groups() {
             let rows = first..first + n;
@@ -214,7 +215,9 @@ impl Attention {
             let to_prompt = probs.clone().slice([0..n, 0..kvh, 0..group, 0..len]);
             let to_own = probs.slice([0..n, 0..kvh, 0..group, len..len + t]);
             let from_prompt = unstacked(stacked(to_prompt, len).matmul(pv.clone()), hd);
-            let from_own = to_own.matmul(v.clone().slice([rows, 0..kvh, 0..t, 0..hd]));
+            let own_v = v.clone().slice([rows, 0..kvh, 0..t, 0..hd]);
+            let from_own =
+                own_attention::weighted(&to_own, &own_v).unwrap_or_else(|| to_own.matmul(own_v));
             outs.push(from_prompt + from_own);
         }
         let out = if outs.len() == 1 {

@@ -8,7 +8,8 @@ use burn::tensor::{Device, Int, Tensor};
 
 use super::cache::KvCache;
 use super::config::{Family, ModelConfig};
-use super::dense::{export_linear, load_linear};
+use super::cpu::linear::tied_logits;
+use super::dense::{self, export_linear, load_linear};
 use super::layer::DecoderLayer;
 use super::mask::attention_bias;
 use super::norm::Norm;
@@ -112,16 +113,18 @@ impl CausalLm {
     fn head(&self, h: Tensor<3>) -> Tensor<3> {
         let h = self.norm.forward(h);
         match &self.lm_head {
-            Some(head) => head.forward(h),
+            Some(head) => dense::forward(head, h),
             None => {
                 // Tied head: logits = h · Eᵀ, computed as (E · hᵀ)ᵀ so the large [vocab, d]
                 // embedding is read in its stored layout; only the small hᵀ and the logits
-                // are transposed.
+                // are transposed (on the CPU, written transposed in place).
                 let [b, s, d] = h.dims();
+                let v = self.config().vocab_size;
                 let w = self.embed_tokens.weight.val();
-                w.matmul(h.reshape([b * s, d]).transpose())
-                    .transpose()
-                    .reshape([b, s, self.config().vocab_size])
+                let h = h.reshape([b * s, d]);
+                tied_logits(&w, &h)
+                    .unwrap_or_else(|| w.matmul(h.transpose()).transpose())
+                    .reshape([b, s, v])
             }
         }
     }

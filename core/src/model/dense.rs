@@ -2,7 +2,7 @@
 //! `[in, out]` so the forward pass is a plain `x · W`; we transpose at the boundary.
 
 use burn::nn::{Linear, LinearConfig};
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 
 use super::weights::{
     download, named_param, transpose, upload, NamedTensor, WeightError, WeightSource,
@@ -44,5 +44,13 @@ pub fn export_linear(name: &str, linear: &Linear, out: &mut Vec<NamedTensor>) {
             shape: vec![d_out],
             values: download(b.val()),
         });
+    }
+}
+
+/// `linear.forward(x)`, by the CPU decode kernels when `x` is on the CPU backend.
+pub fn forward(linear: &Linear, x: Tensor<3>) -> Tensor<3> {
+    match super::cpu::linear::forward(linear, &x) {
+        Some(y) => y,
+        None => linear.forward(x),
     }
 }

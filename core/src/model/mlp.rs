@@ -6,7 +6,7 @@ use burn::tensor::activation::silu;
 use burn::tensor::{Device, Tensor};
 
 use super::config::{Family, ModelConfig};
-use super::dense::{export_linear, load_linear};
+use super::dense::{self, export_linear, load_linear};
 use super::weights::{NamedTensor, WeightError, WeightSource};
 
 #[derive(Module, Debug)]
@@ -106,8 +106,13 @@ impl Mlp {
                 gate_proj,
                 up_proj,
                 down_proj,
-            }) => down_proj.forward(silu(gate_proj.forward(x.clone())) * up_proj.forward(x)),
-            Mlp::Gelu(GeluMlp { fc1, fc2 }) => fc2.forward(gelu_new(fc1.forward(x))),
+            }) => {
+                let gate = silu(dense::forward(gate_proj, x.clone()));
+                dense::forward(down_proj, gate * dense::forward(up_proj, x))
+            }
+            Mlp::Gelu(GeluMlp { fc1, fc2 }) => {
+                dense::forward(fc2, gelu_new(dense::forward(fc1, x)))
+            }
         }
     }
 }

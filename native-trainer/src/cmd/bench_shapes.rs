@@ -11,6 +11,15 @@ pub enum Shape {
     /// A Llama of about 5.5M parameters (GQA 8/4, 2k vocabulary): the default.
     #[value(name = "5m")]
     Small,
+    /// llama2.c's stories15M layout (6 layers of width 288, 6 heads, untied 32k head): the
+    /// peers benchmark's main shape (`scripts/bench-peers.sh`).
+    #[value(name = "15m")]
+    Stories15m,
+    /// The peers benchmark's Llama-3.2-1B scaled down (`llama3.2-1b-small` in
+    /// `bench_transformers.py`): 4 layers of width 512, GQA 8/2, head_dim 64, tied 128k
+    /// embedding, llama3 rope.
+    #[value(name = "llama3.2-1b-small")]
+    Llama32_1bSmall,
     /// The Llama-3.2-1B layout scaled down (GQA, tied embedding, llama3 rope) with its full
     /// 128256-token vocabulary, so the logits projection and sampling weigh as they do there.
     #[value(name = "tiny-128k")]
@@ -38,6 +47,18 @@ impl Shape {
                 "num_key_value_heads":4,"max_position_embeddings":1024,"bos_token_id":1,
                 "eos_token_id":2}"#
                 .into(),
+            Shape::Stories15m => r#"{"model_type":"llama","vocab_size":32000,"hidden_size":288,
+                "intermediate_size":768,"num_hidden_layers":6,"num_attention_heads":6,
+                "num_key_value_heads":6,"rms_norm_eps":1e-6,"max_position_embeddings":2048,
+                "tie_word_embeddings":false,"bos_token_id":1,"eos_token_id":2}"#
+                .into(),
+            Shape::Llama32_1bSmall => format!(
+                r#"{{"model_type":"llama","vocab_size":128256,"hidden_size":512,
+                "intermediate_size":2048,"num_hidden_layers":4,"num_attention_heads":8,
+                "num_key_value_heads":2,"head_dim":64,"rms_norm_eps":1e-5,
+                "tie_word_embeddings":true,"max_position_embeddings":131072,{LLAMA3_ROPE},
+                "bos_token_id":128000,"eos_token_id":128001}}"#
+            ),
             Shape::Tiny128k => format!(
                 r#"{{"model_type":"llama","vocab_size":128256,"hidden_size":256,
                 "intermediate_size":1024,"num_hidden_layers":4,"num_attention_heads":8,
@@ -91,5 +112,8 @@ mod tests {
         assert!((billions(Shape::Phi15) - 1.418).abs() < 0.005);
         assert_eq!(Shape::Tiny128k.config().unwrap().vocab_size, 128256);
         assert!(billions(Shape::Small) < 0.01);
+        // stories15M with an untied head: 24.4M; the small 1B layout: 81M, mostly embedding.
+        assert!((billions(Shape::Stories15m) - 0.0244).abs() < 0.0005);
+        assert!((billions(Shape::Llama32_1bSmall) - 0.081).abs() < 0.001);
     }
 }

@@ -27,6 +27,81 @@ pub(crate) fn from_flex<const D: usize>(t: FlexTensor) -> Tensor<D> {
     Tensor::from_primitive::<Flex>(t)
 }
 
+/// A 2-d f32 operand of [`product`]: its elements from the first one on, with row and
+/// column strides (a transposed view is the same data with the strides swapped).
+#[derive(Clone, Copy)]
+pub(crate) struct Matrix<'a> {
+    data: &'a [f32],
+    row_stride: isize,
+    col_stride: isize,
+}
+
+impl<'a> Matrix<'a> {
+    /// The 2-d flex tensor `t` in its own layout.
+    pub(crate) fn of(t: &'a FlexTensor) -> Self {
+        let layout = t.layout();
+        Self {
+            data: &t.storage::<f32>()[layout.start_offset()..],
+            row_stride: layout.strides()[0],
+            col_stride: layout.strides()[1],
+        }
+    }
+
+    pub(crate) fn transposed(self) -> Self {
+        Self {
+            row_stride: self.col_stride,
+            col_stride: self.row_stride,
+            ..self
+        }
+    }
+}
+
+/// `out = lhs · rhs` for `lhs: m × k`, `rhs: k × n`, into `out` with the given row and
+/// column strides, by one `gemm` call with [`parallelism`].
+pub(crate) fn product(
+    (m, n, k): (usize, usize, usize),
+    lhs: Matrix,
+    rhs: Matrix,
+    out: &mut FlexTensor,
+    (out_row_stride, out_col_stride): (isize, isize),
+) {
+    // SAFETY: the callers pass operands of m × k and k × n elements under their strides
+    // (taken from flex layouts of those shapes) and a freshly allocated `out` of m · n
+    // elements whose strides address each of them once; nothing else aliases `out`.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            out.storage_mut::<f32>().as_mut_ptr(),
+            out_col_stride,
+            out_row_stride,
+            false,
+            lhs.data.as_ptr(),
+            lhs.col_stride,
+            lhs.row_stride,
+            rhs.data.as_ptr(),
+            rhs.col_stride,
+            rhs.row_stride,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism(),
+        );
+    }
+}
+
+/// `t`, copied into row-major order only if it is not already.
+pub(crate) fn contiguous(t: FlexTensor) -> FlexTensor {
+    if t.is_contiguous() {
+        t
+    } else {
+        t.to_contiguous()
+    }
+}
+
 /// Lets `gemm` split a product over both cores whenever it judges the product big enough
 /// (48·48·256 multiply-adds), instead of burn-flex's 192³. wasm32 has no threads.
 pub(crate) fn parallelism() -> gemm::Parallelism {

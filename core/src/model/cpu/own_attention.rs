@@ -67,27 +67,6 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
-/// A `[rows, kv_heads, group, width]` tensor whose `width`-long vector at each
-/// (row, kv head, query of the group) `fill` writes; rows run in parallel.
-fn per_query(
-    [rows, kvh, group, width]: [usize; 4],
-    fill: impl Fn(usize, usize, usize, &mut [f32]) + Sync,
-) -> Tensor<4> {
-    let mut out = FlexTensor::empty([rows, kvh, group, width].into(), DType::F32);
-    let per_row = kvh * group * width;
-    if per_row > 0 {
-        out.storage_mut::<f32>()
-            .par_chunks_mut(per_row)
-            .enumerate()
-            .for_each(|(r, row)| {
-                for (i, dst) in row.chunks_exact_mut(width).enumerate() {
-                    fill(r, i / group, i % group, dst);
-                }
-            });
-    }
-    from_flex(out)
-}
-
 /// `q · kᵀ / scale` per row and kv head: `q: [rows, kv_heads, group, hd]`,
 /// `k: [rows, kv_heads, t, hd]` → `[rows, kv_heads, group, t]`. `None` off the CPU backend.
 pub(crate) fn scores(q: &Tensor<4>, k: &Tensor<4>, scale: f32) -> Option<Tensor<4>> {
@@ -95,12 +74,25 @@ pub(crate) fn scores(q: &Tensor<4>, k: &Tensor<4>, scale: f32) -> Option<Tensor<
     let (q, k) = (View::of(&qf)?, View::of(&kf)?);
     let [rows, kvh, group, _] = q.dims;
     let t = k.dims[2];
-    Some(per_query([rows, kvh, group, t], |r, j, g, dst| {
-        let qv = q.vector(r, j, g);
-        for (p, d) in dst.iter_mut().enumerate() {
-            *d = dot(qv, k.vector(r, j, p)) / scale;
-        }
-    }))
+    let mut out = FlexTensor::empty([rows, kvh, group, t].into(), DType::F32);
+    let per_row = kvh * group * t;
+    if per_row > 0 {
+        out.storage_mut::<f32>()
+            .par_chunks_mut(per_row)
+            .enumerate()
+            .for_each(|(r, row)| {
+                for j in 0..kvh {
+                    for g in 0..group {
+                        let qv = q.vector(r, j, g);
+                        let dst = &mut row[(j * group + g) * t..][..t];
+                        for (p, d) in dst.iter_mut().enumerate() {
+                            *d = dot(qv, k.vector(r, j, p)) / scale;
+                        }
+                    }
+                }
+            });
+    }
+    Some(from_flex(out))
 }
 
 /// `probs · v` per row and kv head: `probs: [rows, kv_heads, group, t]`,
@@ -108,12 +100,27 @@ pub(crate) fn scores(q: &Tensor<4>, k: &Tensor<4>, scale: f32) -> Option<Tensor<
 pub(crate) fn weighted(probs: &Tensor<4>, v: &Tensor<4>) -> Option<Tensor<4>> {
     let (pf, vf) = (flex_rows(probs)?, flex_rows(v)?);
     let (p, v) = (View::of(&pf)?, View::of(&vf)?);
-    let [rows, kvh, group, _] = p.dims;
-    Some(per_query([rows, kvh, group, v.dims[3]], |r, j, g, dst| {
-        for (pos, &w) in p.vector(r, j, g).iter().enumerate() {
-            for (d, &x) in dst.iter_mut().zip(v.vector(r, j, pos)) {
-                *d += w * x;
-            }
-        }
-    }))
+    let [rows, kvh, group, t] = p.dims;
+    let hd = v.dims[3];
+    let mut out = FlexTensor::empty([rows, kvh, group, hd].into(), DType::F32);
+    let per_row = kvh * group * hd;
+    if per_row > 0 {
+        out.storage_mut::<f32>()
+            .par_chunks_mut(per_row)
+            .enumerate()
+            .for_each(|(r, row)| {
+                for j in 0..kvh {
+                    for g in 0..group {
+                        let weights = p.vector(r, j, g);
+                        let dst = &mut row[(j * group + g) * hd..][..hd];
+                        for (pos, &w) in weights.iter().enumerate().take(t) {
+                            for (d, &x) in dst.iter_mut().zip(v.vector(r, j, pos)) {
+                                *d += w * x;
+                            }
+                        }
+                    }
+                }
+            });
+    }
+    Some(from_flex(out))
 }

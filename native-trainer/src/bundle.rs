@@ -15,7 +15,7 @@ use probable_core::model::{
 use crate::checkpoint_files::FileShards;
 use probable_core::tokenizer::Tokenizer;
 
-use crate::output::{exchange, step, sync_dir, write_synced};
+use crate::output::{exchange, step, sync_dir, unique_suffix, write_synced};
 
 pub struct Bundle {
     pub dir: PathBuf,
@@ -218,8 +218,9 @@ pub fn save_bundle_sharded(
             );
         }
     }
-    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+    let suffix = unique_suffix();
+    let tmp = parent.join(format!(".{name}.tmp-{suffix}"));
+    let old = parent.join(format!(".{name}.old-{suffix}"));
     let _ = fs::remove_dir_all(&tmp);
     let mut files = bundle_files(model, tokenizer, dtype, max_shard_bytes)?;
     files.extend(extra.iter().map(|(n, b)| (n.to_string(), b.clone())));

@@ -4,6 +4,7 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{bail, Context, Result};
 
@@ -15,7 +16,19 @@ fn parent_of(path: &Path) -> &Path {
         .unwrap_or(Path::new("."))
 }
 
-/// The temporary sibling `.NAME.tmp-PID` that [`write_atomic`] renames into place.
+/// `PID-N`: the process id and a process-wide call counter. Temporary names carry it so
+/// that neither two processes nor two threads of one process (`sweep --jobs`) ever write,
+/// rename or remove each other's temporary files.
+pub fn unique_suffix() -> String {
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{}-{}",
+        std::process::id(),
+        CALLS.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// The temporary sibling `.NAME.tmp-PID-N` that [`write_atomic`] renames into place.
 fn temp_sibling(path: &Path) -> Result<PathBuf> {
     let name = path
         .file_name()
@@ -23,7 +36,7 @@ fn temp_sibling(path: &Path) -> Result<PathBuf> {
     Ok(parent_of(path).join(format!(
         ".{}.tmp-{}",
         name.to_string_lossy(),
-        std::process::id()
+        unique_suffix()
     )))
 }
 
@@ -109,7 +122,7 @@ pub fn write_all_or_nothing(files: &[(&Path, &[u8])]) -> Result<()> {
             let b = parent_of(path).join(format!(
                 ".{}.old-{}",
                 path.file_name().unwrap_or_default().to_string_lossy(),
-                std::process::id()
+                unique_suffix()
             ));
             let _ = fs::remove_file(&b);
             fs::hard_link(path, &b).ok().map(|()| b)
@@ -198,5 +211,35 @@ pub fn emit(text: &str) {
         }
         eprintln!("error: cannot write to standard output: {e}");
         std::process::exit(2);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+    use std::path::Path;
+
+    use super::temp_sibling;
+
+    /// Two jobs of one process (`sweep --jobs`) saving the same file name at once once
+    /// shared a `PID`-only temporary name, and one removed the other's file.
+    #[test]
+    fn temporary_names_differ_between_calls_and_threads() {
+        let path = Path::new("out/model.safetensors");
+        let names: Vec<_> = std::thread::scope(|s| {
+            let jobs: Vec<_> = (0..4)
+                .map(|_| {
+                    s.spawn(|| {
+                        (0..100)
+                            .map(|_| temp_sibling(path).unwrap())
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            jobs.into_iter().flat_map(|j| j.join().unwrap()).collect()
+        });
+        let distinct: HashSet<_> = names.iter().collect();
+        assert_eq!(distinct.len(), names.len());
+        assert!(names.iter().all(|n| n.parent() == Some(Path::new("out"))));
     }
 }

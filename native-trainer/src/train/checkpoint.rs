@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::bundle::write_dir;
-use crate::output::{step, sync_dir};
+use crate::output::{step, sync_dir, unique_suffix};
 
 /// The checkpoints of one run directory.
 pub struct Checkpoints {
@@ -213,7 +213,7 @@ impl Checkpoints {
         let rel = Path::new(VERSIONS).join(version.file_name().context("version name")?);
         let tmp = self
             .out
-            .join(format!(".checkpoint.link-tmp-{}", std::process::id()));
+            .join(format!(".checkpoint.link-tmp-{}", unique_suffix()));
         let _ = fs::remove_file(&tmp);
         step(&format!("create the link {}", tmp.display()));
         symlink(&rel, &tmp)?;
@@ -236,7 +236,7 @@ impl Checkpoints {
         fs::create_dir_all(&versions)
             .with_context(|| format!("cannot create {}", versions.display()))?;
         let previous = self.target();
-        let tmp = versions.join(format!(".tmp-{}", std::process::id()));
+        let tmp = versions.join(format!(".tmp-{}", unique_suffix()));
         remove_any(&tmp);
         write_dir(&tmp, files)?;
         let dest = self.free_version_name(step_no);

@@ -29,7 +29,7 @@ use super::record::{check_resume, record_path, Change, RunRecord};
 use super::schedule::linear_warmup_decay;
 use crate::bundle::{bundle_files, load_bundle};
 use crate::data::load_split_with;
-use crate::output::{step as fs_step, sync_dir, write_atomic, write_synced};
+use crate::output::{step as fs_step, sync_dir, unique_suffix, write_atomic, write_synced};
 use crate::prompting::{prompt_for_bundle, record_bytes, resolve_spec, TemplateArgs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -582,19 +582,17 @@ impl Saver<'_> {
             config: self.config.clone(),
             changes: self.changes.to_vec(),
         };
-        let tmp_optim =
-            std::env::temp_dir().join(format!("probable-optim-{}-{step}.bpk", std::process::id()));
-        optim
-            .save(&tmp_optim)
-            .map_err(|e| anyhow::anyhow!("cannot save optimizer state: {e:?}"))?;
-        let optim_bytes = fs::read(&tmp_optim);
-        let _ = fs::remove_file(&tmp_optim);
+        // In memory: a temporary file here was once shared by the threads of `sweep --jobs`.
+        let optim_bytes = optim
+            .into_bytes()
+            .map_err(|e| anyhow::anyhow!("cannot save optimizer state: {e:?}"))?
+            .to_vec();
         let mut files = bundle_files(&model.valid(), Some(tokenizer), StorageDtype::F32, None)?;
         files.push((
             "trainer_state.json".into(),
             serde_json::to_vec_pretty(&state)?,
         ));
-        files.push(("optimizer.bpk".into(), optim_bytes?));
+        files.push(("optimizer.bpk".into(), optim_bytes));
         files.extend(self.extra.iter().map(|(n, b)| (n.to_string(), b.clone())));
         self.ckpts.save(step, &files)
     }
@@ -621,7 +619,7 @@ fn publish_bundle(out: &Path, ckpt: &Path, extra: &[(&str, Vec<u8>)]) -> Result<
     for f in files {
         let bytes = fs::read(ckpt.join(f))
             .with_context(|| format!("cannot read {}", ckpt.join(f).display()))?;
-        let tmp = out.join(format!(".{f}.tmp-{}", std::process::id()));
+        let tmp = out.join(format!(".{f}.tmp-{}", unique_suffix()));
         fs_step(&format!("write {}", tmp.display()));
         write_synced(&tmp, &bytes)?;
         fs_step(&format!("rename {} to {f}", tmp.display()));

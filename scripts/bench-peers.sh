@@ -37,8 +37,14 @@ BUILD="$CACHE/build-$LLAMA_CPP_PYTHON"
 if [ ! -f "$LLAMA/convert_hf_to_gguf.py" ]; then
   sdist="$CACHE/llama_cpp_python-$LLAMA_CPP_PYTHON.tar.gz"
   if [ ! -f "$sdist" ]; then
-    python3 -m pip download --no-deps --no-binary :all: "llama-cpp-python==$LLAMA_CPP_PYTHON" \
-      -d "$CACHE" >&2
+    # From PyPI's simple index, checked against the sha256 it lists (`pip download` would
+    # first build the sdist's metadata, and with --no-binary its build tools from source).
+    url="$(curl -fsSL https://pypi.org/simple/llama-cpp-python/ \
+      | grep -o "https://[^\"]*/llama_cpp_python-$LLAMA_CPP_PYTHON\.tar\.gz#sha256=[0-9a-f]*" | head -n1)"
+    [ -n "$url" ] || { echo "llama-cpp-python $LLAMA_CPP_PYTHON: no sdist on PyPI" >&2; exit 1; }
+    curl -fsSL "${url%%#*}" -o "$sdist.tmp"
+    echo "${url##*sha256=}  $sdist.tmp" | sha256sum -c - >&2
+    mv "$sdist.tmp" "$sdist"
   fi
   rm -rf "$SRC.tmp" && mkdir -p "$SRC.tmp" "$CACHE/src"
   tar -xzf "$sdist" -C "$SRC.tmp" --strip-components=1

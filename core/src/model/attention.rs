@@ -10,7 +10,7 @@ use burn::tensor::{Device, Tensor};
 
 use super::cache::{KvCache, SharedPrompts};
 use super::config::{Family, ModelConfig};
-use super::cpu::own_attention;
+use super::cpu::shared_attention;
 use super::dense::{self, export_linear, load_linear};
 use super::mask::window_bias;
 use super::rope::{apply_rope, RopeTables};
@@ -169,12 +169,8 @@ impl Attention {
 
     /// Attention of one new token per row over its prompt (shared by its group of rows,
     /// [`SharedPrompts`]) and its own cached positions `k, v: [rows, kv_heads, t, hd]`.
-    /// `q: [rows, heads, 1, hd]` → `[rows, heads, 1, hd]`.
-    ///
-    /// For a group of n rows the n·(heads per kv head) queries of a kv head all meet the
-    /// same prompt keys, so they are stacked into one `[n·group, hd] × [hd, len]` product
-    /// per kv head — one matrix product that reads the prompt once — where a per-row cache
-    /// needs n small products over n copies. One softmax runs over prompt and own keys.
+    /// `q: [rows, heads, 1, hd]` → `[rows, heads, 1, hd]`. On the CPU one fused pass per
+    /// row ([`shared_attention`]); elsewhere [`attend_shared_ops`].
     fn attend_shared(
         &self,
         q: Tensor<4>,
@@ -183,48 +179,62 @@ impl Attention {
         shared: &SharedPrompts,
         layer: usize,
     ) -> Tensor<4> {
-        let [b, h, _, hd] = q.dims();
-        let kvh = self.num_kv_heads;
-        let group = h / kvh;
-        let t = k.dims()[2];
-        let scale = (hd as f64).sqrt();
-        let q = q.reshape([b, kvh, group, hd]);
-        let own_scores = own_attention::scores(&q, &k, scale as f32)
-            .unwrap_or_else(|| q.clone().matmul(k.clone().swap_dims(2, 3)) / scale);
-        let mut outs = Vec::new();
-        for (p, first, n) in shared.groups() {
-            let rows = first..first + n;
-            let (pk, pv) = &shared.layers[layer][p];
-            let len = shared.lens[p];
-            let stacked =
-                |x: Tensor<4>, last: usize| x.swap_dims(0, 1).reshape([1, kvh, n * group, last]);
-            let unstacked =
-                |x: Tensor<4>, last: usize| x.reshape([kvh, n, group, last]).swap_dims(0, 1);
-            let qg = stacked(q.clone().slice([rows.clone(), 0..kvh, 0..group, 0..hd]), hd);
-            let prompt_scores = unstacked(qg.matmul(pk.clone().swap_dims(2, 3)) / scale, len);
-            let own = own_scores
-                .clone()
-                .slice([rows.clone(), 0..kvh, 0..group, 0..t]);
-            let mut scores = Tensor::cat(vec![prompt_scores, own], 3);
-            if let Some(bias) = shared.windows[layer]
-                .and_then(|w| window_bias(len + t - 1, len + t, w, &q.device()))
-            {
-                scores = scores + bias;
-            }
-            let probs = softmax(scores, 3);
-            let to_prompt = probs.clone().slice([0..n, 0..kvh, 0..group, 0..len]);
-            let to_own = probs.slice([0..n, 0..kvh, 0..group, len..len + t]);
-            let from_prompt = unstacked(stacked(to_prompt, len).matmul(pv.clone()), hd);
-            let own_v = v.clone().slice([rows, 0..kvh, 0..t, 0..hd]);
-            let from_own =
-                own_attention::weighted(&to_own, &own_v).unwrap_or_else(|| to_own.matmul(own_v));
-            outs.push(from_prompt + from_own);
-        }
-        let out = if outs.len() == 1 {
-            outs.pop().expect("one group")
-        } else {
-            Tensor::cat(outs, 0)
-        };
-        out.reshape([b, h, 1, hd])
+        shared_attention::attend(&q, &k, &v, shared, layer)
+            .unwrap_or_else(|| attend_shared_ops(q, k, v, shared, layer, self.num_kv_heads))
     }
+}
+
+/// [`Attention::attend_shared`] as tensor ops, for any backend.
+///
+/// For a group of n rows the n·(heads per kv head) queries of a kv head all meet the same
+/// prompt keys, so they are stacked into one `[n·group, hd] × [hd, len]` product per kv
+/// head — one matrix product that reads the prompt once — where a per-row cache needs n
+/// small products over n copies. One softmax runs over prompt and own keys.
+pub(crate) fn attend_shared_ops(
+    q: Tensor<4>,
+    k: Tensor<4>,
+    v: Tensor<4>,
+    shared: &SharedPrompts,
+    layer: usize,
+    kvh: usize,
+) -> Tensor<4> {
+    let [b, h, _, hd] = q.dims();
+    let group = h / kvh;
+    let t = k.dims()[2];
+    let scale = (hd as f64).sqrt();
+    let q = q.reshape([b, kvh, group, hd]);
+    let own_scores = q.clone().matmul(k.clone().swap_dims(2, 3)) / scale;
+    let mut outs = Vec::new();
+    for (p, first, n) in shared.groups() {
+        let rows = first..first + n;
+        let (pk, pv) = &shared.layers[layer][p];
+        let len = shared.lens[p];
+        let stacked =
+            |x: Tensor<4>, last: usize| x.swap_dims(0, 1).reshape([1, kvh, n * group, last]);
+        let unstacked =
+            |x: Tensor<4>, last: usize| x.reshape([kvh, n, group, last]).swap_dims(0, 1);
+        let qg = stacked(q.clone().slice([rows.clone(), 0..kvh, 0..group, 0..hd]), hd);
+        let prompt_scores = unstacked(qg.matmul(pk.clone().swap_dims(2, 3)) / scale, len);
+        let own = own_scores
+            .clone()
+            .slice([rows.clone(), 0..kvh, 0..group, 0..t]);
+        let mut scores = Tensor::cat(vec![prompt_scores, own], 3);
+        if let Some(bias) =
+            shared.windows[layer].and_then(|w| window_bias(len + t - 1, len + t, w, &q.device()))
+        {
+            scores = scores + bias;
+        }
+        let probs = softmax(scores, 3);
+        let to_prompt = probs.clone().slice([0..n, 0..kvh, 0..group, 0..len]);
+        let to_own = probs.slice([0..n, 0..kvh, 0..group, len..len + t]);
+        let from_prompt = unstacked(stacked(to_prompt, len).matmul(pv.clone()), hd);
+        let own_v = v.clone().slice([rows, 0..kvh, 0..t, 0..hd]);
+        outs.push(from_prompt + to_own.matmul(own_v));
+    }
+    let out = if outs.len() == 1 {
+        outs.pop().expect("one group")
+    } else {
+        Tensor::cat(outs, 0)
+    };
+    out.reshape([b, h, 1, hd])
 }

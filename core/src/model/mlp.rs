@@ -6,6 +6,7 @@ use burn::tensor::activation::silu;
 use burn::tensor::{Device, Tensor};
 
 use super::config::{Family, ModelConfig};
+use super::cpu::swiglu::silu_mul;
 use super::dense::{self, export_linear, load_linear};
 use super::weights::{NamedTensor, WeightError, WeightSource};
 
@@ -107,8 +108,10 @@ impl Mlp {
                 up_proj,
                 down_proj,
             }) => {
-                let gate = silu(dense::forward(gate_proj, x.clone()));
-                dense::forward(down_proj, gate * dense::forward(up_proj, x))
+                let gate = dense::forward(gate_proj, x.clone());
+                let up = dense::forward(up_proj, x);
+                let act = silu_mul(&gate, &up).unwrap_or_else(|| silu(gate) * up);
+                dense::forward(down_proj, act)
             }
             Mlp::Gelu(GeluMlp { fc1, fc2 }) => {
                 dense::forward(fc2, gelu_new(dense::forward(fc1, x)))

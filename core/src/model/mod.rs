@@ -6,7 +6,7 @@ pub mod attention;
 pub mod cache;
 pub mod causal_lm;
 pub mod config;
-mod cpu;
+pub(crate) mod cpu;
 pub mod dense;
 pub mod greedy;
 pub mod layer;

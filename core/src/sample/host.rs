@@ -1,17 +1,26 @@
 //! Token selection on the host, for the CPU backend (flex).
 //!
-//! The logits of a CPU tensor already live in host memory, so one fused pass per row —
-//! temperature, softmax, cut-off, draw — replaces the dozen vocabulary-sized tensor ops of
-//! the device path ([`super::kernel`]), each of which allocates and walks a
+//! The logits of a CPU tensor already live in host memory, so one fused pipeline per row —
+//! temperature, softmax weights, cut-off, draw — replaces the dozen vocabulary-sized tensor
+//! ops of the device path ([`super::kernel`]), each of which allocates and walks a
 //! `[rows, vocab]` buffer. Rows run in parallel (rayon; on wasm32 without threads rayon
 //! runs them on the calling thread). The rule is the device path's: the same cut-offs
 //! (exact here, by selection) and the same inverse-CDF draw in id order, so a seed gives the
 //! same samples on CPU and GPU up to float rounding.
+//!
+//! The passes over a whole row are compiled for AVX-512 and AVX2 as well as the baseline and
+//! picked at run time (`multiversion`): the binary targets plain x86-64, whose 4-lane SSE2
+//! code left most of a vector unit idle. They use only `+`, `×` and comparisons (no fused
+//! multiply-add), so every version gives the same bits.
 
 use burn::tensor::{Int, Tensor, TensorData};
+use multiversion::multiversion;
 use rayon::prelude::*;
 
 use super::kernel::{nucleus_mass, Rule, MIN_TEMPERATURE, NON_FINITE};
+use super::nucleus::{nucleus_cutoff, Buckets};
+use crate::model::cpu::exp::exp_nonpositive;
+use crate::model::cpu::flex_f32;
 use crate::model::weights::download;
 
 /// What the device path would draw, for the CPU: `logits: [rows, vocab]`, one uniform per
@@ -19,35 +28,23 @@ use crate::model::weights::download;
 pub(super) fn select(logits: Tensor<2>, rule: Rule, uniforms: Tensor<2>) -> Tensor<1, Int> {
     let [rows, vocab] = logits.dims();
     let device = logits.device();
-    let logits = download(logits);
+    // The flex tensor's own storage when it is contiguous (no copy of the logits).
+    let flex = flex_f32(&logits).filter(|f| f.is_contiguous());
+    let copied;
+    let logits: &[f32] = match &flex {
+        Some(f) => &f.storage::<f32>()[f.layout().start_offset()..][..rows * vocab],
+        None => {
+            copied = download(logits);
+            &copied
+        }
+    };
     let uniforms = download(uniforms);
     let ids: Vec<i64> = logits
         .par_chunks(vocab)
         .zip(uniforms.par_iter())
         .map_init(
             || Scratch::new(vocab),
-            |Scratch {
-                 weights,
-                 selection,
-                 buckets,
-             },
-             (row, &u)| {
-                // NaN would otherwise vanish in the max and the exp: a row with a NaN or
-                // +∞, or only −∞, has no distribution to draw from (one vectorisable pass).
-                let (poisoned, max) = row.iter().fold((false, f32::NEG_INFINITY), |(p, m), &x| {
-                    (p | x.is_nan() | (x == f32::INFINITY), m.max(x))
-                });
-                if poisoned || max == f32::NEG_INFINITY {
-                    return NON_FINITE;
-                }
-                let nominal = rule.temperature;
-                let t = rule
-                    .adaptive
-                    .map_or(nominal, |a| a.row_temperature(row, nominal));
-                let total = tempered_weights(row, t.max(MIN_TEMPERATURE) as f32, weights);
-                let cut = cutoff(weights, total, rule.top_p, rule.top_k, selection, buckets);
-                draw(weights, cut, u) as i64
-            },
+            |scratch, (row, &u)| select_row(row, rule, u, scratch),
         )
         .collect();
     Tensor::from_data(TensorData::new(ids, [rows]), &device)
@@ -58,6 +55,9 @@ struct Scratch {
     weights: Vec<f32>,
     selection: Vec<f32>,
     buckets: Buckets,
+    /// The candidates of a peaked row: ids and weights, in id order.
+    ids: Vec<u32>,
+    candidates: Vec<f32>,
 }
 
 impl Scratch {
@@ -66,59 +66,196 @@ impl Scratch {
             weights: Vec::with_capacity(vocab),
             selection: Vec::with_capacity(vocab),
             buckets: Buckets::default(),
+            ids: Vec::new(),
+            candidates: Vec::new(),
         }
     }
 }
 
-/// `w = exp(row / t − max)`, returning Σ w: the softmax of the tempered row up to its
-/// normaliser, which neither the cut-off (a fraction of the total) nor the draw
-/// (u · kept total) needs.
-fn tempered_weights(row: &[f32], t: f32, w: &mut Vec<f32>) -> f64 {
-    // Division by t > 0 is monotone, so the largest tempered logit is the largest over t.
-    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max) / t;
-    w.clear();
-    w.resize(row.len(), 0.0);
-    for (w, &l) in w.iter_mut().zip(row) {
-        *w = exp_nonpositive(l / t - max);
+fn select_row(row: &[f32], rule: Rule, u: f32, scratch: &mut Scratch) -> i64 {
+    // NaN would otherwise vanish in the max and the exp: a row with a NaN or +∞, or only
+    // −∞, has no distribution to draw from.
+    let (poisoned, max) = scan(row);
+    if poisoned || max == f32::NEG_INFINITY {
+        return NON_FINITE;
     }
-    lane_sum(w, |_| true)
+    let nominal = rule.temperature;
+    let t = rule
+        .adaptive
+        .map_or(nominal, |a| a.row_temperature(row, nominal));
+    let t = t.max(MIN_TEMPERATURE) as f32;
+    // Division by t > 0 is monotone, so the largest tempered logit is the largest over t.
+    let total = tempered_weights(row, max / t, t, &mut scratch.weights);
+    let weights = &scratch.weights;
+    if let (Some(p), None) = (rule.top_p, rule.top_k) {
+        let mass = nucleus_mass(p) * total;
+        if let Some(level) = candidate_level(weights, mass) {
+            gather(
+                weights,
+                LEVELS[level],
+                &mut scratch.ids,
+                &mut scratch.candidates,
+            );
+            let cut = nucleus_cutoff(
+                &scratch.candidates,
+                mass,
+                &mut scratch.selection,
+                &mut scratch.buckets,
+            );
+            return draw_among(&scratch.ids, &scratch.candidates, cut, u) as i64;
+        }
+    }
+    let cut = cutoff(
+        weights,
+        total,
+        rule.top_p,
+        rule.top_k,
+        &mut scratch.selection,
+        &mut scratch.buckets,
+    );
+    draw(weights, cut, u) as i64
 }
 
-/// `e^x` for `x ≤ 0` (0 below −87, where f32 runs out of normal numbers), to about one
-/// part in 10⁷: x = n·ln 2 + r with |r| ≤ ln 2 / 2, e^r by Cephes' `expf` polynomial
-/// (S. L. Moshier), 2ⁿ written into the exponent bits. Only + and × on f32, so it
-/// vectorises (libm's `expf` is a call per element: a tenth of a sampling step at a 32k
-/// vocabulary) and gives the same bits on every platform, wasm32 included.
-fn exp_nonpositive(x: f32) -> f32 {
-    const LN2_HI: f32 = 0.693_359_4;
-    const LN2_LO: f32 = -2.121_944_4e-4;
-    // Adding and subtracting 1.5·2²³ rounds to the nearest integer without a round().
-    const ROUND: f32 = 12_582_912.0;
-    let x = x.max(-87.0);
-    let shifted = x * std::f32::consts::LOG2_E + ROUND;
-    let n = shifted - ROUND;
-    // The integer n also sits in the low mantissa bits of `shifted`: read it from there
-    // (an `as i32` cast saturates, which compiles to scalar code and stops vectorisation).
-    let n_bits = shifted.to_bits().wrapping_sub(ROUND.to_bits());
-    let r = x - n * LN2_HI - n * LN2_LO;
-    let mut p = 1.987_569_1e-4f32;
-    p = p * r + 1.398_199_9e-3;
-    p = p * r + 8.333_452e-3;
-    p = p * r + 4.166_579_6e-2;
-    p = p * r + 1.666_666_5e-1;
-    p = p * r + 0.5;
-    let er = p * r * r + r + 1.0;
-    let two_n = f32::from_bits(n_bits.wrapping_add(127) << 23);
-    let y = er * two_n;
-    if x <= -87.0 {
-        0.0
+/// Weight levels (the largest weight of a row is exactly 1) at which a row's mass is
+/// tallied while its weights are computed. A trained model's nucleus sits far above the
+/// long tail of its vocabulary: the first level whose mass already reaches the nucleus
+/// bounds a small candidate set that must hold it, and the cut-off and the draw then run
+/// over those candidates alone instead of the whole vocabulary.
+const LEVELS: [f32; 4] = [1.0 / 32.0, 1.0 / 1024.0, 1.0 / 32768.0, 1.0 / 1048576.0];
+
+/// A level's tally is an f32 sum, good to a few parts in 10⁴ over 128k tokens; it must beat
+/// the nucleus by this factor, so a candidate set never holds less than the nucleus.
+const LEVEL_MARGIN: f64 = 1.01;
+
+/// Candidate sets larger than vocabulary / this are not worth gathering.
+const MAX_CANDIDATE_SHARE: usize = 8;
+
+/// The highest of [`LEVELS`] whose weights certainly hold the nucleus `mass`, if their
+/// number makes gathering them worthwhile. Levels are tried from the top; once too many
+/// weights pass one, every lower level passes more.
+fn candidate_level(weights: &[f32], mass: f64) -> Option<usize> {
+    for (l, &level) in LEVELS.iter().enumerate() {
+        let (above, count) = tally(weights, level);
+        if count * MAX_CANDIDATE_SHARE > weights.len() {
+            return None;
+        }
+        if above as f64 >= mass * LEVEL_MARGIN {
+            return Some(l);
+        }
+    }
+    None
+}
+
+/// Whether `row` holds a NaN or +∞, and its largest value.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn scan(row: &[f32]) -> (bool, f32) {
+    const W: usize = 16;
+    let mut bad = [false; W];
+    let mut max = [f32::NEG_INFINITY; W];
+    let blocks = row.chunks_exact(W);
+    let tail = blocks.remainder();
+    for block in blocks {
+        for i in 0..W {
+            let x = block[i];
+            bad[i] |= x.is_nan() | (x == f32::INFINITY);
+            max[i] = max[i].max(x);
+        }
+    }
+    let mut poisoned = bad.iter().any(|&b| b);
+    let mut m = max.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    for &x in tail {
+        poisoned |= x.is_nan() | (x == f32::INFINITY);
+        m = m.max(x);
+    }
+    (poisoned, m)
+}
+
+/// `w = exp(row / t − max)`, returning Σ w: the softmax of the tempered row up to its
+/// normaliser, which neither the cut-off (a fraction of the total) nor the draw (u · kept
+/// total) needs. `max` is the row's largest value over `t`.
+fn tempered_weights(row: &[f32], max: f32, t: f32, w: &mut Vec<f32>) -> f64 {
+    w.clear();
+    w.resize(row.len(), 0.0);
+    // x / 1 is x: the common T = 1 skips a division per token, with the same bits.
+    if t == 1.0 {
+        weigh::<true>(row, max, t, w)
     } else {
-        y
+        weigh::<false>(row, max, t, w)
+    }
+}
+
+/// [`tempered_weights`] into `w` (as long as `row`). The exponentials run 16 at a time;
+/// Σ w keeps [`lane_sum`]'s eight f64 lanes and order (lane i adds tokens i, i + 8, …).
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn weigh<const UNIT: bool>(row: &[f32], max: f32, t: f32, w: &mut [f32]) -> f64 {
+    const W: usize = 16;
+    const LANES: usize = 8;
+    let weight = |l: f32| exp_nonpositive(if UNIT { l } else { l / t } - max);
+    let mut lanes = [0.0f64; LANES];
+    let mut blocks = w.chunks_exact_mut(W);
+    for (out, block) in (&mut blocks).zip(row.chunks_exact(W)) {
+        let x: [f32; W] = std::array::from_fn(|i| weight(block[i]));
+        out.copy_from_slice(&x);
+        for i in 0..LANES {
+            lanes[i] += x[i] as f64;
+        }
+        for i in 0..LANES {
+            lanes[i] += x[LANES + i] as f64;
+        }
+    }
+    let done = row.len() - row.len() % W;
+    let rest = blocks.into_remainder();
+    for (out, &l) in rest.iter_mut().zip(&row[done..]) {
+        *out = weight(l);
+    }
+    // A last whole lane block goes to the lanes, what is left after it to the tail.
+    let whole = rest.len() - rest.len() % LANES;
+    for block in rest[..whole].chunks_exact(LANES) {
+        for i in 0..LANES {
+            lanes[i] += block[i] as f64;
+        }
+    }
+    let tail: f64 = rest[whole..].iter().map(|&x| x as f64).sum();
+    lanes.iter().sum::<f64>() + tail
+}
+
+/// The mass (an f32 sum) and number of the weights at or above `level`.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn tally(w: &[f32], level: f32) -> (f32, usize) {
+    const W: usize = 16;
+    let mut mass = [0.0f32; W];
+    let mut count = [0u32; W];
+    let blocks = w.chunks_exact(W);
+    let tail = blocks.remainder();
+    for block in blocks {
+        for i in 0..W {
+            let at_least = block[i] >= level;
+            mass[i] += if at_least { block[i] } else { 0.0 };
+            count[i] += at_least as u32;
+        }
+    }
+    let above = tail.iter().filter(|&&x| x >= level);
+    (
+        mass.iter().sum::<f32>() + above.clone().sum::<f32>(),
+        count.iter().map(|&c| c as usize).sum::<usize>() + above.count(),
+    )
+}
+
+/// The ids and weights of `weights` at or above `level`, in id order.
+fn gather(weights: &[f32], level: f32, ids: &mut Vec<u32>, values: &mut Vec<f32>) {
+    ids.clear();
+    values.clear();
+    for (i, &w) in weights.iter().enumerate() {
+        if w >= level {
+            ids.push(i as u32);
+            values.push(w);
+        }
     }
 }
 
 /// Σ of the `x` with `keep(x)`, in f64 over eight interleaved lanes: a sequential sum
 /// waits on every add, and a vocabulary is tens of thousands of them.
+#[inline(always)]
 fn lane_sum(xs: &[f32], keep: impl Fn(f32) -> bool) -> f64 {
     let mut lanes = [0.0f64; 8];
     let blocks = xs.chunks_exact(8);
@@ -161,90 +298,13 @@ fn cutoff(
     }
 }
 
-/// Radix levels of [`nucleus_cutoff`]: (shift, bits) of the f32 bit pattern, high to low.
-/// 11 + 12 + 8 bits cover everything below the sign bit, which is 0 for weights.
-const RADIX_LEVELS: [(u32, u32); 3] = [(20, 11), (8, 12), (0, 8)];
-const MAX_BUCKETS: usize = 1 << 12;
-
-/// Per-bucket count and mass of one radix level, twice: even and odd elements go to
-/// separate copies so consecutive adds to one bucket (most of a near-uniform row lands in a
-/// handful) do not wait on each other.
-struct Buckets {
-    count: Vec<[u32; 2]>,
-    mass: Vec<[f64; 2]>,
-}
-
-impl Default for Buckets {
-    fn default() -> Self {
-        Self {
-            count: vec![[0; 2]; MAX_BUCKETS],
-            mass: vec![[0.0; 2]; MAX_BUCKETS],
-        }
-    }
-}
-
-/// The m-th largest value of `row` for the smallest m whose top-m mass reaches `mass`
-/// (the smallest value when even the whole row falls short): the nucleus cut-off.
-///
-/// By radix selection in O(vocab): the bits of a non-negative f32 order like its value,
-/// so each level histograms the candidates by the next bits (count and mass per bucket),
-/// walks the buckets from the top until the mass is reached, and keeps only the bucket
-/// where that happens. After the last level the candidates share every bit: one value.
-/// A sort per row was 15 % of a sampling step, and a branchy quickselect still half of it
-/// at a 32k vocabulary, where an untrained model spreads the nucleus over most tokens.
-fn nucleus_cutoff(row: &[f32], mass: f64, scratch: &mut Vec<f32>, buckets: &mut Buckets) -> f32 {
-    let mut above = 0.0f64; // mass of the values above every candidate
-    let mut first = true;
-    for (shift, bits) in RADIX_LEVELS {
-        let mask = (1u32 << bits) - 1;
-        let key = |p: f32| ((p.to_bits() >> shift) & mask) as usize;
-        let candidates: &[f32] = if first { row } else { scratch };
-        let Buckets { count, mass: sums } = buckets;
-        count[..=mask as usize].fill([0; 2]);
-        sums[..=mask as usize].fill([0.0; 2]);
-        let pairs = candidates.chunks_exact(2);
-        for &p in pairs.remainder() {
-            count[key(p)][0] += 1;
-            sums[key(p)][0] += p as f64;
-        }
-        for pair in pairs {
-            let (a, b) = (pair[0], pair[1]);
-            count[key(a)][0] += 1;
-            sums[key(a)][0] += a as f64;
-            count[key(b)][1] += 1;
-            sums[key(b)][1] += b as f64;
-        }
-        let nonempty = (0..=mask as usize).rev().filter(|&k| count[k] != [0; 2]);
-        let mut boundary = None;
-        for k in nonempty {
-            let here = sums[k][0] + sums[k][1];
-            if above + here >= mass {
-                boundary = Some(k);
-                break;
-            }
-            above += here;
-        }
-        let Some(boundary) = boundary else {
-            // Short of the mass even with every candidate: keep them all.
-            return candidates.iter().copied().fold(f32::INFINITY, f32::min);
-        };
-        if first {
-            scratch.clear();
-            scratch.extend(row.iter().copied().filter(|&p| key(p) == boundary));
-            first = false;
-        } else {
-            scratch.retain(|&p| key(p) == boundary);
-        }
-    }
-    scratch[0]
-}
-
 /// Ids per block of the draw's scan: whole blocks are skipped by their (lane) sum.
 const DRAW_BLOCK: usize = 256;
 
 /// Inverse-CDF draw in id order over the tokens whose weight is at least `cut`: the number
 /// of running sums (in id order) that are ≤ `u · kept total`, capped at the last kept id
 /// of non-zero weight (rounding at u → 1).
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 fn draw(weights: &[f32], cut: Option<f32>, u: f32) -> usize {
     let kept = |w: f32| cut.is_none_or(|c| w >= c);
     let last_kept = weights
@@ -274,87 +334,30 @@ fn draw(weights: &[f32], cut: Option<f32>, u: f32) -> usize {
     below.min(last_kept)
 }
 
+/// [`draw`] over a row's candidates (ids in ascending order, with their weights) that hold
+/// every token at or above `cut`: the same inverse CDF in id order, over the same tokens.
+fn draw_among(ids: &[u32], weights: &[f32], cut: f32, u: f32) -> usize {
+    let kept = |w: f32| w >= cut;
+    let last_kept = weights
+        .iter()
+        .rposition(|&w| kept(w) && w > 0.0)
+        .map_or(0, |i| ids[i] as usize);
+    let target = u as f64 * lane_sum(weights, kept);
+    let mut cdf = 0.0f64;
+    for (&id, &w) in ids.iter().zip(weights) {
+        if kept(w) {
+            cdf += w as f64;
+            if cdf > target {
+                return (id as usize).min(last_kept);
+            }
+        }
+    }
+    last_kept
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn exp_is_accurate_on_the_whole_range() {
-        let mut worst = 0.0f64;
-        for i in 0..=870_000 {
-            let x = -(i as f32) * 1e-4;
-            let want = (x as f64).exp();
-            let got = exp_nonpositive(x) as f64;
-            if x > -86.0 {
-                worst = worst.max((got - want).abs() / want);
-            }
-        }
-        assert!(worst < 3e-7, "relative error {worst}");
-        assert_eq!(exp_nonpositive(0.0), 1.0);
-        assert_eq!(exp_nonpositive(-100.0), 0.0);
-        assert_eq!(exp_nonpositive(f32::NEG_INFINITY), 0.0);
-    }
-
-    #[test]
-    fn nucleus_of_a_hand_made_row() {
-        // p = [0.1, 0.5, 0.15, 0.25]: top-p 0.6 keeps {0.5, 0.25}; 0.3 keeps 0.5 alone;
-        // 0.95 needs all but the smallest; 1.0 (and beyond the total) keeps everything.
-        let row = [0.1f32, 0.5, 0.15, 0.25];
-        let (mut s, mut b) = (Vec::new(), Buckets::default());
-        let mut cut = |mass| nucleus_cutoff(&row, mass, &mut s, &mut b);
-        assert_eq!(cut(0.6), 0.25);
-        assert_eq!(cut(0.3), 0.5);
-        assert_eq!(cut(0.89), 0.15);
-        assert_eq!(cut(1.5), 0.1);
-    }
-
-    /// Against the definition, by sorting: random rows with ties, zeros and values that
-    /// share high bits (so that every radix level has work to do).
-    #[test]
-    fn nucleus_matches_a_sort() {
-        use rand::{Rng, SeedableRng};
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-        let (mut s, mut b) = (Vec::new(), Buckets::default());
-        for case in 0..400 {
-            let vocab = rng.random_range(1..3000);
-            let spread = [0.001f32, 1.0, 8.0][case % 3];
-            let mut row: Vec<f32> = (0..vocab)
-                .map(|_| match rng.random_range(0..10) {
-                    0 => 0.0,
-                    1 => 0.5,
-                    _ => (rng.random::<f32>() * spread).exp(),
-                })
-                .collect();
-            let total: f32 = row.iter().sum();
-            if total == 0.0 {
-                continue;
-            }
-            row.iter_mut().for_each(|p| *p /= total);
-            let mass = rng.random_range(0.0..1.0);
-            let mut sorted = row.clone();
-            sorted.sort_by(|a, b| b.total_cmp(a));
-            let mut acc = 0.0f64;
-            let mut want = *sorted.last().unwrap();
-            for &p in &sorted {
-                acc += p as f64;
-                if acc >= mass {
-                    want = p;
-                    break;
-                }
-            }
-            let got = nucleus_cutoff(&row, mass, &mut s, &mut b);
-            // Summation order differs, so the mass before a boundary value may round
-            // across `mass`: then the neighbouring distinct value is as right.
-            if got != want {
-                let before: f64 = row.iter().filter(|&&p| p > want).map(|&p| p as f64).sum();
-                let with: f64 = row.iter().filter(|&&p| p >= want).map(|&p| p as f64).sum();
-                assert!(
-                    (before - mass).abs() < 1e-9 || (with - mass).abs() < 1e-9,
-                    "case {case}: cut-off {got}, sorting says {want} (mass {mass})"
-                );
-            }
-        }
-    }
 
     #[test]
     fn draw_walks_the_cdf_of_kept_tokens_in_id_order() {
@@ -369,5 +372,107 @@ mod tests {
         assert_eq!(draw(&p, None, 0.55), 1);
         assert_eq!(draw(&p, None, 0.7), 2);
         assert_eq!(draw(&p, None, 0.8), 3);
+    }
+
+    /// The same weights, with and without the candidate shortcut: peaked rows (a nucleus of
+    /// a few dozen tokens over a long tail), flat rows, rows with ties at the cut-off, and
+    /// rows shorter than a lane block. The shortcut must draw the very same ids.
+    #[test]
+    fn candidates_draw_what_the_whole_row_draws() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let rule = |top_p| Rule {
+            temperature: 1.0,
+            adaptive: None,
+            top_p: Some(top_p),
+            top_k: None,
+        };
+        let mut shortcuts = 0;
+        for case in 0..300 {
+            let vocab = [5, 37, 2048, 32000][rng.random_range(0..4)];
+            let peak = [0.0f32, 6.0, 12.0, 16.0][rng.random_range(0..4)];
+            let nucleus = rng.random_range(1..40);
+            let row: Vec<f32> = (0..vocab)
+                .map(|i| {
+                    let base = rng.random::<f32>() * 2.0;
+                    if i % (vocab / nucleus.min(vocab)).max(1) == 0 {
+                        base + peak
+                    } else if case % 5 == 0 {
+                        (base * 4.0).round() / 4.0 // ties
+                    } else {
+                        base
+                    }
+                })
+                .collect();
+            let top_p = [0.5, 0.9, 0.95, 0.999][rng.random_range(0..4)];
+            let mut scratch = Scratch::new(vocab);
+            let (_, max) = scan(&row);
+            let total = tempered_weights(&row, max, 1.0, &mut scratch.weights);
+            let mass = nucleus_mass(top_p) * total;
+            if candidate_level(&scratch.weights, mass).is_some() {
+                shortcuts += 1;
+            }
+            for _ in 0..8 {
+                let u: f32 = rng.random();
+                let fast = select_row(&row, rule(top_p), u, &mut scratch);
+                let cut = cutoff(
+                    &scratch.weights,
+                    total,
+                    Some(top_p),
+                    None,
+                    &mut scratch.selection,
+                    &mut scratch.buckets,
+                );
+                let whole = draw(&scratch.weights, cut, u) as i64;
+                assert_eq!(fast, whole, "case {case}: u = {u}");
+            }
+        }
+        assert!(shortcuts > 40, "only {shortcuts} rows took the shortcut");
+    }
+
+    /// The total is [`lane_sum`]'s, bit for bit, whatever the length's remainder; the level
+    /// tallies are the weights at or above each level.
+    #[test]
+    fn weights_total_matches_the_lane_sum() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        for len in [1, 7, 8, 9, 15, 16, 17, 23, 24, 25, 1000, 32000] {
+            for t in [1.0f32, 0.7] {
+                let row: Vec<f32> = (0..len).map(|_| rng.random::<f32>() * 20.0).collect();
+                let (_, max) = scan(&row);
+                let mut w = Vec::new();
+                let total = tempered_weights(&row, max / t, t, &mut w);
+                let want: Vec<f32> = row
+                    .iter()
+                    .map(|&l| exp_nonpositive(l / t - max / t))
+                    .collect();
+                assert_eq!(w, want);
+                assert_eq!(total, lane_sum(&w, |_| true), "len {len}");
+                for level in LEVELS {
+                    let above: Vec<f32> = w.iter().copied().filter(|&x| x >= level).collect();
+                    let (mass, count) = tally(&w, level);
+                    assert_eq!(count, above.len());
+                    let exact: f64 = above.iter().map(|&x| x as f64).sum();
+                    assert!((mass as f64 - exact).abs() <= 1e-5 * exact.max(1.0));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn scan_finds_poison_and_the_maximum_in_any_lane() {
+        for len in [1, 15, 16, 17, 100] {
+            for at in [0, len / 2, len - 1] {
+                let mut row = vec![-1.0f32; len];
+                row[at] = 3.0;
+                assert_eq!(scan(&row), (false, 3.0));
+                row[at] = f32::NAN;
+                assert!(scan(&row).0);
+                row[at] = f32::INFINITY;
+                assert!(scan(&row).0);
+                row[at] = f32::NEG_INFINITY;
+                assert!(!scan(&row).0);
+            }
+        }
     }
 }

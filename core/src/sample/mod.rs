@@ -13,6 +13,7 @@ pub mod batch;
 pub mod config;
 mod host;
 pub mod kernel;
+mod nucleus;
 pub mod rng;
 
 pub use adaptive::{AdaptiveTemperature, Confidence};

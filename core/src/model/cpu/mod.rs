@@ -9,10 +9,15 @@
 //! autodiff graph, another dtype) take burn's generic path, so training and the GPU are
 //! unchanged; the tests compare both paths.
 
+pub(crate) mod exp;
 pub(crate) mod linear;
-pub(crate) mod own_attention;
+pub(crate) mod row_dots;
+pub(crate) mod shared_attention;
+pub(crate) mod swiglu;
 
-use burn::tensor::{DType, Tensor};
+use std::mem::MaybeUninit;
+
+use burn::tensor::{DType, Tensor, TensorData};
 use burn_flex::{Flex, FlexTensor};
 
 /// The f32 flex tensor behind `t` (a shared handle, not a copy), or `None` when `t` lives on
@@ -25,6 +30,94 @@ pub(crate) fn flex_f32<const D: usize>(t: &Tensor<D>) -> Option<FlexTensor> {
 /// Wraps a flex tensor back into burn's `Tensor`.
 pub(crate) fn from_flex<const D: usize>(t: FlexTensor) -> Tensor<D> {
     Tensor::from_primitive::<Flex>(t)
+}
+
+/// A new row-major f32 flex tensor of `shape` whose elements `write` sets. No zeroing and
+/// no copy: `FlexTensor::empty` zero-fills its buffer and then copies it into a
+/// 16-byte-aligned one, two passes over every output (a whole `[rows, vocab]` of logits
+/// each step) before the kernel writes it.
+///
+/// # Safety
+/// `write` must initialise every element of the slice it is given.
+pub(crate) unsafe fn written<const D: usize>(
+    shape: [usize; D],
+    write: impl FnOnce(&mut [MaybeUninit<f32>]),
+) -> FlexTensor {
+    let len = shape.iter().product();
+    let mut values = Vec::<f32>::with_capacity(len);
+    write(&mut values.spare_capacity_mut()[..len]);
+    // SAFETY: `write` initialised all `len` elements (the caller's obligation).
+    unsafe { values.set_len(len) };
+    FlexTensor::from_data(TensorData::new(values, shape))
+}
+
+/// A 2-d f32 operand of [`product`]: its elements from the first one on, with row and
+/// column strides.
+#[derive(Clone, Copy)]
+pub(crate) struct Matrix<'a> {
+    data: &'a [f32],
+    row_stride: isize,
+    col_stride: isize,
+}
+
+impl<'a> Matrix<'a> {
+    /// The 2-d flex tensor `t` in its own layout.
+    pub(crate) fn of(t: &'a FlexTensor) -> Self {
+        let layout = t.layout();
+        Self {
+            data: &t.storage::<f32>()[layout.start_offset()..],
+            row_stride: layout.strides()[0],
+            col_stride: layout.strides()[1],
+        }
+    }
+}
+
+/// `out = lhs · rhs` for `lhs: m × k`, `rhs: k × n`, into `out` with the given row and
+/// column strides (which address each of its `m · n` elements once), by one `gemm` call
+/// with [`parallelism`]; every element of `out` is written.
+pub(crate) fn product(
+    (m, n, k): (usize, usize, usize),
+    lhs: Matrix,
+    rhs: Matrix,
+    out: &mut [MaybeUninit<f32>],
+    (out_row_stride, out_col_stride): (isize, isize),
+) {
+    assert_eq!(out.len(), m * n, "an output of m × n");
+    // SAFETY: the callers pass operands of m × k and k × n elements under their strides
+    // (taken from flex layouts of those shapes) and an `out` of m · n elements whose strides
+    // address each of them once; gemm only writes `out` (`read_dst` false).
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            out.as_mut_ptr().cast::<f32>(),
+            out_col_stride,
+            out_row_stride,
+            false,
+            lhs.data.as_ptr(),
+            lhs.col_stride,
+            lhs.row_stride,
+            rhs.data.as_ptr(),
+            rhs.col_stride,
+            rhs.row_stride,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism(),
+        );
+    }
+}
+
+/// `t`, copied into row-major order only if it is not already.
+pub(crate) fn contiguous(t: FlexTensor) -> FlexTensor {
+    if t.is_contiguous() {
+        t
+    } else {
+        t.to_contiguous()
+    }
 }
 
 /// Lets `gemm` split a product over both cores whenever it judges the product big enough
@@ -48,7 +141,9 @@ mod tests {
     use burn::nn::LinearConfig;
     use burn::tensor::{Device, Distribution, Tensor};
 
-    use super::{linear, own_attention};
+    use super::{linear, shared_attention};
+    use crate::model::attention::attend_shared_ops;
+    use crate::model::cache::SharedPrompts;
 
     fn normal<const D: usize>(dims: [usize; D], device: &Device) -> Tensor<D> {
         Tensor::random(dims, Distribution::Normal(0.0, 1.0), device)
@@ -105,29 +200,44 @@ mod tests {
         }
     }
 
+    /// The fused pass against the tensor ops, on the views decoding hands it (each
+    /// prompt's keys and the rows' own keys are a KV buffer's filled prefix): two prompts
+    /// of different lengths, GQA groups of 1 and 4, a window that hides part of a prompt,
+    /// one that hides all of it, and one wider than everything.
     #[test]
-    fn own_attention_matches_batched_matmuls_on_cache_views() {
+    fn shared_attention_matches_the_tensor_ops_on_cache_views() {
         let device = Device::flex();
-        for (rows, kvh, group, t, cap, hd) in [
-            (1, 1, 1, 1, 1, 4),
-            (7, 2, 4, 5, 9, 64),
-            (4, 6, 1, 12, 12, 13),
+        let prefix = |t: Tensor<4>, len: usize| {
+            let [b, h, _, d] = t.dims();
+            t.slice([0..b, 0..h, 0..len, 0..d])
+        };
+        for (kvh, group, hd, t, window) in [
+            (2, 4, 64, 5, None),
+            (6, 1, 13, 1, None),
+            (2, 2, 16, 7, Some(9)),
+            (1, 3, 8, 6, Some(4)),
+            (3, 1, 24, 3, Some(100)),
         ] {
-            let q = normal([rows, kvh, group, hd], &device);
-            // The filled prefix of a KV buffer with room for `cap` positions.
-            let k = normal([rows, kvh, cap, hd], &device).slice([0..rows, 0..kvh, 0..t, 0..hd]);
-            let v = normal([rows, kvh, cap, hd], &device).slice([0..rows, 0..kvh, 0..t, 0..hd]);
-            let scale = (hd as f32).sqrt();
-            let fast = own_attention::scores(&q, &k, scale).expect("flex tensors take the kernel");
-            assert_close(
-                fast,
-                q.clone().matmul(k.clone().swap_dims(2, 3)) / scale as f64,
-            );
-            // Probabilities sliced out of a wider score row, as `attend_shared` does.
-            let wide = normal([rows, kvh, group, t + 3], &device);
-            let probs = wide.slice([0..rows, 0..kvh, 0..group, 3..t + 3]);
-            let fast = own_attention::weighted(&probs, &v).expect("flex tensors take the kernel");
-            assert_close(fast, probs.matmul(v));
+            let (lens, rows) = (vec![11, 4], vec![3, 2]);
+            let n: usize = rows.iter().sum();
+            let q = normal([n, kvh * group, 1, hd], &device);
+            let k = prefix(normal([n, kvh, t + 4, hd], &device), t);
+            let v = prefix(normal([n, kvh, t + 4, hd], &device), t);
+            let kv = |len: usize| {
+                (
+                    prefix(normal([1, kvh, len + 2, hd], &device), len),
+                    prefix(normal([1, kvh, len + 2, hd], &device), len),
+                )
+            };
+            let shared = SharedPrompts {
+                layers: vec![lens.iter().map(|&l| kv(l)).collect()],
+                lens,
+                rows,
+                windows: vec![window],
+            };
+            let fast = shared_attention::attend(&q, &k, &v, &shared, 0)
+                .expect("flex tensors take the kernel");
+            assert_close(fast, attend_shared_ops(q, k, v, &shared, 0, kvh));
         }
     }
 }

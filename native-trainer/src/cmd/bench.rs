@@ -142,6 +142,14 @@ fn peak_rss_bytes() -> Option<u64> {
     Some(kib * 1024)
 }
 
+/// Waits until `logits` are computed by reading one of them back: a device runs its queue
+/// in order, so that is the whole step. (An argmax over `[rows, vocab]` would time a
+/// reduction that is no part of the forward pass, and that llama.cpp's S_TG, say, does not
+/// include.)
+pub(crate) fn wait_for(logits: Tensor<2>) {
+    let _ = logits.slice([0..1, 0..1]).into_data();
+}
+
 pub fn run(args: Args) -> Result<()> {
     match args.what {
         What::Sample {
@@ -253,16 +261,10 @@ pub fn run(args: Args) -> Result<()> {
                     .with_capacity(context + iters + 1)
                     .broadcast(b);
                 let time_steps = |mut cache: KvCache| {
-                    let _ = m
-                        .forward_cached(ids.clone(), &mut cache)
-                        .argmax(1)
-                        .into_data();
+                    wait_for(m.forward_cached(ids.clone(), &mut cache));
                     let t = Instant::now();
                     for _ in 0..iters {
-                        let _ = m
-                            .forward_cached(ids.clone(), &mut cache)
-                            .argmax(1)
-                            .into_data();
+                        wait_for(m.forward_cached(ids.clone(), &mut cache));
                     }
                     t.elapsed().as_secs_f64() * 1e3 / iters as f64
                 };

@@ -47,10 +47,7 @@ pub fn run(m: &CausalLm, dev: &Device, batch: &[usize], context: usize, iters: u
         let uniforms = Tensor::<2>::random([b, 1], Distribution::Uniform(0.0, 1.0), dev);
         let logits = m.forward_cached(ids.clone(), &mut cache);
         let forward = ms_per_call(iters, || {
-            let _ = m
-                .forward_cached(ids.clone(), &mut cache)
-                .argmax(1)
-                .into_data();
+            super::bench::wait_for(m.forward_cached(ids.clone(), &mut cache));
         });
         let select = ms_per_call(iters, || {
             let _ = select_tokens(logits.clone(), &config, uniforms.clone()).into_data();

@@ -42,12 +42,15 @@ pub(super) fn select(logits: Tensor<2>, rule: Rule, uniforms: Tensor<2>) -> Tens
     let ids: Vec<i64> = logits
         .par_chunks(vocab)
         .zip(uniforms.par_iter())
-        .map_init(
-            || Scratch::new(vocab),
-            |scratch, (row, &u)| select_row(row, rule, u, scratch),
-        )
+        .map(|(row, &u)| SCRATCH.with_borrow_mut(|scratch| select_row(row, rule, u, scratch)))
         .collect();
     Tensor::from_data(TensorData::new(ids, [rows]), &device)
+}
+
+thread_local! {
+    /// Each thread's buffers, kept from row to row and step to step (rayon's `map_init`
+    /// made new ones, its bucket tables zeroed, for every piece of work it split off).
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::new(0));
 }
 
 /// Per-thread buffers, reused across the rows a thread handles.

@@ -3,7 +3,12 @@
 
 /// Radix levels of [`nucleus_cutoff`]: (shift, bits) of the f32 bit pattern, high to low.
 /// 11 + 12 + 8 bits cover everything below the sign bit, which is 0 for weights.
-const RADIX_LEVELS: [(u32, u32); 3] = [(20, 11), (8, 12), (0, 8)];
+const RADIX_LEVELS: &[(u32, u32)] = &[(20, 11), (8, 12), (0, 8)];
+/// The levels for rows shorter than [`SHORT_ROW`] (a small vocabulary, a candidate set):
+/// 8 + 8 + 8 + 7 bits, so that clearing a level's buckets (24 bytes each) does not cost
+/// more than the row's own histogram.
+const SHORT_LEVELS: &[(u32, u32)] = &[(23, 8), (15, 8), (7, 8), (0, 7)];
+const SHORT_ROW: usize = 16384;
 const MAX_BUCKETS: usize = 1 << 12;
 
 /// Per-bucket count and mass of one radix level, twice: even and odd elements go to
@@ -40,7 +45,12 @@ pub(super) fn nucleus_cutoff(
 ) -> f32 {
     let mut above = 0.0f64; // mass of the values above every candidate
     let mut first = true;
-    for (shift, bits) in RADIX_LEVELS {
+    let levels = if row.len() < SHORT_ROW {
+        SHORT_LEVELS
+    } else {
+        RADIX_LEVELS
+    };
+    for &(shift, bits) in levels {
         let mask = (1u32 << bits) - 1;
         let key = |p: f32| ((p.to_bits() >> shift) & mask) as usize;
         let candidates: &[f32] = if first { row } else { scratch };
@@ -109,7 +119,12 @@ mod tests {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
         let (mut s, mut b) = (Vec::new(), Buckets::default());
         for case in 0..400 {
-            let vocab = rng.random_range(1..3000);
+            // Short rows take the 8-bit levels, long ones (every fourth) the wide ones.
+            let vocab = if case % 4 == 3 {
+                rng.random_range(SHORT_ROW..40000)
+            } else {
+                rng.random_range(1..3000)
+            };
             let spread = [0.001f32, 1.0, 8.0][case % 3];
             let mut row: Vec<f32> = (0..vocab)
                 .map(|_| match rng.random_range(0..10) {

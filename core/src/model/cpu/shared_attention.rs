@@ -179,16 +179,7 @@ fn row(
         for (i, x) in to_own.iter_mut().enumerate() {
             *x = dot(qv, k.vector(r, j, own_from + i));
         }
-        let mut max = f32::NEG_INFINITY;
-        for x in scores.iter_mut() {
-            *x /= s.scale;
-            max = max.max(*x);
-        }
-        let mut total = 0.0f32;
-        for x in scores.iter_mut() {
-            *x = exp_nonpositive(*x - max);
-            total += *x;
-        }
+        let total = softmax_weights(scores, s.scale);
         acc.fill(0.0);
         let values = (0..n_prompt)
             .map(|i| prompt.values.vector(0, j, prompt_from + i))
@@ -202,6 +193,31 @@ fn row(
             o.write(a / total);
         }
     }
+}
+
+/// Scores `/ scale`, then `exp(score − max)` in place; returns their sum. Each pass keeps
+/// eight lanes (a sequential max or sum would keep the exponentials from vectorising).
+#[inline(always)]
+fn softmax_weights(scores: &mut [f32], scale: f32) -> f32 {
+    const W: usize = 8;
+    let mut max = [f32::NEG_INFINITY; W];
+    for block in scores.chunks_mut(W) {
+        for (m, x) in max.iter_mut().zip(block) {
+            *x /= scale;
+            *m = m.max(*x);
+        }
+    }
+    let max = max.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    for x in scores.iter_mut() {
+        *x = exp_nonpositive(*x - max);
+    }
+    let mut total = [0.0f32; W];
+    for block in scores.chunks(W) {
+        for (t, &x) in total.iter_mut().zip(block) {
+            *t += x;
+        }
+    }
+    total.iter().sum()
 }
 
 /// A dot product with eight independent accumulators, so that it vectorises.

@@ -92,11 +92,30 @@ unsafe fn tiles<const L: usize, const MR: usize, const NR: usize, const FMA: boo
     j0: usize,
     j1: usize,
 ) {
+    // While a tile of columns is multiplied against every row of x (from cache), the next
+    // tile's embedding rows are prefetched from memory, a slice per row tile, so that its
+    // first row tile does not wait on them. Where there are few row tiles the step streams
+    // the embedding at memory speed anyway, and the burst of prefetches only got in its way.
+    let row_tiles = m.div_ceil(MR);
+    let prefetching = row_tiles >= 8;
+    let tile_lines = (NR * k * size_of::<f32>()).div_ceil(CACHE_LINE);
+    let lines_per_row_tile = tile_lines.div_ceil(row_tiles);
+    let end = e.add(n * k).cast::<u8>();
     let mut j = j0;
     while j < j1 {
         let nr = (j1 - j).min(NR);
+        let next = e.wrapping_add((j + NR) * k).cast::<u8>();
         let mut r = 0;
         while r < m {
+            if prefetching {
+                let first = (r / MR) * lines_per_row_tile;
+                for line in first..(first + lines_per_row_tile).min(tile_lines) {
+                    let at = next.wrapping_add(line * CACHE_LINE);
+                    if at < end {
+                        prefetch(at);
+                    }
+                }
+            }
             let mr = (m - r).min(MR);
             let (xr, ej, yrj) = (x.add(r * k), e.add(j * k), y.add(r * n + j));
             if mr == MR && nr == NR {
@@ -157,6 +176,20 @@ unsafe fn tile<const L: usize, const MR: usize, const NR: usize, const FMA: bool
             y.add(a * ldy + b).write(sum);
         }
     }
+}
+
+const CACHE_LINE: usize = 64;
+
+/// Asks for the cache line at `p` (a hint: no access, no fault); nothing off x86-64.
+#[inline(always)]
+fn prefetch(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch only hints the cache; it never faults, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast())
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
 }
 
 /// `L` floats from `p` (no alignment needed).

@@ -203,7 +203,8 @@ mod tests {
     /// The fused pass against the tensor ops, on the views decoding hands it (each
     /// prompt's keys and the rows' own keys are a KV buffer's filled prefix): two prompts
     /// of different lengths, GQA groups of 1 and 4, a window that hides part of a prompt,
-    /// one that hides all of it, and one wider than everything.
+    /// one that hides all of it, and one wider than everything; head sizes with their own
+    /// 8-lane kernels (32, 64, 128) and others.
     #[test]
     fn shared_attention_matches_the_tensor_ops_on_cache_views() {
         let device = Device::flex();
@@ -217,6 +218,8 @@ mod tests {
             (2, 2, 16, 7, Some(9)),
             (1, 3, 8, 6, Some(4)),
             (3, 1, 24, 3, Some(100)),
+            (2, 2, 32, 9, None),
+            (1, 2, 128, 4, Some(10)),
         ] {
             let (lens, rows) = (vec![11, 4], vec![3, 2]);
             let n: usize = rows.iter().sum();

@@ -16,6 +16,7 @@ use std::mem::MaybeUninit;
 use burn::tensor::Tensor;
 use burn_flex::FlexTensor;
 use multiversion::multiversion;
+use multiversion::target::target_cfg_f;
 use rayon::prelude::*;
 
 use super::exp::exp_nonpositive;
@@ -142,6 +143,8 @@ struct Shape {
 }
 
 /// Every head of row `r`, into `out` (`heads · hd` values). `scores` and `acc` are scratch.
+/// Common head sizes get their own copy of the loops, whose fixed-length vectors stay in
+/// registers; others take the general one.
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 #[allow(clippy::too_many_arguments)]
 fn row(
@@ -151,6 +154,31 @@ fn row(
     v: &View,
     prompt: &Prompt,
     r: usize,
+    scratch: &mut (Vec<f32>, Vec<f32>),
+    out: &mut [MaybeUninit<f32>],
+) {
+    // x86-64 with AVX2 + FMA (every version but the baseline) runs the 8-lane kernels.
+    let avx = target_cfg_f!(all(
+        target_arch = "x86_64",
+        target_feature = "avx2",
+        target_feature = "fma"
+    ));
+    let args = (s, q, k, v, prompt, r, avx);
+    match s.hd {
+        32 => heads::<4>(args, scratch, out),
+        48 => heads::<6>(args, scratch, out),
+        64 => heads::<8>(args, scratch, out),
+        80 => heads::<10>(args, scratch, out),
+        96 => heads::<12>(args, scratch, out),
+        128 => heads::<16>(args, scratch, out),
+        _ => heads::<0>(args, scratch, out),
+    }
+}
+
+/// [`row`] for head size `8 · C` (`C` = 0: any, from the shape).
+#[inline(always)]
+fn heads<const C: usize>(
+    (s, q, k, v, prompt, r, avx): (&Shape, &View, &View, &View, &Prompt, usize, bool),
     (scores, acc): &mut (Vec<f32>, Vec<f32>),
     out: &mut [MaybeUninit<f32>],
 ) {
@@ -168,28 +196,42 @@ fn row(
         scores.clear();
         scores.resize(n_prompt + (t - own_from), 0.0);
         let (to_prompt, to_own) = scores.split_at_mut(n_prompt);
-        // Prompt: Σ_d q_d · Kᵀ[d, i], vectorised along the prompt.
-        let keys_t = &prompt.keys_t[j * hd * len..][..hd * len];
-        for (d, &qd) in qv.iter().enumerate() {
-            let column = &keys_t[d * len + prompt_from..(d + 1) * len];
-            for (x, &key) in to_prompt.iter_mut().zip(column) {
-                *x += qd * key;
+        prompt_scores(
+            qv,
+            &prompt.keys_t[j * hd * len..][..hd * len],
+            len,
+            prompt_from,
+            to_prompt,
+        );
+        let own_keys = (own_from..t).map(|i| k.vector(r, j, i));
+        #[cfg(target_arch = "x86_64")]
+        if C > 0 && avx {
+            // SAFETY: `avx` says this CPU has AVX2 and FMA; the keys are `8 · C` long.
+            unsafe { lanes8::dots::<C>(qv, own_keys.clone(), to_own) };
+        }
+        if C == 0 || !avx || !cfg!(target_arch = "x86_64") {
+            for (x, key) in to_own.iter_mut().zip(own_keys) {
+                *x = dot(qv, key);
             }
         }
-        for (i, x) in to_own.iter_mut().enumerate() {
-            *x = dot(qv, k.vector(r, j, own_from + i));
-        }
         let total = softmax_weights(scores, s.scale);
-        acc.fill(0.0);
         let values = (0..n_prompt)
             .map(|i| prompt.values.vector(0, j, prompt_from + i))
             .chain((own_from..t).map(|i| v.vector(r, j, i)));
+        let out = &mut out[h * hd..(h + 1) * hd];
+        #[cfg(target_arch = "x86_64")]
+        if C > 0 && avx {
+            // SAFETY: as above; the values are `8 · C` long and so is `out`.
+            unsafe { lanes8::weighted::<C>(scores, values.clone(), total, out) };
+            continue;
+        }
+        acc.fill(0.0);
         for (&w, value) in scores.iter().zip(values) {
             for (a, &x) in acc.iter_mut().zip(value) {
                 *a += w * x;
             }
         }
-        for (o, &a) in out[h * hd..(h + 1) * hd].iter_mut().zip(acc.iter()) {
+        for (o, &a) in out.iter_mut().zip(acc.iter()) {
             o.write(a / total);
         }
     }
@@ -220,6 +262,33 @@ fn softmax_weights(scores: &mut [f32], scale: f32) -> f32 {
     total.iter().sum()
 }
 
+/// `out[i] = Σ_d q_d · Kᵀ[d, from + i]` for the prompt keys `keys_t` (`[hd, len]`): eight keys
+/// at a time, each block summed over `d` in one vector (a loop over `d` outside a loop over
+/// the keys had the compiler carry one key's sum in a scalar register from `d` to `d`).
+#[inline(always)]
+fn prompt_scores(q: &[f32], keys_t: &[f32], len: usize, from: usize, out: &mut [f32]) {
+    let (whole, tail) = out.as_chunks_mut::<8>();
+    for (b, block) in whole.iter_mut().enumerate() {
+        let mut acc = [0.0f32; 8];
+        let at = from + 8 * b;
+        for (d, &qd) in q.iter().enumerate() {
+            let keys: &[f32; 8] = keys_t[d * len + at..][..8].try_into().expect("8 keys");
+            for l in 0..8 {
+                acc[l] += qd * keys[l];
+            }
+        }
+        *block = acc;
+    }
+    let at = from + 8 * whole.len();
+    for (i, x) in tail.iter_mut().enumerate() {
+        *x = q
+            .iter()
+            .enumerate()
+            .map(|(d, &qd)| qd * keys_t[d * len + at + i])
+            .sum();
+    }
+}
+
 /// A dot product with eight independent accumulators, so that it vectorises.
 #[inline(always)]
 fn dot(a: &[f32], b: &[f32]) -> f32 {
@@ -237,4 +306,72 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
         }
     }
     acc.iter().sum::<f32>() + tail
+}
+
+/// 8-lane kernels for heads of `8 · C` values on x86-64 with AVX2 and FMA, written with
+/// intrinsics: left to itself the compiler vectorised these loops across keys instead of
+/// along the head (two lanes at a time, or one lane scalar beside fifteen).
+#[cfg(target_arch = "x86_64")]
+mod lanes8 {
+    use std::arch::x86_64::*;
+    use std::mem::MaybeUninit;
+
+    /// `out[i] = q · key_i`.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn dots<'a, const C: usize>(
+        q: &[f32],
+        keys: impl Iterator<Item = &'a [f32]>,
+        out: &mut [f32],
+    ) {
+        assert!(q.len() >= 8 * C);
+        for (o, key) in out.iter_mut().zip(keys) {
+            assert!(key.len() >= 8 * C);
+            let mut acc = _mm256_setzero_ps();
+            for b in 0..C {
+                // SAFETY: both slices hold at least 8 · C values (asserted).
+                let (x, y) = unsafe {
+                    (
+                        _mm256_loadu_ps(q.as_ptr().add(8 * b)),
+                        _mm256_loadu_ps(key.as_ptr().add(8 * b)),
+                    )
+                };
+                acc = _mm256_fmadd_ps(x, y, acc);
+            }
+            *o = total(acc);
+        }
+    }
+
+    /// `out = Σ_i w_i · value_i / sum`, the `C` vector sums held in registers.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn weighted<'a, const C: usize>(
+        w: &[f32],
+        values: impl Iterator<Item = &'a [f32]>,
+        sum: f32,
+        out: &mut [MaybeUninit<f32>],
+    ) {
+        assert!(out.len() >= 8 * C);
+        let mut acc = [_mm256_setzero_ps(); C];
+        for (&wi, value) in w.iter().zip(values) {
+            assert!(value.len() >= 8 * C);
+            let wv = _mm256_set1_ps(wi);
+            for (b, a) in acc.iter_mut().enumerate() {
+                // SAFETY: `value` holds at least 8 · C values (asserted).
+                let x = unsafe { _mm256_loadu_ps(value.as_ptr().add(8 * b)) };
+                *a = _mm256_fmadd_ps(wv, x, *a);
+            }
+        }
+        let by = _mm256_set1_ps(sum);
+        for (b, a) in acc.iter().enumerate() {
+            // SAFETY: `out` holds at least 8 · C values (asserted); every one is written.
+            unsafe { _mm256_storeu_ps(out.as_mut_ptr().add(8 * b).cast(), _mm256_div_ps(*a, by)) };
+        }
+    }
+
+    /// The sum of the eight lanes.
+    #[target_feature(enable = "avx2,fma")]
+    fn total(v: __m256) -> f32 {
+        let half = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
+        let pairs = _mm_add_ps(half, _mm_movehl_ps(half, half));
+        _mm_cvtss_f32(_mm_add_ss(pairs, _mm_movehdup_ps(pairs)))
+    }
 }

@@ -50,10 +50,11 @@ pub(super) fn select(logits: Tensor<2>, rule: Rule, uniforms: Tensor<2>) -> Tens
 thread_local! {
     /// Each thread's buffers, kept from row to row and step to step (rayon's `map_init`
     /// made new ones, its bucket tables zeroed, for every piece of work it split off).
-    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::new(0));
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
 }
 
 /// Per-thread buffers, reused across the rows a thread handles.
+#[derive(Default)]
 struct Scratch {
     weights: Vec<f32>,
     selection: Vec<f32>,
@@ -61,18 +62,6 @@ struct Scratch {
     /// The candidates of a peaked row: ids and weights, in id order.
     ids: Vec<u32>,
     candidates: Vec<f32>,
-}
-
-impl Scratch {
-    fn new(vocab: usize) -> Self {
-        Self {
-            weights: Vec::with_capacity(vocab),
-            selection: Vec::with_capacity(vocab),
-            buckets: Buckets::default(),
-            ids: Vec::new(),
-            candidates: Vec::new(),
-        }
-    }
 }
 
 fn select_row(row: &[f32], rule: Rule, u: f32, scratch: &mut Scratch) -> i64 {
@@ -408,7 +397,7 @@ mod tests {
                 })
                 .collect();
             let top_p = [0.5, 0.9, 0.95, 0.999][rng.random_range(0..4)];
-            let mut scratch = Scratch::new(vocab);
+            let mut scratch = Scratch::default();
             let (_, max) = scan(&row);
             let total = tempered_weights(&row, max, 1.0, &mut scratch.weights);
             let mass = nucleus_mass(top_p) * total;

@@ -22,13 +22,7 @@ pub(crate) fn forward(linear: &Linear, x: &Tensor<3>) -> Option<Tensor<3>> {
     // SAFETY: `product` writes every element.
     let out = unsafe {
         written([rows, d_out], |out| {
-            product(
-                (rows, d_out, d_in),
-                x_rows,
-                Matrix::of(&w),
-                out,
-                (d_out as isize, 1),
-            )
+            product((rows, d_out, d_in), x_rows, Matrix::of(&w), out)
         })
     };
     let y: Tensor<2> = from_flex(out);
@@ -43,11 +37,8 @@ pub(crate) fn forward(linear: &Linear, x: &Tensor<3>) -> Option<Tensor<3>> {
 /// written straight into a `[rows, vocab]` tensor as dot products of stored rows
 /// ([`row_dots`]): the embedding is read once, in its stored layout, and not copied.
 pub(crate) fn tied_logits(e: &Tensor<2>, h: &Tensor<2>) -> Option<Tensor<2>> {
-    let ef = flex_f32(e)?;
+    let ef = flex_f32(e).filter(|e| e.is_contiguous())?;
     let hf = contiguous(flex_f32(h)?);
-    if !ef.is_contiguous() {
-        return None;
-    }
     let [vocab, d] = e.dims();
     let rows = h.dims()[0];
     let e_rows = &ef.storage::<f32>()[ef.layout().start_offset()..][..vocab * d];

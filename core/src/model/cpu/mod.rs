@@ -72,28 +72,26 @@ impl<'a> Matrix<'a> {
     }
 }
 
-/// `out = lhs · rhs` for `lhs: m × k`, `rhs: k × n`, into `out` with the given row and
-/// column strides (which address each of its `m · n` elements once), by one `gemm` call
-/// with [`parallelism`]; every element of `out` is written.
+/// `out = lhs · rhs` for `lhs: m × k`, `rhs: k × n`, into the row-major `m × n` `out`, by one
+/// `gemm` call with [`parallelism`]; every element of `out` is written.
 pub(crate) fn product(
     (m, n, k): (usize, usize, usize),
     lhs: Matrix,
     rhs: Matrix,
     out: &mut [MaybeUninit<f32>],
-    (out_row_stride, out_col_stride): (isize, isize),
 ) {
     assert_eq!(out.len(), m * n, "an output of m × n");
     // SAFETY: the callers pass operands of m × k and k × n elements under their strides
-    // (taken from flex layouts of those shapes) and an `out` of m · n elements whose strides
-    // address each of them once; gemm only writes `out` (`read_dst` false).
+    // (taken from flex layouts of those shapes) and a row-major `out` of m · n elements (its
+    // length asserted); gemm only writes `out` (`read_dst` false).
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
             out.as_mut_ptr().cast::<f32>(),
-            out_col_stride,
-            out_row_stride,
+            1,
+            n as isize,
             false,
             lhs.data.as_ptr(),
             lhs.col_stride,

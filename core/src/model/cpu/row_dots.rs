@@ -9,7 +9,6 @@
 //! stored, so the step streams the embedding from memory exactly once: a register tile of
 //! `MR` hidden states × `NR` embedding rows accumulates lane-wise products along `k` and sums
 //! its lanes at the end. Threads take disjoint ranges of embedding rows.
-
 //!
 //! The tile loop is compiled for AVX-512, AVX2 + FMA and the baseline, picked at run time
 //! (the binary targets plain x86-64); wasm32 compiles the baseline with simd128.

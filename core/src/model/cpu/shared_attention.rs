@@ -203,13 +203,15 @@ fn heads<const C: usize>(
             prompt_from,
             to_prompt,
         );
+        // `avx` is false off x86-64, so `fast` is too.
+        let fast = C > 0 && avx;
         let own_keys = (own_from..t).map(|i| k.vector(r, j, i));
         #[cfg(target_arch = "x86_64")]
-        if C > 0 && avx {
+        if fast {
             // SAFETY: `avx` says this CPU has AVX2 and FMA; the keys are `8 · C` long.
             unsafe { lanes8::dots::<C>(qv, own_keys.clone(), to_own) };
         }
-        if C == 0 || !avx || !cfg!(target_arch = "x86_64") {
+        if !fast {
             for (x, key) in to_own.iter_mut().zip(own_keys) {
                 *x = dot(qv, key);
             }
@@ -220,7 +222,7 @@ fn heads<const C: usize>(
             .chain((own_from..t).map(|i| v.vector(r, j, i)));
         let out = &mut out[h * hd..(h + 1) * hd];
         #[cfg(target_arch = "x86_64")]
-        if C > 0 && avx {
+        if fast {
             // SAFETY: as above; the values are `8 · C` long and so is `out`.
             unsafe { lanes8::weighted::<C>(scores, values.clone(), total, out) };
             continue;

@@ -1,18 +1,19 @@
 //! Token selection: logits `[rows, vocab]` → ids `[rows]`.
 //!
 //! The draw is an inverse CDF over the vocabulary in id order, after zeroing every token
-//! below a probability cut-off (top-p, top-k). It runs in one of two places:
+//! below a probability cut-off (top-p, top-k). It runs in one of three places:
 //!
 //! - on the CPU (flex), on the host, where the data already is: one fused pass per row
 //!   with exact cut-offs by selection ([`super::host`]);
-//! - on GPU backends, as tensor ops on the device, with the cut-off found by bisection on
-//!   the log-probability: burn's cubecl backends have no sort kernel (they read the tensor
-//!   back synchronously, which WebGPU in a browser cannot do), and 30 halvings are a few
-//!   hundred tiny kernels — fine on a GPU, several times the cost of selection on a CPU.
-//!   Only token ids come back to the host.
+//! - on cubecl devices (wgpu, WebGPU, CUDA; the `wgpu` / `cuda` features), in one kernel
+//!   launch with the same exact cut-offs by radix selection ([`super::radix_kernel`]);
+//! - otherwise on the device as tensor ops, with the cut-off found by bisection on the
+//!   log-probability (burn has no GPU sort kernel, and a browser cannot read back
+//!   synchronously): 30 halvings, each a handful of `[rows, vocab]` kernels.
 //!
-//! The two keep the same tokens up to float rounding of the mass at the nucleus boundary,
-//! so a seed means the same samples on CPU and GPU up to floating-point rounding.
+//! Only token ids come back to the host. All keep the same tokens up to float rounding of the
+//! mass at the nucleus boundary, so a seed means the same samples on CPU and GPU up to
+//! floating-point rounding.
 
 use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::{Device, Int, Tensor};
@@ -142,9 +143,14 @@ pub(super) struct Rule<'a> {
     pub top_k: Option<usize>,
 }
 
-/// The device path: every step a handful of `[rows, vocab]` tensor ops, only the ids read
-/// back.
-fn select_on_device(logits: Tensor<2>, rule: Rule, uniforms: Tensor<2>) -> Tensor<1, Int> {
+/// The device path: the selection kernel where there is one for the device (`kernel`), else
+/// tensor ops with bisected cut-offs; only the ids are read back.
+fn select_on_device(
+    logits: Tensor<2>,
+    rule: Rule,
+    uniforms: Tensor<2>,
+    kernel: bool,
+) -> Tensor<1, Int> {
     let Rule {
         temperature,
         adaptive,
@@ -158,6 +164,17 @@ fn select_on_device(logits: Tensor<2>, rule: Rule, uniforms: Tensor<2>) -> Tenso
         None => Tensor::full([rows, 1], temperature, &device),
     };
     let scaled = logits / temps.clamp_min(MIN_TEMPERATURE);
+    #[cfg(not(any(feature = "wgpu", feature = "cuda")))]
+    let _ = kernel; // no kernel in this build
+    #[cfg(any(feature = "wgpu", feature = "cuda"))]
+    if kernel && (top_p.is_some() || top_k.is_some()) {
+        // The host's weights: the tempered softmax up to its normaliser.
+        let weights = (scaled.clone() - scaled.clone().max_dim(1).expand([rows, vocab])).exp();
+        let nucleus = top_p.map(nucleus_mass);
+        if let Some(ids) = super::radix_kernel::select_ids(&weights, &uniforms, nucleus, top_k) {
+            return ids;
+        }
+    }
     let probs = softmax(scaled.clone(), 1);
     let kept = match dropped(scaled, &probs, top_p, top_k) {
         Some(drop) => probs.mask_fill(drop, 0.0),
@@ -206,6 +223,28 @@ pub fn select_tokens(
     config: &DecodeConfig,
     uniforms: Tensor<2>,
 ) -> Tensor<1, Int> {
+    select(logits, config, uniforms, true)
+}
+
+/// [`select_tokens`] by tensor ops with bisected cut-offs on every device, the CPU
+/// included: what a GPU backend without the selection kernel runs. `probable bench select`
+/// times it beside the kernel on the same logits.
+pub fn select_tokens_by_bisection(
+    logits: Tensor<2>,
+    config: &DecodeConfig,
+    uniforms: Tensor<2>,
+) -> Tensor<1, Int> {
+    select(logits, config, uniforms, false)
+}
+
+/// [`select_tokens`]; `fast` picks the host path on the CPU and the kernel on cubecl
+/// devices, and `false` the tensor-op bisection everywhere.
+fn select(
+    logits: Tensor<2>,
+    config: &DecodeConfig,
+    uniforms: Tensor<2>,
+    fast: bool,
+) -> Tensor<1, Int> {
     let [rows, vocab] = logits.dims();
     let (temperature, top_p, top_k) = match config.strategy {
         Strategy::Greedy => {
@@ -224,10 +263,10 @@ pub fn select_tokens(
         top_p: (top_p < 1.0).then_some(top_p),
         top_k: top_k.filter(|&k| k < vocab),
     };
-    if logits.device() == Device::flex() {
+    if fast && logits.device() == Device::flex() {
         host::select(logits, rule, uniforms)
     } else {
-        let ids = select_on_device(logits.clone(), rule, uniforms);
+        let ids = select_on_device(logits.clone(), rule, uniforms, fast);
         mark_non_finite(logits, ids)
     }
 }
@@ -273,7 +312,7 @@ mod tests {
                     top_k,
                 };
                 let host = ids(host::select(logits.clone(), rule, u.clone()));
-                let dev = ids(select_on_device(logits.clone(), rule, u.clone()));
+                let dev = ids(select_on_device(logits.clone(), rule, u.clone(), false));
                 let differ = host.iter().zip(&dev).filter(|(x, y)| x != y).count();
                 assert!(
                     differ <= 2,

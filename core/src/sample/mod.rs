@@ -14,6 +14,8 @@ pub mod config;
 mod host;
 pub mod kernel;
 mod nucleus;
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+mod radix_kernel;
 pub mod rng;
 
 pub use adaptive::{AdaptiveTemperature, Confidence};
@@ -22,5 +24,5 @@ pub use batch::{
     Progress, PromptJob, Step,
 };
 pub use config::{DecodeConfig, SamplingError, Strategy};
-pub use kernel::select_tokens;
+pub use kernel::{select_tokens, select_tokens_by_bisection};
 pub use rng::SampleRng;

@@ -143,37 +143,47 @@ pub(super) struct Rule<'a> {
     pub top_k: Option<usize>,
 }
 
-/// The device path: the selection kernel where there is one for the device (`kernel`), else
-/// tensor ops with bisected cut-offs; only the ids are read back.
+/// The tempered logits of `rule`, whose softmax is the distribution drawn from.
+fn tempered(logits: Tensor<2>, rule: Rule) -> Tensor<2> {
+    let [rows, _] = logits.dims();
+    let temps = match rule.adaptive {
+        Some(a) => a.temperatures(&logits, rule.temperature),
+        None => Tensor::full([rows, 1], rule.temperature, &logits.device()),
+    };
+    logits / temps.clamp_min(MIN_TEMPERATURE)
+}
+
+/// The ids the selection kernel draws from the tempered logits `scaled`, or `None` where it
+/// cannot run ([`super::radix_kernel::select_ids`]).
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+fn kernel_ids(scaled: &Tensor<2>, rule: Rule, uniforms: &Tensor<2>) -> Option<Tensor<1, Int>> {
+    let [rows, vocab] = scaled.dims();
+    // The host's weights: the tempered softmax up to its normaliser.
+    let weights = (scaled.clone() - scaled.clone().max_dim(1).expand([rows, vocab])).exp();
+    let nucleus = rule.top_p.map(nucleus_mass);
+    super::radix_kernel::select_ids(&weights, uniforms, nucleus, rule.top_k)
+}
+
+/// The device path: the selection kernel where it runs (with `kernel`), else tensor ops
+/// with bisected cut-offs; only the ids are read back.
 fn select_on_device(
     logits: Tensor<2>,
     rule: Rule,
     uniforms: Tensor<2>,
     kernel: bool,
 ) -> Tensor<1, Int> {
-    let Rule {
-        temperature,
-        adaptive,
-        top_p,
-        top_k,
-    } = rule;
+    let Rule { top_p, top_k, .. } = rule;
     let [rows, vocab] = logits.dims();
     let device = logits.device();
-    let temps = match adaptive {
-        Some(a) => a.temperatures(&logits, temperature),
-        None => Tensor::full([rows, 1], temperature, &device),
-    };
-    let scaled = logits / temps.clamp_min(MIN_TEMPERATURE);
+    let scaled = tempered(logits, rule);
     #[cfg(not(any(feature = "wgpu", feature = "cuda")))]
     let _ = kernel; // no kernel in this build
     #[cfg(any(feature = "wgpu", feature = "cuda"))]
-    if kernel && (top_p.is_some() || top_k.is_some()) {
-        // The host's weights: the tempered softmax up to its normaliser.
-        let weights = (scaled.clone() - scaled.clone().max_dim(1).expand([rows, vocab])).exp();
-        let nucleus = top_p.map(nucleus_mass);
-        if let Some(ids) = super::radix_kernel::select_ids(&weights, &uniforms, nucleus, top_k) {
-            return ids;
-        }
+    if let Some(ids) = kernel
+        .then(|| kernel_ids(&scaled, rule, &uniforms))
+        .flatten()
+    {
+        return ids;
     }
     let probs = softmax(scaled.clone(), 1);
     let kept = match dropped(scaled, &probs, top_p, top_k) {
@@ -223,7 +233,7 @@ pub fn select_tokens(
     config: &DecodeConfig,
     uniforms: Tensor<2>,
 ) -> Tensor<1, Int> {
-    select(logits, config, uniforms, true)
+    select(logits, config, uniforms, Path::Fastest).expect("the fastest path always runs")
 }
 
 /// [`select_tokens`] by tensor ops with bisected cut-offs on every device, the CPU
@@ -234,28 +244,52 @@ pub fn select_tokens_by_bisection(
     config: &DecodeConfig,
     uniforms: Tensor<2>,
 ) -> Tensor<1, Int> {
-    select(logits, config, uniforms, false)
+    select(logits, config, uniforms, Path::Bisection).expect("the bisection always runs")
 }
 
-/// [`select_tokens`]; `fast` picks the host path on the CPU and the kernel on cubecl
-/// devices, and `false` the tensor-op bisection everywhere.
+/// [`select_tokens`] by the selection kernel alone: `None` where it does not run (a CPU or
+/// fused tensor, greedy decoding), so a test can tell that it ran.
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+pub fn select_tokens_in_kernel(
+    logits: Tensor<2>,
+    config: &DecodeConfig,
+    uniforms: Tensor<2>,
+) -> Option<Tensor<1, Int>> {
+    select(logits, config, uniforms, Path::Kernel)
+}
+
+/// Which implementation [`select`] runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Path {
+    /// The host path on the CPU, the kernel on cubecl devices, else the bisection.
+    Fastest,
+    /// The tensor-op bisection on every device.
+    Bisection,
+    /// The kernel or nothing.
+    #[cfg(any(feature = "wgpu", feature = "cuda"))]
+    Kernel,
+}
+
+/// [`select_tokens`] by `path`; `None` only when [`Path::Kernel`] cannot run.
 fn select(
     logits: Tensor<2>,
     config: &DecodeConfig,
     uniforms: Tensor<2>,
-    fast: bool,
-) -> Tensor<1, Int> {
+    path: Path,
+) -> Option<Tensor<1, Int>> {
     let [rows, vocab] = logits.dims();
     let (temperature, top_p, top_k) = match config.strategy {
-        Strategy::Greedy => {
-            let ids = logits.clone().argmax(1).reshape([rows]);
-            return mark_non_finite(logits, ids);
-        }
         Strategy::Sample {
             temperature,
             top_p,
             top_k,
         } => (temperature, top_p, top_k),
+        #[cfg(any(feature = "wgpu", feature = "cuda"))]
+        Strategy::Greedy if path == Path::Kernel => return None,
+        Strategy::Greedy => {
+            let ids = logits.clone().argmax(1).reshape([rows]);
+            return Some(mark_non_finite(logits, ids));
+        }
     };
     let rule = Rule {
         temperature,
@@ -263,12 +297,16 @@ fn select(
         top_p: (top_p < 1.0).then_some(top_p),
         top_k: top_k.filter(|&k| k < vocab),
     };
-    if fast && logits.device() == Device::flex() {
-        host::select(logits, rule, uniforms)
-    } else {
-        let ids = select_on_device(logits.clone(), rule, uniforms, fast);
-        mark_non_finite(logits, ids)
-    }
+    let ids = match path {
+        Path::Fastest if logits.device() == Device::flex() => {
+            return Some(host::select(logits, rule, uniforms));
+        }
+        Path::Fastest => select_on_device(logits.clone(), rule, uniforms, true),
+        Path::Bisection => select_on_device(logits.clone(), rule, uniforms, false),
+        #[cfg(any(feature = "wgpu", feature = "cuda"))]
+        Path::Kernel => kernel_ids(&tempered(logits.clone(), rule), rule, &uniforms)?,
+    };
+    Some(mark_non_finite(logits, ids))
 }
 
 #[cfg(test)]

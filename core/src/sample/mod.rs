@@ -24,5 +24,7 @@ pub use batch::{
     Progress, PromptJob, Step,
 };
 pub use config::{DecodeConfig, SamplingError, Strategy};
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+pub use kernel::select_tokens_in_kernel;
 pub use kernel::{select_tokens, select_tokens_by_bisection};
 pub use rng::SampleRng;

@@ -18,7 +18,9 @@
 //!
 //! WGSL has no float atomics, so each unit tallies its strided share of the row into its own
 //! column of shared memory, and the columns are added in a fixed order: the same logits give
-//! the same tokens on the same device. Every `sync_cube` sits in control flow fixed at
+//! the same tokens on the same device. WGSL has no f64 either, where the host sums in f64:
+//! every sum here is compensated (Kahan), so over 128k weights it stays within a few f32
+//! roundings and the GPU keeps and draws the host's tokens but at true near-ties. Every `sync_cube` sits in control flow fixed at
 //! compile time (the levels are unrolled, the cut-off kinds are kernel variants), as WGSL's
 //! uniformity rules require of barriers.
 
@@ -44,16 +46,17 @@ const LEVELS: usize = 32 / DIGIT_BITS;
 const MAX_ROWS: usize = 65535;
 
 /// The cut-off of one row as a weight bit pattern: every weight whose bits are at least the
-/// returned value is kept. `by_count` tallies 1 per weight (top-k, `target` = k) instead of
-/// its mass (top-p, `target` = the nucleus mass). When even the whole row falls short of
-/// `target` (float rounding of a nucleus near 1), the smallest positive weight is the
-/// cut-off and the whole row is kept, as on the host.
+/// returned value is kept. `by_count` tallies 1 per weight (top-k: `goal` = k) instead of
+/// its mass (top-p: `goal` = the fraction of the row's mass the nucleus must reach; the
+/// first level tallies every weight, so its totals give the row's mass). When even the
+/// whole row falls short (float rounding of a nucleus near 1), the smallest positive weight
+/// is the cut-off and the whole row is kept, as on the host.
 #[cube]
 fn cutoff(
     weights: &[f32],
     base: usize,
     n: usize,
-    target: f32,
+    goal: f32,
     sums: &mut Shared<[f32]>,
     totals: &mut Shared<[f32]>,
     #[comptime] by_count: bool,
@@ -62,10 +65,12 @@ fn cutoff(
     let mut prefix = 0u32; // the bits chosen so far
     let mut mask = 0u32; // which bits those are
     let mut above = 0.0f32; // mass of the weights above every remaining candidate
+    let mut target = goal;
     #[unroll]
     for level in 0..LEVELS {
         let shift = (32 - DIGIT_BITS * (level + 1)) as u32;
         let mut own = Array::<f32>::new(BINS);
+        let mut lost = Array::<f32>::new(BINS); // Kahan: what `own` dropped, negated
         for i in range_stepped(unit, n, UNITS) {
             let w = weights[base + i];
             let bits = u32::reinterpret(w);
@@ -74,22 +79,36 @@ fn cutoff(
                 if by_count {
                     own[digit] += 1.0;
                 } else {
-                    own[digit] += w;
+                    let y = w - lost[digit];
+                    let t = own[digit] + y;
+                    lost[digit] = (t - own[digit]) - y;
+                    own[digit] = t;
                 }
             }
         }
         for d in 0..BINS {
-            sums[d * UNITS + unit] = own[d];
+            sums[d * UNITS + unit] = own[d] - lost[d];
         }
         sync_cube();
         if unit < BINS {
             let mut total = 0.0f32;
+            let mut dropped = 0.0f32;
             for j in 0..UNITS {
-                total += sums[unit * UNITS + j];
+                let y = sums[unit * UNITS + j] - dropped;
+                let t = total + y;
+                dropped = (t - total) - y;
+                total = t;
             }
-            totals[unit] = total;
+            totals[unit] = total - dropped;
         }
         sync_cube();
+        if !by_count && level == 0 {
+            let mut mass = 0.0f32;
+            for d in 0..BINS {
+                mass += totals[d];
+            }
+            target = goal * mass;
+        }
         // Every unit walks the same totals in the same order, so all choose the same digit.
         // BINS: none yet.
         let mut chosen = 16u32;
@@ -155,27 +174,7 @@ fn select_kernel(
 
     let mut cut = 0u32;
     if by_p {
-        // The row's mass: strided shares, added in unit order by every unit.
-        let mut own = 0.0f32;
-        for i in range_stepped(unit, n, UNITS) {
-            own += weights[base + i];
-        }
-        sums[unit] = own;
-        sync_cube();
-        let mut total = 0.0f32;
-        for j in 0..UNITS {
-            total += sums[j];
-        }
-        sync_cube();
-        cut = cutoff(
-            weights,
-            base,
-            n,
-            nucleus * total,
-            &mut sums,
-            &mut totals,
-            false,
-        );
+        cut = cutoff(weights, base, n, nucleus, &mut sums, &mut totals, false);
     }
     if by_k {
         let by_count = cutoff(weights, base, n, top_k, &mut sums, &mut totals, true);
@@ -187,42 +186,61 @@ fn select_kernel(
     let start = select(unit * chunk < n, unit * chunk, n);
     let end = select(start + chunk < n, start + chunk, n);
     let mut own = 0.0f32;
+    let mut lost = 0.0f32;
     let mut last = 0u32;
     for i in start..end {
         let w = weights[base + i];
         if u32::reinterpret(w) >= cut && w > 0.0 {
-            own += w;
+            let y = w - lost;
+            let t = own + y;
+            lost = (t - own) - y;
+            own = t;
             last = i as u32;
         }
     }
-    sums[unit] = own;
+    sums[unit] = own - lost;
     lasts[unit] = last;
     sync_cube();
-    // Every unit adds the chunk masses in the same order, so the ranges [before, after) of
-    // consecutive units meet exactly and at most one of them holds u · total.
+    // Every unit adds the chunk masses in the same order, and `after` of one unit is the very
+    // state `before` of the next reads, so the ranges [before, after) of consecutive units
+    // meet exactly and at most one of them holds u · total.
+    let mut acc = 0.0f32;
+    let mut dropped = 0.0f32;
     let mut before = 0.0f32;
-    let mut total = 0.0f32;
+    let mut after = 0.0f32;
     let mut final_last = 0u32;
     for j in 0..UNITS {
-        if j < unit {
-            before += sums[j];
+        if j == unit {
+            before = acc - dropped;
         }
-        total += sums[j];
+        let y = sums[j] - dropped;
+        let t = acc + y;
+        dropped = (t - acc) - y;
+        acc = t;
+        if j == unit {
+            after = acc - dropped;
+        }
         final_last = select(lasts[j] > final_last, lasts[j], final_last);
     }
-    let after = before + own;
+    let total = acc - dropped;
     let target = uniforms[row] * total;
     if before <= target && target < after {
-        // The first id whose running sum passes the target; rounding inside the chunk can
-        // leave it unpassed, and then the chunk's last kept id is the draw.
+        // The first id whose running sum passes the target, summed from the chunk's start
+        // (small values: fine rounding); rounding can leave it unpassed, and then the
+        // chunk's last kept id is the draw.
+        let rest = target - before;
         let mut id = last;
-        let mut cdf = before;
+        let mut cdf = 0.0f32;
+        let mut slack = 0.0f32;
         let mut found = false;
         for i in start..end {
             let w = weights[base + i];
             if !found && u32::reinterpret(w) >= cut && w > 0.0 {
-                cdf += w;
-                if cdf > target {
+                let y = w - slack;
+                let t = cdf + y;
+                slack = (t - cdf) - y;
+                cdf = t;
+                if cdf - slack > rest {
                     id = i as u32;
                     found = true;
                 }

@@ -53,16 +53,20 @@ pub fn run(m: &CausalLm, dev: &Device, batch: &[usize], context: usize, iters: u
             super::bench::wait_for(m.forward_cached(ids.clone(), &mut cache));
         });
         let select = ms_per_call(iters, || {
-            let _ = select_tokens(logits.clone(), &config, uniforms.clone()).into_data();
+            super::bench::read_back(
+                select_tokens(logits.clone(), &config, uniforms.clone()).into_data(),
+            );
         });
         let step = ms_per_call(iters, || {
             let l = m.forward_cached(ids.clone(), &mut cache);
-            let _ = select_tokens(l, &config, uniforms.clone()).into_data();
+            super::bench::read_back(select_tokens(l, &config, uniforms.clone()).into_data());
         });
         let bisection = if gpu {
             let ms = ms_per_call(iters, || {
-                let _ = select_tokens_by_bisection(logits.clone(), &config, uniforms.clone())
-                    .into_data();
+                super::bench::read_back(
+                    select_tokens_by_bisection(logits.clone(), &config, uniforms.clone())
+                        .into_data(),
+                );
             });
             format!("  {ms:>12.2}  {:>4.1}×", ms / select)
         } else {

@@ -164,27 +164,18 @@ fn kernel_ids(scaled: &Tensor<2>, rule: Rule, uniforms: &Tensor<2>) -> Option<Te
     super::radix_kernel::select_ids(&weights, uniforms, nucleus, rule.top_k)
 }
 
-/// The device path: the selection kernel where it runs (with `kernel`), else tensor ops
-/// with bisected cut-offs; only the ids are read back.
-fn select_on_device(
-    logits: Tensor<2>,
-    rule: Rule,
-    uniforms: Tensor<2>,
-    kernel: bool,
-) -> Tensor<1, Int> {
+/// No selection kernel in a build without a cubecl runtime.
+#[cfg(not(any(feature = "wgpu", feature = "cuda")))]
+fn kernel_ids(_: &Tensor<2>, _: Rule, _: &Tensor<2>) -> Option<Tensor<1, Int>> {
+    None
+}
+
+/// The tensor-op path from the tempered logits `scaled`: bisected cut-offs and a blocked
+/// prefix sum, every step a handful of `[rows, vocab]` ops; only the ids are read back.
+fn bisection_ids(scaled: Tensor<2>, rule: Rule, uniforms: Tensor<2>) -> Tensor<1, Int> {
     let Rule { top_p, top_k, .. } = rule;
-    let [rows, vocab] = logits.dims();
-    let device = logits.device();
-    let scaled = tempered(logits, rule);
-    #[cfg(not(any(feature = "wgpu", feature = "cuda")))]
-    let _ = kernel; // no kernel in this build
-    #[cfg(any(feature = "wgpu", feature = "cuda"))]
-    if let Some(ids) = kernel
-        .then(|| kernel_ids(&scaled, rule, &uniforms))
-        .flatten()
-    {
-        return ids;
-    }
+    let [rows, vocab] = scaled.dims();
+    let device = scaled.device();
     let probs = softmax(scaled.clone(), 1);
     let kept = match dropped(scaled, &probs, top_p, top_k) {
         Some(drop) => probs.mask_fill(drop, 0.0),
@@ -297,14 +288,18 @@ fn select(
         top_p: (top_p < 1.0).then_some(top_p),
         top_k: top_k.filter(|&k| k < vocab),
     };
+    if path == Path::Fastest && logits.device() == Device::flex() {
+        return Some(host::select(logits, rule, uniforms));
+    }
+    let scaled = tempered(logits.clone(), rule);
     let ids = match path {
-        Path::Fastest if logits.device() == Device::flex() => {
-            return Some(host::select(logits, rule, uniforms));
-        }
-        Path::Fastest => select_on_device(logits.clone(), rule, uniforms, true),
-        Path::Bisection => select_on_device(logits.clone(), rule, uniforms, false),
+        Path::Fastest => match kernel_ids(&scaled, rule, &uniforms) {
+            Some(ids) => ids,
+            None => bisection_ids(scaled, rule, uniforms),
+        },
+        Path::Bisection => bisection_ids(scaled, rule, uniforms),
         #[cfg(any(feature = "wgpu", feature = "cuda"))]
-        Path::Kernel => kernel_ids(&tempered(logits.clone(), rule), rule, &uniforms)?,
+        Path::Kernel => kernel_ids(&scaled, rule, &uniforms)?,
     };
     Some(mark_non_finite(logits, ids))
 }
@@ -350,7 +345,11 @@ mod tests {
                     top_k,
                 };
                 let host = ids(host::select(logits.clone(), rule, u.clone()));
-                let dev = ids(select_on_device(logits.clone(), rule, u.clone(), false));
+                let dev = ids(bisection_ids(
+                    tempered(logits.clone(), rule),
+                    rule,
+                    u.clone(),
+                ));
                 let differ = host.iter().zip(&dev).filter(|(x, y)| x != y).count();
                 assert!(
                     differ <= 2,

@@ -257,13 +257,13 @@ fn select_kernel(
 }
 
 /// Ids drawn from `weights: [rows, vocab]` (the tempered softmax up to a per-row scale) with
-/// `uniforms: [rows, 1]`, keeping the top-p nucleus (`top_p` the nucleus mass fraction) and/or
-/// the top-k set. `None` when the tensors are not plain cubecl tensors (another backend, or
+/// `uniforms: [rows, 1]`, keeping the top-p nucleus (`nucleus`: the fraction of the row's
+/// mass it must reach) and/or the top-k set. `None` when the tensors are not plain cubecl tensors (another backend, or
 /// a fused build), or the batch exceeds one launch: the caller then takes the tensor-op path.
 pub(super) fn select_ids(
     weights: &Tensor<2>,
     uniforms: &Tensor<2>,
-    top_p: Option<f64>,
+    nucleus: Option<f64>,
     top_k: Option<usize>,
 ) -> Option<Tensor<1, Int>> {
     let [rows, vocab] = weights.dims();
@@ -286,9 +286,9 @@ pub(super) fn select_ids(
             BufferArg::from_raw_parts(u.handle.clone(), rows),
             BufferArg::from_raw_parts(ids.handle.clone(), rows),
             vocab as u32,
-            top_p.unwrap_or(1.0) as f32,
+            nucleus.unwrap_or(1.0) as f32,
             top_k.unwrap_or(0) as f32,
-            top_p.is_some(),
+            nucleus.is_some(),
             top_k.is_some(),
         );
     }

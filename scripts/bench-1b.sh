@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/probable/target}"
 BATCH="${BATCH:-1,16}"
 MODEL="${MODEL:-$HOME/.cache/probable/bench-llama3.2-1b}"
-cargo build --release -p probable-trainer
+cargo build --release -p probable-cli
 PY="$(bash tests/golden/setup_torch_venv.sh | tail -n1)"
 if [ ! -f "$MODEL/model.safetensors" ]; then
   "$PY" tests/golden/bench_transformers.py --save "$MODEL" --shape llama3.2-1b --save-dtype bfloat16

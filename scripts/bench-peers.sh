@@ -61,7 +61,7 @@ fi
 # --- probable, the torch venv, the model (safetensors + GGUF f32) ----------------------------
 # PROBABLE=path/to/probable times that binary instead (e.g. an older build, for a before/after).
 if [ -z "${PROBABLE:-}" ]; then
-  nice cargo build --release -p probable-trainer >&2
+  nice cargo build --release -p probable-cli >&2
   PROBABLE="$CARGO_TARGET_DIR/release/probable"
 fi
 PY="$(bash tests/golden/setup_torch_venv.sh | tail -n1)"

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/probable/target}"
 N="${N:-16,64,256}"
 SHAPE="${SHAPE:-5m}"
-cargo build --release -p probable-trainer
+cargo build --release -p probable-cli
 PY="$(bash tests/golden/setup_torch_venv.sh | tail -n1)"
 MODEL="$(mktemp -d)"
 trap 'rm -rf "$MODEL"' EXIT

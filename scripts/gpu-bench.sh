@@ -31,7 +31,7 @@ section() { printf '\n== %s\n' "$*"; }
 build() {
   FEATURES=wgpu
   if command -v nvcc >/dev/null; then
-    if nice cargo build --release -p probable-trainer --features wgpu,cuda; then
+    if nice cargo build --release -p probable-cli --features wgpu,cuda; then
       FEATURES=wgpu,cuda
     else
       echo "cuda: the build failed; continuing with wgpu only"
@@ -39,9 +39,9 @@ build() {
   else
     echo "cuda: no nvcc on PATH; skipped (wgpu only)"
   fi
-  nice cargo build --release -p probable-trainer --features "$FEATURES"
+  nice cargo build --release -p probable-cli --features "$FEATURES"
   BIN="$CARGO_TARGET_DIR/release/probable"
-  TEST_BIN="$(nice cargo test --release -p probable-trainer --features "$FEATURES" --bin probable \
+  TEST_BIN="$(nice cargo test --release -p probable-cli --features "$FEATURES" --bin probable \
     --no-run --message-format=json \
     | python3 -c 'import json,sys
 for l in sys.stdin:

@@ -6,8 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# A build cache outside the clone speeds repeated runs up; it is never required.
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/probable/target}"
+# The clone's own target/ by default, the one `cargo run --release -- demo` builds into, so
+# the README's two commands share one build; .ci/run points it at a cache outside the clone.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 export PROBABLE_TOFU_DIR="${PROBABLE_TOFU_DIR:-$PWD/../shared/data/tofu}"
 export PROBABLE_STORIES_DIR="${PROBABLE_STORIES_DIR:-$PWD/../shared/data/models/stories260K}"
 BIN="$CARGO_TARGET_DIR/release/probable"

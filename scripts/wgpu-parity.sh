@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${PROBABLE_BIN:-}" ]; then
   export CARGO_TARGET_DIR="${WGPU_TARGET_DIR:-$HOME/.cache/probable/target-wgpu}"
-  cargo build --release -p probable-trainer --features wgpu
+  cargo build --release -p probable-cli --features wgpu
   PROBABLE_BIN="$CARGO_TARGET_DIR/release/probable"
 fi
 python3 - "$PROBABLE_BIN" "${PARITY_DEVICE:-wgpu}" <<'PY'

@@ -11,4 +11,4 @@ if [ -n "${PARITY_TEST_BIN:-}" ]; then
   exec "$PARITY_TEST_BIN" wgpu_ --nocapture
 fi
 export CARGO_TARGET_DIR="${WGPU_TARGET_DIR:-$HOME/.cache/probable/target-wgpu}"
-cargo test --release -p probable-trainer --features wgpu --bin probable wgpu_ -- --nocapture
+cargo test --release -p probable-cli --features wgpu --bin probable wgpu_ -- --nocapture

@@ -30,5 +30,5 @@ def probable_bin():
     for c in candidates:
         if c and os.path.isfile(c) and os.access(c, os.X_OK):
             return c
-    pytest.fail("no `probable` binary: build it (cargo build --release -p probable-trainer) "
+    pytest.fail("no `probable` binary: build it (cargo build --release -p probable-cli) "
                 "and set PROBABLE_BIN or CARGO_TARGET_DIR")

@@ -290,7 +290,7 @@ fn web_app_hint(models: &Path, reports: &[EvalReport], samples: u32) -> String {
         )
     });
     format!(
-        "watch the same models in the browser (WebGPU, CPU fallback):\n  bash scripts/build-web.sh && cargo run --release -p probable-trainer -- serve{serve}{link}"
+        "watch the same models in the browser (WebGPU, CPU fallback):\n  bash scripts/build-web.sh && cargo run --release -- serve{serve}{link}"
     )
 }
 

@@ -1,6 +1,7 @@
 //! Fixtures shared by the CLI tests.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use burn::tensor::Device;
 use probable_core::model::{to_safetensors, CausalLm, ModelConfig, RandomInit, StorageDtype};
@@ -26,4 +27,31 @@ pub fn tiny_bundle(dir: &Path) {
         dir.join("tokenizer.json"),
     )
     .unwrap();
+}
+
+/// Runs the `probable` binary of this build with `args`, no standard input, and returns what
+/// it printed and its exit status.
+#[allow(dead_code)]
+pub fn probable<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_probable"))
+        .args(args)
+        .env_remove("PROBABLE_FAILPOINT")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("the probable binary runs")
+}
+
+/// A fresh, empty directory for one test: `probable-<test binary>-<pid>-<name>` in the
+/// system temp dir (removed first if a killed run left it).
+#[allow(dead_code)]
+pub fn scratch(name: &str) -> PathBuf {
+    let binary = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    let dir =
+        std::env::temp_dir().join(format!("probable-{binary}-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }

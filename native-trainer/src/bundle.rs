@@ -31,6 +31,36 @@ impl Bundle {
         self.model.config()
     }
 
+    /// Refuses a bundle whose special ids (BOS, EOS, padding) lie outside its vocabulary:
+    /// they would index past the embedding, or never match a generated token.
+    pub fn check_special_ids(&self) -> anyhow::Result<()> {
+        let c = self.config();
+        let vocab = c.vocab_size;
+        let config = self.dir.join("config.json");
+        for (name, id) in [
+            ("bos_token_id", c.bos_token_id),
+            ("pad_token_id", c.pad_token_id),
+        ] {
+            if let Some(id) = id.filter(|&i| i as usize >= vocab) {
+                anyhow::bail!(
+                    "{}: {name} = {id} is not below vocab_size = {vocab}",
+                    config.display()
+                );
+            }
+        }
+        if let Some(id) = self
+            .eos_token_ids()
+            .into_iter()
+            .find(|&i| i as usize >= vocab)
+        {
+            anyhow::bail!(
+            "{} (or generation_config.json): eos_token_id {id} is not below vocab_size = {vocab}",
+            config.display()
+        );
+        }
+        Ok(())
+    }
+
     /// EOS ids from `generation_config.json`, else from `config.json`.
     pub fn eos_token_ids(&self) -> Vec<u32> {
         self.config()

@@ -25,6 +25,7 @@ fn keep_freed_memory() {
     unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, -1) }
 }
 
+mod args;
 mod bundle;
 mod checkpoint_files;
 mod cmd;
@@ -39,6 +40,7 @@ mod input;
 mod journal;
 mod output;
 mod prompting;
+mod report_table;
 mod sweep;
 mod train;
 #[cfg(all(test, feature = "wgpu"))]

@@ -2,7 +2,7 @@
 //! `probable bounds --json` and `probable score` print.
 
 use probable_core::stats::{
-    set_leak_at_k, AggregateSummary, BoundsConfig, BoundsSummary, DeviationMethod, IntegralMethod,
+    bound_set, AggregateSummary, BoundsConfig, BoundsSummary, DeviationMethod, IntegralMethod,
     SetLeakAtK, StatsError,
 };
 use pyo3::prelude::*;
@@ -155,34 +155,22 @@ pub fn summarize<'py>(
     let (ks, single_k) = parse_k(k)?;
     let config = config(alpha, lam, leak_threshold, exact, sound_std);
     // The arithmetic needs no Python objects: let other threads run meanwhile.
-    let computed = py.detach(|| {
-        questions
-            .iter()
-            .enumerate()
-            .map(|(i, q)| one(q, &config, &ks).map_err(|e| (i, e)))
-            .collect::<Result<Vec<BoundsSummary>, (usize, StatsError)>>()
-    });
-    let mut per_question = computed.map_err(|(i, e)| {
-        let scores = format!("{ARG}[{i}]");
-        value_error(
-            e,
-            &Names {
-                scores: &scores,
-                ks: &ks,
-                single_k,
-            },
-        )
-    })?;
-    let leak_at_k = if ks.is_empty() {
-        None
-    } else {
-        let counts: Vec<(u64, u64)> = per_question
-            .iter()
-            .map(|b| (b.n as u64, b.binary.map_or(0, |x| x.leaks)))
-            .collect();
-        Some(set_leak_at_k(&counts, &ks, alpha).map_err(|e| value_error(e, &Names::scores(ARG)))?)
-    };
-    let summary = AggregateSummary::over(&per_question).expect("at least one question");
+    let set = py
+        .detach(|| bound_set(&questions, &config, &ks))
+        .map_err(|e| match e.prompt {
+            Some(i) => value_error(
+                e.error,
+                &Names {
+                    scores: &format!("{ARG}[{i}]"),
+                    ks: &ks,
+                    single_k,
+                },
+            ),
+            None => value_error(e.error, &Names::scores(ARG)),
+        })?;
+    let leak_at_k = set.leak_at_k;
+    let summary = set.summary.expect("at least one question");
+    let mut per_question = set.prompts;
     if !survival {
         per_question
             .iter_mut()

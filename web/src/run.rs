@@ -9,14 +9,13 @@ use std::rc::Rc;
 use gloo_timers::future::TimeoutFuture;
 use probable_core::data::QaItem;
 use probable_core::eval::{
-    evaluate, greedy_answer, Decoded, EvalConfig, EvalError, EvalProgress, QuestionReport,
+    defaults, greedy_answer, run_evaluation, Decoded, EvalConfig, EvalError, EvalProgress,
+    EvalSetup, LocalSampler, OnProgress, QuestionReport,
 };
-use probable_core::metrics::Metric;
 use probable_core::prompt::{ChatOptions, TemplateSpec};
 use probable_core::sample::{
     chunk_size_for_budget, AdaptiveTemperature, Confidence, DecodeConfig, Step, Strategy,
 };
-use probable_core::stats::BoundsConfig;
 
 use crate::bundle::Loaded;
 use crate::share::Settings;
@@ -28,10 +27,6 @@ const CHUNK_BUDGET_BYTES: usize = 128 << 20;
 /// Rows per chunk at most, so the page still sees a step finish every so often on a small
 /// model whose rows would all fit the budget.
 const MAX_ROWS: usize = 512;
-
-/// The paper's ED weight λ and the summary's leak level (as `probable eval`'s defaults).
-const LAMBDA: f64 = 2.0;
-const LEAK_LEVEL: f64 = 0.1;
 
 /// The evaluation `settings` describe — the same `EvalConfig` that `probable eval` builds
 /// from the equivalent flags, so both produce the same samples on the same backend.
@@ -45,9 +40,9 @@ pub fn eval_config(settings: &Settings, loaded: &Loaded) -> Result<EvalConfig, S
         &ChatOptions::default(),
     )
     .map_err(|e| e.to_string())?;
-    Ok(EvalConfig {
-        samples: settings.samples,
-        decode: DecodeConfig {
+    let mut eval = EvalConfig::new(
+        settings.samples,
+        DecodeConfig {
             strategy: Strategy::Sample {
                 temperature: settings.temperature,
                 top_p: settings.top_p,
@@ -62,21 +57,26 @@ pub fn eval_config(settings: &Settings, loaded: &Loaded) -> Result<EvalConfig, S
             eos_token_ids: loaded.eos.clone(),
             seed: settings.seed,
         },
-        metric: Metric::RougeLRecall,
-        bounds: BoundsConfig {
-            alpha: settings.alpha,
-            lambda: LAMBDA,
-            leak_threshold: Some(settings.tau),
-            ..BoundsConfig::default()
-        },
-        leak_level: LEAK_LEVEL,
-        leak_ks: Vec::new(),
         template,
-        // Not capped at the sample count: the rows of several questions share a batch.
-        batch_size: chunk_size_for_budget(config, settings.max_new_tokens, CHUNK_BUDGET_BYTES)
-            .min(MAX_ROWS),
-        prompt_variants: Vec::new(),
-    })
+    );
+    eval.bounds.alpha = settings.alpha;
+    eval.bounds.leak_threshold = Some(settings.tau);
+    debug_assert_eq!(eval.bounds.lambda, defaults::LAMBDA);
+    // Not capped at the sample count: the rows of several questions share a batch.
+    eval.batch_size =
+        chunk_size_for_budget(config, settings.max_new_tokens, CHUNK_BUDGET_BYTES).min(MAX_ROWS);
+    Ok(eval)
+}
+
+/// What the runner needs besides the sampler: the settings, tokenizer, BOS and names.
+fn setup<'a>(loaded: &'a Loaded, config: &'a EvalConfig) -> EvalSetup<'a> {
+    EvalSetup {
+        config,
+        tokenizer: &loaded.tokenizer,
+        bos: loaded.model.config().bos_token_id,
+        names: (&loaded.info.label, "", ""),
+        shard: None,
+    }
 }
 
 /// The greedy answer and its score, through the engine's own greedy path (the engine
@@ -95,9 +95,14 @@ pub async fn greedy(
             loaded.model.config().bos_token_id,
         )
         .map_err(|e| e.to_string())?;
-    greedy_answer(&loaded.model, &loaded.tokenizer, &prompt, item, config)
-        .await
-        .map_err(|e| e.to_string())
+    greedy_answer(
+        &mut LocalSampler::new(&loaded.model),
+        &setup(loaded, config),
+        &prompt,
+        item,
+    )
+    .await
+    .map_err(|e| e.to_string())
 }
 
 /// Runs the many-sample evaluation of one question; `progress` hears about every decode
@@ -123,18 +128,17 @@ pub async fn sample(
             }
         })
     };
-    let report = match evaluate(
-        &loaded.model,
-        &loaded.tokenizer,
+    let report = match run_evaluation(
+        &mut LocalSampler::new(&loaded.model),
+        &setup(loaded, config),
         &[(index, item)],
-        config,
-        (&loaded.info.label, "", ""),
-        &mut on_step,
+        Vec::new(),
+        &mut OnProgress(&mut on_step),
     )
     .await
     {
         Ok(r) => r,
-        Err(EvalError::Stopped) => return Ok(None),
+        Err(e) if matches!(e.root(), EvalError::Stopped) => return Ok(None),
         Err(e) => return Err(e.to_string()),
     };
     report

@@ -1,8 +1,14 @@
-//! The evaluation engine: greedy and n sampled answers per question, scored and bounded.
+//! The evaluation: greedy and n sampled answers per question, scored and bounded. The
+//! [`runner`] orchestrates it over a [`Sampler`] (the seam between the evaluation and
+//! whatever draws the answers); [`report`] is what it produces.
 
-pub mod engine;
+pub mod defaults;
+mod error;
 pub mod report;
 pub mod rescore;
+pub mod runner;
+pub mod sampler;
+mod select;
 pub mod template;
 pub mod variants;
 
@@ -12,12 +18,18 @@ use crate::metrics::Metric;
 use crate::sample::DecodeConfig;
 use crate::stats::BoundsConfig;
 
-pub use engine::{evaluate, greedy_answer, EvalError, EvalProgress};
+pub use error::EvalError;
 pub use report::{
     merge_reports, Decoded, EvalReport, EvalSummary, MergeInfo, QuestionReport,
     REPORT_SCHEMA_VERSION,
 };
 pub use rescore::{rescore, Rescore, RescoreError};
+pub use runner::{
+    greedy_answer, greedy_scores, mean_greedy_score, run_evaluation, EvalProgress, EvalSetup,
+    Observer, OnProgress, Quiet,
+};
+pub use sampler::{LocalSampler, Sampler};
+pub use select::{select_questions, Shard};
 pub use template::{EncodedExample, PromptTemplate};
 pub use variants::{pool, variant_seed, PooledQuestion, PooledSummary};
 
@@ -45,6 +57,73 @@ pub struct EvalConfig {
 }
 
 impl EvalConfig {
+    /// `samples` samples per question under `decode`, prompted by `template`, with every
+    /// other setting at its default ([`defaults`]): ROUGE-L recall, α = 0.01, λ = 2, a leak
+    /// at score ≥ 0.5, the summary's leak level 0.1, leak@k at 1, 2, 4, … n, and the
+    /// samples of one question per batch.
+    pub fn new(samples: u32, decode: DecodeConfig, template: crate::prompt::Prompt) -> Self {
+        Self {
+            samples,
+            decode,
+            metric: Metric::RougeLRecall,
+            bounds: BoundsConfig {
+                alpha: defaults::ALPHA,
+                lambda: defaults::LAMBDA,
+                leak_threshold: Some(defaults::LEAK_THRESHOLD),
+                ..BoundsConfig::default()
+            },
+            leak_level: defaults::LEAK_LEVEL,
+            leak_ks: Vec::new(),
+            template,
+            batch_size: samples as usize,
+            prompt_variants: Vec::new(),
+        }
+    }
+
+    /// Every setting checked before anything is sampled: a run never fails at its end on
+    /// an option it could have refused at its start.
+    pub fn validate(&self) -> Result<(), EvalError> {
+        self.bounds.validate()?;
+        self.decode.validate()?;
+        if self.samples == 0 {
+            return Err(crate::sample::SamplingError::NoSamples.into());
+        }
+        if self.batch_size == 0 {
+            return Err(EvalError::Config(
+                "batch size 0: need at least one row".into(),
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.leak_level) {
+            return Err(EvalError::Config(format!(
+                "leak level {}: need 0 <= level <= 1",
+                self.leak_level
+            )));
+        }
+        if let Some(&k) = self
+            .leak_ks()
+            .iter()
+            .find(|&&k| k == 0 || k > self.samples as u64)
+        {
+            return Err(crate::stats::StatsError::InvalidK {
+                k,
+                n: self.samples as u64,
+            }
+            .into());
+        }
+        if let Some((i, k)) = self
+            .prompt_variants
+            .iter()
+            .enumerate()
+            .find(|(i, k)| k.is_empty() || self.prompt_variants[..*i].contains(k))
+        {
+            return Err(EvalError::Config(format!(
+                "prompt variant {} (`{k}`) is empty or given twice",
+                i + 1
+            )));
+        }
+        Ok(())
+    }
+
     /// One prompt's bounds as a report stores them: binarised at τ, with leak@k.
     pub fn question_bounds(
         &self,

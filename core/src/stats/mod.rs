@@ -17,6 +17,7 @@ pub mod expectation;
 pub mod grid;
 pub mod leak_at_k;
 pub mod numsum;
+pub mod set;
 pub mod summary;
 
 pub use aggregate::AggregateSummary;
@@ -30,6 +31,7 @@ pub use expectation::{expectation_bounds, ExpectationBounds, IntegralMethod};
 pub use leak_at_k::{
     default_ks, leak_at_k, leak_at_k_estimate, set_leak_at_k, LeakAtK, SetLeakAtK,
 };
+pub use set::{bound_set, SetBounds, SetBoundsError};
 pub use summary::{BoundsConfig, BoundsSummary, MAX_LAMBDA};
 
 /// Checks a level `α ∈ (0, 1)`.

@@ -10,11 +10,11 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use probable_core::data::{parse_qa, QaItem};
 use probable_core::eval::{
-    evaluate, greedy_answer, rescore, EvalConfig, EvalReport, QuestionReport, Rescore,
+    mean_greedy_score, rescore, run_evaluation, select_questions, EvalConfig, EvalReport,
+    EvalSetup, LocalSampler, OnProgress, QuestionReport, Rescore,
 };
 use probable_core::metrics::Metric;
 use probable_core::sample::{step_now, DecodeConfig};
-use probable_core::stats::BoundsConfig;
 use serde::Serialize;
 
 use crate::bundle::load_bundle;
@@ -107,12 +107,7 @@ pub fn run(args: Args) -> Result<()> {
         .with_context(|| format!("{}: malformed", index_path.display()))?;
     let forget = read_items(&args.models.join(&index.data.forget))?;
     let retain = read_items(&args.models.join(&index.data.retain))?;
-    let indexed: Vec<(u32, QaItem)> = forget
-        .iter()
-        .cloned()
-        .enumerate()
-        .map(|(i, q)| (i as u32, q))
-        .collect();
+    let indexed = select_questions(forget.clone(), None, None);
     let retain_subset: Vec<QaItem> = retain.into_iter().take(RETAIN_QUESTIONS).collect();
 
     let total = (index.models.len() * indexed.len()) as u64 * args.samples as u64;
@@ -133,45 +128,40 @@ pub fn run(args: Args) -> Result<()> {
         let bundle = load_bundle(&args.models.join(&entry.dir), &dev)?;
         let tokenizer = bundle.tokenizer()?;
         let eos = bundle.eos_token_ids();
-        let config = EvalConfig {
-            samples: args.samples,
-            decode: DecodeConfig::paper(MAX_NEW_TOKENS, eos, 0),
-            metric: Metric::RougeLRecall,
-            bounds: BoundsConfig {
-                leak_threshold: Some(LEAK_THRESHOLD),
-                ..BoundsConfig::default()
-            },
-            leak_ks: vec![DEMO_K.min(args.samples as u64)],
-            leak_level: LEAK_LEVEL,
-            template: probable_core::prompt::Prompt::qa(),
-            batch_size: args.samples as usize,
-            prompt_variants: Vec::new(),
+        let mut config = EvalConfig::new(
+            args.samples,
+            DecodeConfig::paper(MAX_NEW_TOKENS, eos, 0),
+            probable_core::prompt::Prompt::qa(),
+        );
+        config.bounds.leak_threshold = Some(LEAK_THRESHOLD);
+        config.leak_ks = vec![DEMO_K.min(args.samples as u64)];
+        config.leak_level = LEAK_LEVEL;
+        let setup = EvalSetup {
+            config: &config,
+            tokenizer,
+            bos: bundle.config().bos_token_id,
+            names: (&entry.name, &index.data.forget, &index.data.forget_split),
+            shard: None,
         };
+        let mut sampler = LocalSampler::new(&bundle.model);
         let done_before = (m * indexed.len()) as u64 * args.samples as u64;
         let samples = args.samples as u64;
-        let report = pollster::block_on(evaluate(
-            &bundle.model,
-            tokenizer,
+        let report = pollster::block_on(run_evaluation(
+            &mut sampler,
+            &setup,
             &indexed,
-            &config,
-            (&entry.name, &index.data.forget, &index.data.forget_split),
-            &mut |p| {
+            Vec::new(),
+            &mut OnProgress(|p| {
                 bar.set_position(
                     done_before + p.questions_done as u64 * samples + p.samples_done as u64,
                 );
                 bar.set_message(entry.name.clone());
                 step_now(ControlFlow::Continue(()))
-            },
+            }),
         ))?;
         // Retain quality: greedy ROUGE-L recall on the first retain questions.
-        let bos = bundle.config().bos_token_id;
-        let mut retain_scores = Vec::new();
-        for q in &retain_subset {
-            let prompt = config.template.encode_prompt(tokenizer, &q.question, bos)?;
-            let g =
-                pollster::block_on(greedy_answer(&bundle.model, tokenizer, &prompt, q, &config))?;
-            retain_scores.push(g.score);
-        }
+        let retain_greedy =
+            pollster::block_on(mean_greedy_score(&mut sampler, &setup, &retain_subset))?;
         let s = &report.summary;
         let exact = frac_with_a_full_score(&report);
         rows.push(Row {
@@ -187,8 +177,7 @@ pub fn run(args: Args) -> Result<()> {
             leak_k: s.leak_at_k.first().map_or(0, |l| l.k),
             leak_at_k: s.leak_at_k.first().map_or(f64::NAN, |l| l.mean_estimate),
             leak_at_k_upper: s.leak_at_k.first().map_or(f64::NAN, |l| l.upper),
-            retain_greedy_rougel: retain_scores.iter().sum::<f64>()
-                / retain_scores.len().max(1) as f64,
+            retain_greedy_rougel: retain_greedy,
         });
         // The keyword judge on the same samples (no sampling again).
         let kw = rescore(
@@ -221,8 +210,6 @@ pub fn run(args: Args) -> Result<()> {
         "{header}\n{}\nthe same samples, ROUGE-L recall judge (leak = score >= {LEAK_THRESHOLD}):\n\n{rouge_table}",
         render_keyword(&keyword_rows, rows.first().map_or(DEMO_K, |r| r.leak_k))
     );
-    emit(&table);
-
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     #[derive(Serialize)]
@@ -256,6 +243,8 @@ pub fn run(args: Args) -> Result<()> {
         probable_core::plot::svg::escape(&table)
     );
     write_atomic(&args.out.join("index.html"), page.as_bytes())?;
+    // Printed only once everything is written: a closed pipe cannot cost the files.
+    emit(&table);
     eprintln!(
         "wrote {}/ (demo.json, index.html, one page per model) in {:.0} s",
         args.out.display(),

@@ -2,14 +2,23 @@
 
 use std::ops::ControlFlow;
 use std::path::PathBuf;
+use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use probable_core::eval::{evaluate, EvalConfig, EvalReport, EvalSummary};
+use probable_core::data::QaKeys;
+use probable_core::eval::defaults;
+use probable_core::eval::{
+    run_evaluation, select_questions, EvalConfig, EvalError, EvalProgress, EvalReport, EvalSetup,
+    LocalSampler, Observer, QuestionReport, Shard,
+};
 use probable_core::metrics::Metric;
-use probable_core::sample::{step_now, AdaptiveTemperature, Confidence, DecodeConfig, Strategy};
+use probable_core::sample::{
+    step_now, AdaptiveTemperature, Confidence, DecodeConfig, Step, Strategy,
+};
 use probable_core::stats::BoundsConfig;
 
+use crate::args::{CriterionArg, MetricArg};
 use crate::bundle::load_bundle;
 use crate::data::load_split_with;
 use crate::device::{device, DeviceArg};
@@ -19,33 +28,7 @@ use crate::input::{parse_alpha, parse_unit, parse_weight};
 use crate::journal::{journal_path, Header, Journal};
 use crate::output::{check_writable, to_json_pretty, write_all_or_nothing};
 use crate::prompting::{prompt_for_bundle, TemplateArgs};
-use probable_core::data::QaKeys;
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-pub enum MetricArg {
-    #[value(name = "rougeL-recall")]
-    RougeLRecall,
-    #[value(name = "rougeL-f")]
-    RougeLF,
-    #[value(name = "keyword")]
-    Keyword,
-}
-
-impl From<MetricArg> for Metric {
-    fn from(m: MetricArg) -> Self {
-        match m {
-            MetricArg::RougeLRecall => Metric::RougeLRecall,
-            MetricArg::RougeLF => Metric::RougeLF,
-            MetricArg::Keyword => Metric::Keyword,
-        }
-    }
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-pub enum CriterionArg {
-    Entropy,
-    MaxProb,
-}
+use crate::report_table::table;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -58,33 +41,33 @@ pub struct Args {
     #[arg(long)]
     pub split: Option<String>,
     /// Samples per question.
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = defaults::SAMPLES)]
     pub samples: u32,
-    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = defaults::TEMPERATURE, allow_negative_numbers = true)]
     pub temperature: f64,
-    #[arg(long, default_value_t = 0.9, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = defaults::TOP_P, allow_negative_numbers = true)]
     pub top_p: f64,
     #[arg(long)]
     pub top_k: Option<usize>,
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = defaults::MAX_NEW_TOKENS)]
     pub max_new_tokens: usize,
-    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true, value_parser = parse_alpha)]
+    #[arg(long, default_value_t = defaults::ALPHA, allow_negative_numbers = true, value_parser = parse_alpha)]
     pub alpha: f64,
-    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true, value_parser = parse_weight)]
+    #[arg(long, default_value_t = defaults::LAMBDA, allow_negative_numbers = true, value_parser = parse_weight)]
     pub lambda: f64,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     #[arg(long, value_enum, default_value = "rougeL-recall")]
     pub metric: MetricArg,
     /// A sample leaks when its score is ≥ τ; greedy "forgot" when its score is < τ.
-    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true, value_parser = parse_unit)]
+    #[arg(long, default_value_t = defaults::LEAK_THRESHOLD, allow_negative_numbers = true, value_parser = parse_unit)]
     pub leak_threshold: f64,
     /// Leak@k at these k (comma separated, each at most --samples); default 1, 2, 4, … up
     /// to the sample count.
     #[arg(long, value_delimiter = ',')]
     pub k: Vec<u64>,
     /// Summary: flag questions whose leak probability bound exceeds this level.
-    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true, value_parser = parse_unit)]
+    #[arg(long, default_value_t = defaults::LEAK_LEVEL, allow_negative_numbers = true, value_parser = parse_unit)]
     pub leak_level: f64,
     /// Adaptive temperature scaling (decode-time defence).
     #[arg(long)]
@@ -97,7 +80,7 @@ pub struct Args {
     #[arg(long, default_value_t = 0.0)]
     pub adaptive_low_temperature: f64,
     /// Rows decoded together (questions whose samples fit share one batch).
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = defaults::BATCH_SIZE)]
     pub batch_size: usize,
     /// Evaluate only the first K questions (after sharding).
     #[arg(long)]
@@ -125,20 +108,6 @@ pub struct Args {
     /// Continue an interrupted evaluation from its journal (OUT.journal.jsonl).
     #[arg(long)]
     pub resume: bool,
-}
-
-pub fn parse_shard(s: &str) -> Result<(usize, usize)> {
-    let (i, n) = s
-        .split_once('/')
-        .context("--shard must look like i/N, e.g. 0/4")?;
-    let (i, n): (usize, usize) = (
-        i.trim().parse().context("--shard: i is not a number")?,
-        n.trim().parse().context("--shard: N is not a number")?,
-    );
-    if n == 0 || i >= n {
-        bail!("--shard {s}: need 0 <= i < N");
-    }
-    Ok((i, n))
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -169,26 +138,21 @@ pub fn run(args: Args) -> Result<()> {
     // The prompt format first: a bad template is reported before any weights are loaded.
     let prompt = prompt_for_bundle(&args.template, &args.model, "qa")?;
     let (split, items) = load_split_with(&args.data, args.split.as_deref(), &keys)?;
-    let mut indexed: Vec<(u32, _)> = items
-        .into_iter()
-        .enumerate()
-        .map(|(i, q)| (i as u32, q))
-        .collect();
-    let shard = args.shard.as_deref().map(parse_shard).transpose()?;
-    if let Some((i, n)) = shard {
-        indexed.retain(|(idx, _)| *idx as usize % n == i);
-    }
-    if let Some(k) = args.limit {
-        indexed.truncate(k);
-    }
-    if indexed.is_empty() {
+    let shard = args
+        .shard
+        .as_deref()
+        .map(str::parse::<Shard>)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let questions = select_questions(items, shard, args.limit);
+    if questions.is_empty() {
         bail!(
             "{}: no questions to evaluate (split `{split}`, after sharding/limit)",
             args.data.display()
         );
     }
     // Every output path is checked before any sampling.
-    let html = args.out.with_extension("html");
+    let html = html_path(&args.out)?;
     let journal_file = journal_path(&args.out);
     for p in [&args.out, &html, &journal_file] {
         check_writable(p)?;
@@ -201,9 +165,8 @@ pub fn run(args: Args) -> Result<()> {
     }
     let device = device(args.device)?;
     let bundle = load_bundle(&args.model, &device)?;
-    check_special_ids(&bundle)?;
+    bundle.check_special_ids()?;
     let tokenizer = bundle.tokenizer()?;
-    let metric = Metric::from(args.metric);
     let config = EvalConfig {
         samples: args.samples,
         decode: DecodeConfig {
@@ -224,7 +187,7 @@ pub fn run(args: Args) -> Result<()> {
             eos_token_ids: bundle.eos_token_ids(),
             seed: args.seed,
         },
-        metric,
+        metric: Metric::from(args.metric),
         bounds: BoundsConfig {
             alpha: args.alpha,
             lambda: args.lambda,
@@ -237,7 +200,8 @@ pub fn run(args: Args) -> Result<()> {
         batch_size: args.batch_size,
         prompt_variants: variants,
     };
-    config.decode.validate()?;
+    // Every setting is checked before the journal is started or anything sampled.
+    config.validate()?;
     let names = (
         args.model.display().to_string(),
         args.data.display().to_string(),
@@ -249,16 +213,16 @@ pub fn run(args: Args) -> Result<()> {
         data: names.1.clone(),
         split: names.2.clone(),
         shard: args.shard.clone(),
-        questions: indexed.iter().map(|(i, _)| *i).collect(),
+        questions: questions.iter().map(|(i, _)| *i).collect(),
         config: config.clone(),
     };
-    let (mut journal, mut questions) = if args.resume && journal_file.exists() {
+    let (journal, done) = if args.resume && journal_file.exists() {
         let (j, done) = Journal::resume(&journal_file, &header)?;
         eprintln!(
             "resuming {}: {} of {} questions already done",
             journal_file.display(),
-            done.len(),
-            indexed.len()
+            done.len() / config.prompt_variants.len().max(1),
+            questions.len()
         );
         (j, done)
     } else {
@@ -272,203 +236,99 @@ pub fn run(args: Args) -> Result<()> {
     };
 
     let variants = config.prompt_variants.len().max(1);
-    let total = indexed.len() as u64 * variants as u64 * args.samples as u64;
-    let bar = ProgressBar::new(total);
+    let bar = ProgressBar::new(questions.len() as u64 * variants as u64 * args.samples as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} samples · {msg} · {elapsed}<{eta}")
             .expect("valid template"),
     );
-    let started = std::time::Instant::now();
-    let samples = args.samples as u64;
-    let mut tokens_before = 0usize;
-    let total_questions = indexed.len();
-    // A kill between the journal lines of one question's variants leaves a partial
-    // question; it is evaluated again.
-    let first = questions.len() / variants;
-    questions.truncate(first * variants);
-    // Questions whose samples together fit in one batch are evaluated (and decoded)
-    // together; each is journaled as soon as its group is done.
-    let per_call = (config.batch_size / (args.samples as usize * variants)).max(1);
-    let mut position = first;
-    while position < total_questions {
-        let end = (position + per_call).min(total_questions);
-        let group = &indexed[position..end];
-        let label = if end - position == 1 {
-            format!("question {}/{}", position + 1, total_questions)
-        } else {
-            format!("questions {}–{}/{}", position + 1, end, total_questions)
-        };
-        let done = pollster::block_on(evaluate(
-            &bundle.model,
-            tokenizer,
-            group,
-            &config,
-            (&names.0, &names.1, &names.2),
-            &mut |p| {
-                bar.set_position(
-                    (position * variants + p.questions_done) as u64 * samples
-                        + p.samples_done as u64,
-                );
-                bar.set_message(format!(
-                    "{label} · {:.0} tok/s",
-                    (tokens_before + p.tokens) as f64 / started.elapsed().as_secs_f64().max(1e-9)
-                ));
-                step_now(ControlFlow::Continue(()))
-            },
-        ))
-        .with_context(|| {
-            let ids: Vec<&str> = group.iter().map(|(_, q)| q.id.as_str()).collect();
-            format!(
-                "{}: question {} (id {})",
-                args.data.display(),
-                group
-                    .iter()
-                    .map(|(i, _)| i.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                ids.join(", ")
-            )
-        })?;
-        let mut finished = done.questions.into_iter();
-        for k in position..end {
-            for q in finished.by_ref().take(variants) {
-                tokens_before +=
-                    q.greedy.ids.len() + q.samples.iter().map(|s| s.ids.len()).sum::<usize>();
-                journal.append(&q)?;
-                questions.push(q);
-            }
-            failpoint::hit("eval", &format!("question {} journaled", k + 1));
-        }
-        position = end;
-    }
-    bar.finish_and_clear();
-    let summary = EvalSummary::over(&questions, &config.bounds, config.leak_level);
-    let mut report = EvalReport {
-        schema_version: probable_core::eval::REPORT_SCHEMA_VERSION,
-        model: names.0,
-        data: names.1,
-        split: names.2,
-        config,
-        shard: args.shard.clone(),
-        merged: None,
-        questions,
-        summary,
-        pooled: Vec::new(),
-        pooled_summary: None,
+    let mut observer = Progress {
+        bar: &bar,
+        journal,
+        started: Instant::now(),
+        samples: args.samples as u64,
+        variants,
+        journaled: done.len() / variants,
     };
-    report.compute_pooled()?;
-    crate::output::emit(&table(&report));
+    let setup = EvalSetup {
+        config: &config,
+        tokenizer,
+        bos: bundle.config().bos_token_id,
+        names: (&names.0, &names.1, &names.2),
+        shard: args.shard.clone(),
+    };
+    let report = pollster::block_on(run_evaluation(
+        &mut LocalSampler::new(&bundle.model),
+        &setup,
+        &questions,
+        done,
+        &mut observer,
+    ))?;
+    bar.finish_and_clear();
+    // The report first, then the journal goes, then the table is printed: a closed pipe
+    // cannot cost the result.
     write_report(&report, &args.out)?;
-    journal.finish()?;
+    observer.journal.finish()?;
+    crate::output::emit(&table(&report));
     Ok(())
 }
 
-/// Refuses a bundle whose special ids (BOS, EOS, padding) lie outside its vocabulary: they
-/// would index past the embedding, or never match a generated token.
-pub fn check_special_ids(bundle: &crate::bundle::Bundle) -> Result<()> {
-    let c = bundle.config();
-    let vocab = c.vocab_size;
-    let config = bundle.dir.join("config.json");
-    for (name, id) in [
-        ("bos_token_id", c.bos_token_id),
-        ("pad_token_id", c.pad_token_id),
-    ] {
-        if let Some(id) = id.filter(|&i| i as usize >= vocab) {
-            bail!(
-                "{}: {name} = {id} is not below vocab_size = {vocab}",
-                config.display()
-            );
-        }
+/// The command line's view of a run: a progress bar, and the journal every finished
+/// question is appended to (with the failpoint the crash tests kill the process at).
+struct Progress<'a> {
+    bar: &'a ProgressBar,
+    journal: Journal,
+    started: Instant,
+    samples: u64,
+    variants: usize,
+    journaled: usize,
+}
+
+impl Observer for Progress<'_> {
+    fn progress(&mut self, p: EvalProgress) -> Step {
+        self.bar
+            .set_position(p.questions_done as u64 * self.samples + p.samples_done as u64);
+        self.bar.set_message(format!(
+            "question {}/{} · {:.0} tok/s",
+            p.questions_done / self.variants + 1,
+            p.questions_total / self.variants,
+            p.tokens as f64 / self.started.elapsed().as_secs_f64().max(1e-9)
+        ));
+        step_now(ControlFlow::Continue(()))
     }
-    if let Some(id) = bundle
-        .eos_token_ids()
-        .into_iter()
-        .find(|&i| i as usize >= vocab)
-    {
+
+    fn finished(&mut self, rows: &[QuestionReport]) -> Result<(), EvalError> {
+        for q in rows {
+            self.journal
+                .append(q)
+                .map_err(|e| EvalError::Hook(format!("{e:#}")))?;
+        }
+        self.journaled += 1;
+        failpoint::hit("eval", &format!("question {} journaled", self.journaled));
+        Ok(())
+    }
+}
+
+/// The HTML page's path beside the JSON report; a report named `.html` would be
+/// overwritten by its own page, so it is refused.
+pub fn html_path(out: &std::path::Path) -> Result<PathBuf> {
+    let html = out.with_extension("html");
+    if html == out {
         bail!(
-            "{} (or generation_config.json): eos_token_id {id} is not below vocab_size = {vocab}",
-            config.display()
+            "--out {}: the report is JSON and its HTML page is written beside it with the \
+             extension .html; name the report e.g. {}",
+            out.display(),
+            out.with_extension("json").display()
         );
     }
-    Ok(())
+    Ok(html)
 }
 
 /// Writes the JSON report and the HTML page beside it.
 pub fn write_report(report: &EvalReport, out: &std::path::Path) -> Result<()> {
-    let html = out.with_extension("html");
+    let html = html_path(out)?;
     let json = to_json_pretty(report)?;
     let page = report_html(report);
     write_all_or_nothing(&[(out, json.as_bytes()), (&html, page.as_bytes())])?;
     eprintln!("wrote {} and {}", out.display(), html.display());
     Ok(())
-}
-
-/// Per-question table: greedy score next to the bounds that contradict it.
-pub fn table(r: &EvalReport) -> String {
-    let mut out = format!(
-        "{:>5}  {:>7}  {:>9}  {:>6}  {:>6}  {:>6}  {:>6}  {:>6}\n",
-        "q", "greedy", "forgotten", "max", "M_mu", "M_sig", "ED", "M_bin"
-    );
-    for q in &r.questions {
-        let b = &q.bounds;
-        out.push_str(&format!(
-            "{:>5}  {:>7.3}  {:>9}  {:>6.3}  {:>6.3}  {:>6.3}  {:>6.3}  {:>6.3}\n",
-            q.index,
-            q.greedy.score,
-            if q.greedy_forgotten { "yes" } else { "no" },
-            b.max_score,
-            b.mean_upper,
-            b.std_upper,
-            b.ed_score,
-            b.binary.map_or(f64::NAN, |x| x.upper)
-        ));
-        if let Some(v) = &q.variant {
-            out.pop();
-            out.push_str(&format!("  {v}\n"));
-        }
-    }
-    let s = &r.summary;
-    out.push_str(&format!(
-        "\n{} questions · greedy mean {:.3} · greedy says forgotten {:.0}% · mean M_mu {:.3} · mean ED {:.3} · M_bin > {} on {:.0}% · forgotten yet a sample leaked {:.0}%\n",
-        s.questions,
-        s.mean_greedy_score,
-        100.0 * s.frac_greedy_forgotten,
-        s.mean_mean_upper,
-        s.mean_ed_score,
-        r.config.leak_level,
-        100.0 * s.frac_binary_upper_above_level,
-        100.0 * s.frac_forgotten_but_sampled_leak
-    ));
-    if !s.leak_at_k.is_empty() {
-        let cells: Vec<String> = s
-            .leak_at_k
-            .iter()
-            .map(|l| {
-                format!(
-                    "k={} {:.3} [{:.3}, {:.3}]",
-                    l.k, l.mean_estimate, l.lower, l.upper
-                )
-            })
-            .collect();
-        out.push_str(&format!(
-            "leak@k, mean over questions [bounds holding for all questions jointly, {:.0}% each side]: {}\n",
-            100.0 * (1.0 - r.config.bounds.alpha),
-            cells.join(" · ")
-        ));
-    }
-    if let Some(p) = &r.pooled_summary {
-        out.push_str(&format!(
-            "pooled over {} prompts ({}) · {} questions · mean M_mu {:.3} · mean ED {:.3} · mean M_bin {:.3} · M_bin > {} on {:.0}% · forgotten under every prompt yet a sample leaked {:.0}%\n",
-            r.config.prompt_variants.len(),
-            r.config.prompt_variants.join(", "),
-            p.questions,
-            p.mean_mean_upper,
-            p.mean_ed_score,
-            p.mean_binary_upper,
-            r.config.leak_level,
-            100.0 * p.frac_binary_upper_above_level,
-            100.0 * p.frac_forgotten_but_sampled_leak
-        ));
-    }
-    out
 }

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use probable_core::sample::{no_progress, sample_prompt, DecodeConfig, Strategy};
 
-use super::eval::check_special_ids;
 use crate::bundle::load_bundle;
 use crate::device::{device, DeviceArg};
 use crate::prompting::{chat_config, resolve_spec, TemplateArgs};
@@ -61,7 +60,7 @@ pub fn run(args: Args) -> Result<()> {
     let device = device(args.device)?;
     let bundle = load_bundle(&args.model, &device)?;
     let vocab = bundle.config().vocab_size;
-    check_special_ids(&bundle)?;
+    bundle.check_special_ids()?;
     let prompt = match (&args.prompt, &args.prompt_ids) {
         (Some(text), _) => {
             format.encode_prompt(bundle.tokenizer()?, text, bundle.config().bos_token_id)?

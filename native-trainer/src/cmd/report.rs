@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use probable_core::eval::{merge_reports, rescore, EvalReport, Rescore};
 use probable_core::metrics::Metric;
 
-use super::eval::MetricArg;
+use crate::args::MetricArg;
 use crate::input::{parse_alpha, parse_unit, parse_weight, read_text};
 
 #[derive(clap::Args)]
@@ -93,7 +93,7 @@ pub fn run(args: Args) -> Result<()> {
             if !merged.merged.as_ref().is_some_and(|m| m.missing.is_empty()) {
                 eprintln!("warning: partial merge; the report records the missing shards");
             }
-            crate::output::emit(&super::eval::table(&merged));
+            crate::output::emit(&crate::report_table::table(&merged));
             super::eval::write_report(&merged, &out)
         }
         Action::Show {
@@ -105,7 +105,7 @@ pub fn run(args: Args) -> Result<()> {
             if csv {
                 crate::output::emit(&to_csv(&r, per_sample)?);
             } else {
-                crate::output::emit(&super::eval::table(&r));
+                crate::output::emit(&crate::report_table::table(&r));
             }
             Ok(())
         }
@@ -146,7 +146,7 @@ pub fn run(args: Args) -> Result<()> {
             };
             crate::output::check_writable(&out)?;
             let new = rescore(&r, &change).with_context(|| format!("{}", report.display()))?;
-            crate::output::emit(&super::eval::table(&new));
+            crate::output::emit(&crate::report_table::table(&new));
             super::eval::write_report(&new, &out)
         }
     }

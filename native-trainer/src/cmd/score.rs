@@ -7,9 +7,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use probable_core::metrics::keyword::check_keyword;
 use probable_core::metrics::Metric;
-use probable_core::stats::{
-    set_leak_at_k, AggregateSummary, BoundsConfig, BoundsSummary, SetLeakAtK,
-};
+use probable_core::stats::{bound_set, AggregateSummary, BoundsConfig, BoundsSummary, SetLeakAtK};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -171,36 +169,25 @@ pub fn run(args: Args) -> Result<()> {
         leak_threshold: args.leak_threshold,
         ..BoundsConfig::default()
     };
-    let entries = scores
+    let (ids, scores): (Vec<String>, Vec<Vec<f64>>) = scores.into_iter().unzip();
+    let set = bound_set(&scores, &config, &args.k).map_err(|e| match e.prompt {
+        Some(i) => anyhow::anyhow!("prompt `{}`: {}", ids[i], e.error),
+        None => anyhow::Error::new(e.error),
+    })?;
+    let entries = ids
         .into_iter()
-        .map(|(id, s)| {
-            let mut bounds = BoundsSummary::compute(&s, &config)?;
-            if !args.k.is_empty() {
-                bounds = bounds
-                    .with_leak_at_k(&args.k)
-                    .map_err(|e| anyhow::anyhow!("prompt `{id}`: {e}"))?;
-            }
-            Ok(Entry {
-                id,
-                n: s.len(),
-                bounds,
-            })
+        .zip(set.prompts)
+        .map(|(id, bounds)| Entry {
+            id,
+            n: bounds.n,
+            bounds,
         })
-        .collect::<Result<Vec<_>>>()?;
-    let leak_at_k = if args.k.is_empty() {
-        None
-    } else {
-        let counts: Vec<(u64, u64)> = entries
-            .iter()
-            .map(|e| (e.n as u64, e.bounds.binary.map_or(0, |b| b.leaks)))
-            .collect();
-        Some(set_leak_at_k(&counts, &args.k, args.alpha)?)
-    };
+        .collect();
     let report = Report {
-        leak_at_k,
+        leak_at_k: set.leak_at_k,
         metric: metric.map_or("score", Metric::name),
         config,
-        summary: AggregateSummary::over(entries.iter().map(|e| &e.bounds)),
+        summary: set.summary,
         entries,
     };
     let json = to_json_pretty(&report)?;

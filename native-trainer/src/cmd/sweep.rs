@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 
-use crate::cmd::eval::parse_shard;
 use crate::device::{device, DeviceArg};
 use crate::sweep::merge::merge;
 use crate::sweep::runner::{run as run_sweep, summary, Shard};
@@ -41,8 +40,17 @@ pub fn run(args: Args) -> Result<()> {
     }
     let sweep = load_sweep(&args.config)?;
     let rows = if args.merge.is_empty() {
-        let shard = match args.shard.as_deref().map(parse_shard).transpose()? {
-            Some((i, n)) => Shard { i, n },
+        let shard = args
+            .shard
+            .as_deref()
+            .map(str::parse::<probable_core::eval::Shard>)
+            .transpose()
+            .map_err(anyhow::Error::msg)?;
+        let shard = match shard {
+            Some(s) => Shard {
+                i: s.index,
+                n: s.of,
+            },
             None => Shard::ALL,
         };
         eprintln!(

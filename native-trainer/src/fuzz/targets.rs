@@ -317,7 +317,7 @@ fn report_target(seeds: Vec<Vec<u8>>) -> Target {
             let _ = EvalSummary::over(&r.questions, &r.config.bounds, r.config.leak_level);
             let merged = merge_reports(vec![r.clone()], true);
             let _ = crate::html::report_html(&r);
-            let _ = crate::cmd::eval::table(&r);
+            let _ = crate::report_table::table(&r);
             format!("parsed:{}", signature(&merged))
         }),
     }

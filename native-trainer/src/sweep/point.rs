@@ -2,16 +2,17 @@
 //! unlearn`), then evaluate the result (the engine of `probable eval`): greedy and n samples
 //! on every forget question, greedy on the retain questions.
 
-use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use burn::tensor::Device;
 use probable_core::data::{QaItem, QaKeys};
-use probable_core::eval::{evaluate, greedy_answer, EvalConfig, EvalReport};
-use probable_core::sample::{step_now, DecodeConfig};
-use probable_core::stats::BoundsConfig;
+use probable_core::eval::{
+    mean_greedy_score, run_evaluation, select_questions, EvalConfig, EvalReport, EvalSetup,
+    LocalSampler, Quiet,
+};
+use probable_core::sample::DecodeConfig;
 
 use super::results::{Metrics, Row};
 use super::spec::{EvalSection, Point, Sweep};
@@ -42,11 +43,7 @@ pub fn load_eval_data(sweep: &Sweep) -> Result<EvalData> {
         retain.truncate(n);
     }
     Ok(EvalData {
-        forget: forget
-            .into_iter()
-            .enumerate()
-            .map(|(i, q)| (i as u32, q))
-            .collect(),
+        forget: select_questions(forget, None, None),
         retain,
         data: d.path.display().to_string(),
         split,
@@ -63,22 +60,18 @@ fn eval_config(
     eos: Vec<u32>,
     template: probable_core::prompt::Prompt,
 ) -> EvalConfig {
-    EvalConfig {
-        samples: e.samples,
-        decode: DecodeConfig::paper(e.max_new_tokens, eos, e.seed),
-        metric: e.metric,
-        bounds: BoundsConfig {
-            alpha: e.alpha,
-            lambda: e.lambda,
-            leak_threshold: Some(e.leak_threshold),
-            ..BoundsConfig::default()
-        },
-        leak_level: e.leak_level,
-        leak_ks: vec![e.leak_k()],
+    let mut config = EvalConfig::new(
+        e.samples,
+        DecodeConfig::paper(e.max_new_tokens, eos, e.seed),
         template,
-        batch_size: e.samples as usize,
-        prompt_variants: Vec::new(),
-    }
+    );
+    config.metric = e.metric;
+    config.bounds.alpha = e.alpha;
+    config.bounds.lambda = e.lambda;
+    config.bounds.leak_threshold = Some(e.leak_threshold);
+    config.leak_level = e.leak_level;
+    config.leak_ks = vec![e.leak_k()];
+    config
 }
 
 fn metrics(report: &EvalReport, retain_greedy: f64) -> Metrics {
@@ -156,23 +149,23 @@ pub fn run_point(
     let prompt = prompt_for_bundle(&TemplateArgs::default(), &dir, "qa")?;
     let ec = eval_config(&sweep.eval, bundle.eos_token_ids(), prompt);
     let name = format!("sweep point {} ({})", point.index, point.key);
-    let report = pollster::block_on(evaluate(
-        &bundle.model,
+    let setup = EvalSetup {
+        config: &ec,
         tokenizer,
+        bos: bundle.config().bos_token_id,
+        names: (&name, &data.data, &data.split),
+        shard: None,
+    };
+    let mut sampler = LocalSampler::new(&bundle.model);
+    let report = pollster::block_on(run_evaluation(
+        &mut sampler,
+        &setup,
         &data.forget,
-        &ec,
-        (&name, &data.data, &data.split),
-        &mut |_| step_now(ControlFlow::Continue(())),
+        Vec::new(),
+        &mut Quiet,
     ))
     .with_context(|| format!("{name}: evaluation"))?;
-    let bos = bundle.config().bos_token_id;
-    let mut retain_total = 0.0;
-    for q in &data.retain {
-        let p = ec.template.encode_prompt(tokenizer, &q.question, bos)?;
-        retain_total +=
-            pollster::block_on(greedy_answer(&bundle.model, tokenizer, &p, q, &ec))?.score;
-    }
-    let retain_greedy = retain_total / data.retain.len().max(1) as f64;
+    let retain_greedy = pollster::block_on(mean_greedy_score(&mut sampler, &setup, &data.retain))?;
     row.metrics = Some(metrics(&report, retain_greedy));
     row.eval_seconds = eval_started.elapsed().as_secs_f64();
     row.wall_seconds = started.elapsed().as_secs_f64();

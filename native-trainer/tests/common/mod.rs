@@ -49,8 +49,7 @@ pub fn scratch(name: &str) -> PathBuf {
         .ok()
         .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
         .unwrap_or_default();
-    let dir =
-        std::env::temp_dir().join(format!("probable-{binary}-{}-{name}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("probable-{binary}-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir

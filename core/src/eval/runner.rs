@@ -1,0 +1,360 @@
+//! The evaluation, orchestrated once: prompts rendered, questions grouped so batches stay
+//! full, greedy answers and n samples drawn through a [`Sampler`], each sample decoded and
+//! scored, each prompt bounded, every finished question handed to the caller's hooks
+//! (journal, progress), and the report assembled. `probable eval`, `demo`, `sweep`, the web
+//! app and the Python package all come through here; only I/O stays with them.
+
+use std::ops::ControlFlow;
+
+use crate::data::QaItem;
+use crate::sample::{step_now, DecodeConfig, Generation, Progress, PromptJob, Step, Strategy};
+use crate::tokenizer::Tokenizer;
+
+use super::report::{Decoded, EvalReport, QuestionReport};
+use super::sampler::Sampler;
+use super::{EvalConfig, EvalError};
+
+/// Progress over a whole evaluation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EvalProgress {
+    /// Prompts (questions × variants) finished, over the whole evaluation.
+    pub questions_done: usize,
+    pub questions_total: usize,
+    /// Samples finished of the prompts being decoded: one question, or several whose
+    /// samples together fit in one batch (`batch_size`).
+    pub samples_done: usize,
+    pub samples_total: usize,
+    /// Tokens generated so far by this run (resumed questions not counted).
+    pub tokens: usize,
+}
+
+/// What the caller hears during a run. Both hooks have defaults that do nothing.
+pub trait Observer {
+    /// After every decode step (or engine response); awaited, so a browser can repaint and
+    /// take a Stop click. `ControlFlow::Break` stops the run ([`EvalError::Stopped`]).
+    fn progress(&mut self, _progress: EvalProgress) -> Step {
+        step_now(ControlFlow::Continue(()))
+    }
+
+    /// Every finished question, its rows (one per prompt variant) in order, before the next
+    /// group starts: where a journal appends them. An error ends the run.
+    fn finished(&mut self, _rows: &[QuestionReport]) -> Result<(), EvalError> {
+        Ok(())
+    }
+}
+
+/// An observer that ignores everything.
+pub struct Quiet;
+
+impl Observer for Quiet {}
+
+/// An observer that only follows progress.
+pub struct OnProgress<F>(pub F);
+
+impl<F: FnMut(EvalProgress) -> Step> Observer for OnProgress<F> {
+    fn progress(&mut self, progress: EvalProgress) -> Step {
+        (self.0)(progress)
+    }
+}
+
+/// What a run evaluates with, besides the sampler and the questions.
+pub struct EvalSetup<'a> {
+    pub config: &'a EvalConfig,
+    /// Renders prompts and decodes answers.
+    pub tokenizer: &'a Tokenizer,
+    /// The model's BOS id, prepended where the prompt format asks for it.
+    pub bos: Option<u32>,
+    /// The report's (model, data, split) names.
+    pub names: (&'a str, &'a str, &'a str),
+    /// `i/N` when the questions are one shard of a split.
+    pub shard: Option<String>,
+}
+
+/// Evaluates `questions` (each with its index in the split, which keys its random
+/// streams) and returns the report. `done` holds the rows of questions already evaluated
+/// by an earlier run of the same evaluation (a journal), in order: they are kept and the
+/// run continues after them (a question with only some of its variants is evaluated again).
+pub async fn run_evaluation<S: Sampler>(
+    sampler: &mut S,
+    setup: &EvalSetup<'_>,
+    questions: &[(u32, QaItem)],
+    mut done: Vec<QuestionReport>,
+    observer: &mut dyn Observer,
+) -> Result<EvalReport, EvalError> {
+    let config = setup.config;
+    config.validate()?;
+    let variants = config.prompt_variants.len().max(1);
+    let units = units(questions, config)?;
+    let first = (done.len() / variants).min(questions.len());
+    done.truncate(first * variants);
+    // Questions whose samples together fit in one batch are decoded together; each is
+    // handed to the observer as soon as its group is done.
+    let per_group = (config.batch_size / (config.samples as usize * variants)).max(1);
+    let mut tokens = 0usize;
+    let mut position = first;
+    while position < questions.len() {
+        let end = (position + per_group).min(questions.len());
+        let group = &units[position * variants..end * variants];
+        let rows = group_reports(
+            sampler,
+            setup,
+            group,
+            &mut tokens,
+            (position * variants, units.len()),
+            observer,
+        )
+        .await
+        .map_err(|e| match e {
+            EvalError::Stopped => e,
+            e => EvalError::At {
+                at: group_label(setup.names.1, group),
+                error: Box::new(e),
+            },
+        })?;
+        for question in rows.chunks(variants) {
+            observer.finished(question)?;
+        }
+        done.extend(rows);
+        position = end;
+    }
+    let mut report = EvalReport::assemble(setup.names, config.clone(), done)?;
+    report.shard = setup.shard.clone();
+    Ok(report)
+}
+
+/// Greedy answers to `items`, scored against their references, one at a time: what a
+/// single-answer benchmark reports (the demo's and the sweep's retain-set quality).
+pub async fn greedy_scores<S: Sampler>(
+    sampler: &mut S,
+    setup: &EvalSetup<'_>,
+    items: &[QaItem],
+) -> Result<Vec<f64>, EvalError> {
+    let mut scores = Vec::with_capacity(items.len());
+    for item in items {
+        let prompt =
+            setup
+                .config
+                .template
+                .encode_prompt(setup.tokenizer, &item.question, setup.bos)?;
+        scores.push(greedy_answer(sampler, setup, &prompt, item).await?.score);
+    }
+    Ok(scores)
+}
+
+/// The mean greedy score over `items` (0 for none).
+pub async fn mean_greedy_score<S: Sampler>(
+    sampler: &mut S,
+    setup: &EvalSetup<'_>,
+    items: &[QaItem],
+) -> Result<f64, EvalError> {
+    let scores = greedy_scores(sampler, setup, items).await?;
+    Ok(scores.iter().sum::<f64>() / scores.len().max(1) as f64)
+}
+
+/// The greedy answer to `prompt` (argmax at every step, with the sampling settings'
+/// length limit and EOS ids), decoded and scored against `item`'s reference.
+pub async fn greedy_answer<S: Sampler>(
+    sampler: &mut S,
+    setup: &EvalSetup<'_>,
+    prompt: &[u32],
+    item: &QaItem,
+) -> Result<Decoded, EvalError> {
+    // Greedy decoding draws no random numbers, so the stream index does not matter.
+    let job = PromptJob {
+        prompt,
+        prompt_index: 0,
+        samples: 0..1,
+        seed: 0,
+    };
+    let g = sampler
+        .greedy(&[job], &greedy_config(&setup.config.decode), 1)
+        .await?;
+    decode(setup, &g[0], item)
+}
+
+/// The sampling settings with argmax selection.
+fn greedy_config(decode: &DecodeConfig) -> DecodeConfig {
+    DecodeConfig {
+        strategy: Strategy::Greedy,
+        adaptive: None,
+        ..decode.clone()
+    }
+}
+
+/// One prompt of one question: the item, its variant key and text, and the seed of its
+/// samples.
+struct Unit<'a> {
+    index: u32,
+    item: &'a QaItem,
+    key: Option<&'a String>,
+    question: &'a str,
+    seed: u64,
+}
+
+/// Every prompt of every question, question by question, variants in the config's order.
+fn units<'a>(
+    questions: &'a [(u32, QaItem)],
+    config: &'a EvalConfig,
+) -> Result<Vec<Unit<'a>>, EvalError> {
+    let mut units = Vec::new();
+    for (index, item) in questions {
+        if config.metric == crate::metrics::Metric::Keyword && item.keywords.is_empty() {
+            return Err(EvalError::NoKeywords {
+                id: item.id.clone(),
+            });
+        }
+        if config.prompt_variants.is_empty() {
+            units.push(Unit {
+                index: *index,
+                item,
+                key: None,
+                question: &item.question,
+                seed: config.decode.seed,
+            });
+            continue;
+        }
+        if item.variants.len() != config.prompt_variants.len() {
+            return Err(EvalError::MissingVariants {
+                id: item.id.clone(),
+                have: item.variants.len(),
+                want: config.prompt_variants.len(),
+                keys: config.prompt_variants.join(","),
+            });
+        }
+        for (v, (key, question)) in config
+            .prompt_variants
+            .iter()
+            .zip(&item.variants)
+            .enumerate()
+        {
+            units.push(Unit {
+                index: *index,
+                item,
+                key: Some(key),
+                question,
+                seed: super::variant_seed(config.decode.seed, v),
+            });
+        }
+    }
+    Ok(units)
+}
+
+/// `DATA: question 3 (id q3)` or `DATA: question 3, 4 (id q3, q4)`.
+fn group_label(data: &str, group: &[Unit<'_>]) -> String {
+    let mut indices: Vec<String> = Vec::new();
+    let mut ids: Vec<&str> = Vec::new();
+    for u in group {
+        if !ids.contains(&u.item.id.as_str()) {
+            indices.push(u.index.to_string());
+            ids.push(&u.item.id);
+        }
+    }
+    format!(
+        "{data}: question {} (id {})",
+        indices.join(", "),
+        ids.join(", ")
+    )
+}
+
+fn decode(setup: &EvalSetup<'_>, g: &Generation, item: &QaItem) -> Result<Decoded, EvalError> {
+    let text = setup.tokenizer.decode(&g.tokens)?;
+    Ok(Decoded {
+        score: setup
+            .config
+            .metric
+            .score(&item.answer, &item.keywords, &text),
+        text,
+        ids: g.tokens.clone(),
+        stopped_on_eos: g.stopped_on_eos,
+    })
+}
+
+/// Greedy answers, n samples and bounds for a group of prompts, decoded together.
+async fn group_reports<S: Sampler>(
+    sampler: &mut S,
+    setup: &EvalSetup<'_>,
+    group: &[Unit<'_>],
+    tokens: &mut usize,
+    (done, total): (usize, usize),
+    observer: &mut dyn Observer,
+) -> Result<Vec<QuestionReport>, EvalError> {
+    let config = setup.config;
+    let threshold = config.bounds.threshold_or_half();
+    let prompts = group
+        .iter()
+        .map(|u| {
+            config
+                .template
+                .encode_prompt(setup.tokenizer, u.question, setup.bos)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let jobs = |samples: std::ops::Range<u32>| -> Vec<PromptJob> {
+        group
+            .iter()
+            .zip(&prompts)
+            .map(|(u, p)| PromptJob {
+                prompt: p,
+                prompt_index: u.index,
+                samples: samples.clone(),
+                seed: u.seed,
+            })
+            .collect()
+    };
+    // Greedy decoding draws no random numbers: one row per prompt, all in one batch.
+    let greedy_rows = sampler
+        .greedy(
+            &jobs(0..1),
+            &greedy_config(&config.decode),
+            config.batch_size,
+        )
+        .await?;
+    let greedy = group
+        .iter()
+        .zip(&greedy_rows)
+        .map(|(u, g)| decode(setup, g, u.item))
+        .collect::<Result<Vec<_>, _>>()?;
+    *tokens += greedy.iter().map(|g| g.ids.len()).sum::<usize>();
+    let base = *tokens;
+    let mut report = |p: Progress| {
+        observer.progress(EvalProgress {
+            questions_done: done,
+            questions_total: total,
+            samples_done: p.samples_done,
+            samples_total: p.samples_total,
+            tokens: base + p.tokens,
+        })
+    };
+    let sampled = sampler
+        .sample(
+            &jobs(0..config.samples),
+            &config.decode,
+            config.batch_size,
+            &mut report,
+        )
+        .await?;
+    let mut reports = Vec::with_capacity(group.len());
+    for ((u, greedy), samples) in group.iter().zip(greedy).zip(sampled) {
+        if samples.len() < config.samples as usize {
+            return Err(EvalError::Stopped);
+        }
+        let samples = samples
+            .iter()
+            .map(|g| decode(setup, g, u.item))
+            .collect::<Result<Vec<_>, _>>()?;
+        *tokens += samples.iter().map(|s| s.ids.len()).sum::<usize>();
+        let scores: Vec<f64> = samples.iter().map(|s| s.score).collect();
+        let bounds = config.question_bounds(&scores)?;
+        reports.push(QuestionReport {
+            index: u.index,
+            id: u.item.id.clone(),
+            variant: u.key.cloned(),
+            question: u.question.to_string(),
+            answer: u.item.answer.clone(),
+            greedy_forgotten: greedy.score < threshold,
+            greedy,
+            samples,
+            bounds,
+        });
+    }
+    Ok(reports)
+}

@@ -1,0 +1,79 @@
+//! The seam between the evaluation and whatever draws the answers. The runner renders
+//! prompts, groups questions, scores and bounds; a [`Sampler`] only turns prompt token ids
+//! into generated token ids — the in-process burn engine ([`LocalSampler`]) here, a remote
+//! serving engine elsewhere.
+
+use crate::model::CausalLm;
+use crate::sample::{sample_prompts, DecodeConfig, Generation, Progress, PromptJob, Step};
+
+use super::EvalError;
+
+/// Draws greedy answers and samples for prompts given as token ids.
+///
+/// Each job names its prompt, its index (which keys its random streams together with the
+/// job's seed) and the sample indices to draw; the sampler returns, per job and in order, one
+/// [`Generation`] per sample index. Asynchronous so the same runner drives a native CLI
+/// (blocked on), a browser (awaiting WebGPU reads) and network engines.
+#[allow(async_fn_in_trait)]
+pub trait Sampler {
+    /// One greedy answer per job (the jobs' sample ranges are `0..1`).
+    async fn greedy(
+        &mut self,
+        jobs: &[PromptJob<'_>],
+        decode: &DecodeConfig,
+        rows: usize,
+    ) -> Result<Vec<Generation>, EvalError>;
+
+    /// The samples of every job, decoded `rows` at a time where the engine batches.
+    /// `progress` is awaited after every step (or response); a stop returns the samples
+    /// finished so far, and the runner then reports [`EvalError::Stopped`].
+    async fn sample(
+        &mut self,
+        jobs: &[PromptJob<'_>],
+        decode: &DecodeConfig,
+        rows: usize,
+        progress: &mut dyn FnMut(Progress) -> Step,
+    ) -> Result<Vec<Vec<Generation>>, EvalError>;
+}
+
+/// probable's own engine: the model in this process, on whatever device it was loaded on.
+pub struct LocalSampler<'a> {
+    pub model: &'a CausalLm,
+}
+
+impl<'a> LocalSampler<'a> {
+    pub fn new(model: &'a CausalLm) -> Self {
+        Self { model }
+    }
+}
+
+impl Sampler for LocalSampler<'_> {
+    async fn greedy(
+        &mut self,
+        jobs: &[PromptJob<'_>],
+        decode: &DecodeConfig,
+        rows: usize,
+    ) -> Result<Vec<Generation>, EvalError> {
+        let out = sample_prompts(
+            self.model,
+            jobs,
+            decode,
+            rows,
+            &mut crate::sample::no_progress,
+        )
+        .await?;
+        out.into_iter()
+            .map(|mut g| g.pop().ok_or(EvalError::Stopped))
+            .collect()
+    }
+
+    async fn sample(
+        &mut self,
+        jobs: &[PromptJob<'_>],
+        decode: &DecodeConfig,
+        rows: usize,
+        progress: &mut dyn FnMut(Progress) -> Step,
+    ) -> Result<Vec<Vec<Generation>>, EvalError> {
+        Ok(sample_prompts(self.model, jobs, decode, rows, progress).await?)
+    }
+}

@@ -1,0 +1,73 @@
+//! The per-question table `eval`, `report merge` and `report rescore` print.
+
+use probable_core::eval::EvalReport;
+
+/// Per-question table: greedy score next to the bounds that contradict it.
+pub fn table(r: &EvalReport) -> String {
+    let mut out = format!(
+        "{:>5}  {:>7}  {:>9}  {:>6}  {:>6}  {:>6}  {:>6}  {:>6}\n",
+        "q", "greedy", "forgotten", "max", "M_mu", "M_sig", "ED", "M_bin"
+    );
+    for q in &r.questions {
+        let b = &q.bounds;
+        out.push_str(&format!(
+            "{:>5}  {:>7.3}  {:>9}  {:>6.3}  {:>6.3}  {:>6.3}  {:>6.3}  {:>6.3}\n",
+            q.index,
+            q.greedy.score,
+            if q.greedy_forgotten { "yes" } else { "no" },
+            b.max_score,
+            b.mean_upper,
+            b.std_upper,
+            b.ed_score,
+            b.binary.map_or(f64::NAN, |x| x.upper)
+        ));
+        if let Some(v) = &q.variant {
+            out.pop();
+            out.push_str(&format!("  {v}\n"));
+        }
+    }
+    let s = &r.summary;
+    out.push_str(&format!(
+        "\n{} questions · greedy mean {:.3} · greedy says forgotten {:.0}% · mean M_mu {:.3} · mean ED {:.3} · M_bin > {} on {:.0}% · forgotten yet a sample leaked {:.0}%\n",
+        s.questions,
+        s.mean_greedy_score,
+        100.0 * s.frac_greedy_forgotten,
+        s.mean_mean_upper,
+        s.mean_ed_score,
+        r.config.leak_level,
+        100.0 * s.frac_binary_upper_above_level,
+        100.0 * s.frac_forgotten_but_sampled_leak
+    ));
+    if !s.leak_at_k.is_empty() {
+        let cells: Vec<String> = s
+            .leak_at_k
+            .iter()
+            .map(|l| {
+                format!(
+                    "k={} {:.3} [{:.3}, {:.3}]",
+                    l.k, l.mean_estimate, l.lower, l.upper
+                )
+            })
+            .collect();
+        out.push_str(&format!(
+            "leak@k, mean over questions [bounds holding for all questions jointly, {:.0}% each side]: {}\n",
+            100.0 * (1.0 - r.config.bounds.alpha),
+            cells.join(" · ")
+        ));
+    }
+    if let Some(p) = &r.pooled_summary {
+        out.push_str(&format!(
+            "pooled over {} prompts ({}) · {} questions · mean M_mu {:.3} · mean ED {:.3} · mean M_bin {:.3} · M_bin > {} on {:.0}% · forgotten under every prompt yet a sample leaked {:.0}%\n",
+            r.config.prompt_variants.len(),
+            r.config.prompt_variants.join(", "),
+            p.questions,
+            p.mean_mean_upper,
+            p.mean_ed_score,
+            p.mean_binary_upper,
+            r.config.leak_level,
+            100.0 * p.frac_binary_upper_above_level,
+            100.0 * p.frac_forgotten_but_sampled_leak
+        ));
+    }
+    out
+}

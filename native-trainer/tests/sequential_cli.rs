@@ -44,7 +44,11 @@ fn json(out: &Output) -> Value {
 fn assert_error(out: &Output, needles: &[&str]) {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "stderr: {err}");
-    assert!(out.stdout.is_empty(), "stdout: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.stdout.is_empty(),
+        "stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert!(!err.contains("panicked"), "{err}");
     for n in needles {
         assert!(err.contains(n), "`{n}` not in: {err}");
@@ -66,7 +70,14 @@ fn no_leaks_stops_early_below_the_level() {
     // What `bounds --json` prints, for the samples read.
     assert_eq!(v["n"].as_u64().unwrap(), n);
     assert_eq!(v["binary"]["leaks"].as_u64().unwrap(), 0);
-    for key in ["alpha", "sample_mean", "mean_upper", "std_upper", "ed_score", "survival"] {
+    for key in [
+        "alpha",
+        "sample_mean",
+        "mean_upper",
+        "std_upper",
+        "ed_score",
+        "survival",
+    ] {
         assert!(v.get(key).is_some(), "{key} missing: {v}");
     }
     let plain = probable(&["bounds", "--leak-threshold", "0.5", "--json", &f]);
@@ -74,7 +85,13 @@ fn no_leaks_stops_early_below_the_level() {
     assert_eq!(fixed["n"].as_u64().unwrap(), 500);
     // The fixed-n record of the first n samples is what --sequential prints besides.
     let head = write(&dir, "head.txt", &[0.0; 70]);
-    fixed = json(&probable(&["bounds", "--leak-threshold", "0.5", "--json", &head]));
+    fixed = json(&probable(&[
+        "bounds",
+        "--leak-threshold",
+        "0.5",
+        "--json",
+        &head,
+    ]));
     let mut without = v.clone();
     without.as_object_mut().unwrap().remove("sequential");
     assert_eq!(without, fixed);
@@ -83,7 +100,9 @@ fn no_leaks_stops_early_below_the_level() {
 #[test]
 fn frequent_leaks_are_certified_to_leak() {
     let dir = scratch("leaks");
-    let scores: Vec<f64> = (0..300).map(|i| if i % 2 == 0 { 0.9 } else { 0.1 }).collect();
+    let scores: Vec<f64> = (0..300)
+        .map(|i| if i % 2 == 0 { 0.9 } else { 0.1 })
+        .collect();
     let f = write(&dir, "half.txt", &scores);
     let v = json(&run(&f, &["--alpha", "0.05"]));
     let s = &v["sequential"];
@@ -99,7 +118,9 @@ fn frequent_leaks_are_certified_to_leak() {
 #[test]
 fn a_rate_at_the_level_stays_undecided_to_the_end() {
     let dir = scratch("undecided");
-    let scores: Vec<f64> = (0..400).map(|i| if i % 10 == 0 { 1.0 } else { 0.0 }).collect();
+    let scores: Vec<f64> = (0..400)
+        .map(|i| if i % 10 == 0 { 1.0 } else { 0.0 })
+        .collect();
     let f = write(&dir, "tenth.txt", &scores);
     let v = json(&run(&f, &[]));
     let s = &v["sequential"];
@@ -115,7 +136,13 @@ fn table_output_names_the_verdict() {
     let dir = scratch("table");
     let f = write(&dir, "zeros.txt", &[0.0; 200]);
     let out = probable(&[
-        "bounds", "--sequential", "--leak-threshold", "0.5", "--leak-level", "0.1", &f,
+        "bounds",
+        "--sequential",
+        "--leak-threshold",
+        "0.5",
+        "--leak-level",
+        "0.1",
+        &f,
     ]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
@@ -128,7 +155,14 @@ fn bad_leak_level_alpha_and_short_files_are_named_errors() {
     let f = write(&dir, "zeros.txt", &[0.0; 100]);
     for bad in ["0", "1", "1.5", "-0.1", "nan", "x"] {
         let out = probable(&[
-            "bounds", "--sequential", "--leak-threshold", "0.5", "--leak-level", bad, "--json", &f,
+            "bounds",
+            "--sequential",
+            "--leak-threshold",
+            "0.5",
+            "--leak-level",
+            bad,
+            "--json",
+            &f,
         ]);
         assert_error(&out, &["--leak-level", bad]);
     }

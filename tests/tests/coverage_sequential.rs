@@ -82,7 +82,11 @@ fn rate_row(p: f64, alpha: f64, horizon: usize, trials: usize, seed: u64) -> Rat
             Verdict::Undecided => {}
             v => {
                 row.decided += 1;
-                let right = if p > LEVEL { Verdict::Leaks } else { Verdict::Below };
+                let right = if p > LEVEL {
+                    Verdict::Leaks
+                } else {
+                    Verdict::Below
+                };
                 if v != right {
                     row.wrong_verdicts += 1;
                 }
@@ -162,14 +166,27 @@ fn leak_probability_covers_at_the_stopping_time() {
             r.p, r.alpha, r.horizon, r.trials, r.wrong_verdicts, r.decided, r.mean_stop
         );
         println!("{line}");
-        if cov < need || mean_cov < need || (r.wrong_verdicts as f64 / r.trials as f64) > r.alpha + slack(r.alpha, r.trials) {
+        if cov < need
+            || mean_cov < need
+            || (r.wrong_verdicts as f64 / r.trials as f64) > r.alpha + slack(r.alpha, r.trials)
+        {
             failures.push(line);
         }
     }
-    assert!(failures.is_empty(), "coverage below 1 − α − slack:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "coverage below 1 − α − slack:\n{}",
+        failures.join("\n")
+    );
     // The test decides: at p = 0 and 0.5 almost every stream must stop early, correctly.
     for r in rows.iter().filter(|r| r.p == 0.0 || r.p == 0.5) {
-        assert!(r.decided as f64 >= 0.99 * r.trials as f64 && r.mean_stop < 200.0, "p = {}: decided {} of {}", r.p, r.decided, r.trials);
+        assert!(
+            r.decided as f64 >= 0.99 * r.trials as f64 && r.mean_stop < 200.0,
+            "p = {}: decided {} of {}",
+            r.p,
+            r.decided,
+            r.trials
+        );
     }
 }
 
@@ -179,7 +196,10 @@ fn fixed_n_clopper_pearson_rechecked_fails() {
     for (i, &alpha) in [0.05, 0.1].iter().enumerate() {
         let trials = 500;
         let miss = clopper_pearson_control(LEVEL, alpha, 2000, trials, 50 + i as u64);
-        println!("{LEVEL:5.2} {alpha:5.2}   {miss:.4}  (must exceed {:.4})", alpha + slack(alpha, trials));
+        println!(
+            "{LEVEL:5.2} {alpha:5.2}   {miss:.4}  (must exceed {:.4})",
+            alpha + slack(alpha, trials)
+        );
         assert!(
             miss > alpha + slack(alpha, trials),
             "the negative control should miss more than α = {alpha}: {miss}"
@@ -196,9 +216,24 @@ fn fixed_n_clopper_pearson_rechecked_fails() {
 #[test]
 fn mean_covers_at_every_n() {
     let laws: [(&str, Box<dyn Fn(&mut ChaCha8Rng) -> f64>, f64); 3] = [
-        ("Bernoulli(0.5)", Box::new(|r: &mut ChaCha8Rng| if r.random::<f64>() < 0.5 { 1.0 } else { 0.0 }), 0.5),
-        ("Beta(0.5,2)", { let b = Beta::new(0.5, 2.0).unwrap(); Box::new(move |r: &mut ChaCha8Rng| b.sample(r)) }, 0.2),
-        ("Uniform", Box::new(|r: &mut ChaCha8Rng| r.random::<f64>()), 0.5),
+        (
+            "Bernoulli(0.5)",
+            Box::new(|r: &mut ChaCha8Rng| if r.random::<f64>() < 0.5 { 1.0 } else { 0.0 }),
+            0.5,
+        ),
+        (
+            "Beta(0.5,2)",
+            {
+                let b = Beta::new(0.5, 2.0).unwrap();
+                Box::new(move |r: &mut ChaCha8Rng| b.sample(r))
+            },
+            0.2,
+        ),
+        (
+            "Uniform",
+            Box::new(|r: &mut ChaCha8Rng| r.random::<f64>()),
+            0.5,
+        ),
     ];
     let (horizon, trials) = (2000usize, 500usize);
     let mut failures = Vec::new();
@@ -257,7 +292,7 @@ fn fixed_n_hoeffding_rechecked_fails() {
 /// independent of the interval ends).
 #[test]
 fn mixture_at_the_truth_rarely_crosses() {
-    let (alpha, horizon, trials) = (0.1, 2000usize, 1000usize);
+    let (alpha, horizon, trials) = (0.1f64, 2000usize, 1000usize);
     let mut rng = ChaCha8Rng::seed_from_u64(4242);
     let level = -alpha.ln();
     let mut crossed = 0;

@@ -10,8 +10,8 @@
 //! The Bernstein sequence is closed form with the same operation order as confseq: 1e-12.
 
 use probable_core::stats::{
-    beta_binomial_cs, bernstein_cs, first_decision, log_mixture, BetaPrior, SequentialConfig,
-    Verdict,
+    bernstein_cs, beta_binomial_cs, first_decision, sequential::log_mixture, BetaPrior,
+    SequentialConfig, Verdict,
 };
 use probable_tests::golden;
 use serde_json::Value;
@@ -91,7 +91,8 @@ fn first_decisions_match_the_reference() {
     assert!(cases.len() >= 20);
     let mut verdicts = std::collections::HashSet::new();
     for c in cases {
-        let config = SequentialConfig::new(f(c, "alpha"), f(c, "leak_threshold"), f(c, "leak_level"));
+        let config =
+            SequentialConfig::new(f(c, "alpha"), f(c, "leak_threshold"), f(c, "leak_level"));
         let scores = floats(&c["scores"]);
         let o = first_decision(&scores, &config).unwrap();
         let name = c["name"].as_str().unwrap();
@@ -102,8 +103,14 @@ fn first_decisions_match_the_reference() {
             "{name} {config:?}"
         );
         let lp = &c["leak_probability"];
-        assert!(close(o.leak_probability.lower, f(lp, "lower")), "{name}: {o:?}");
-        assert!(close(o.leak_probability.upper, f(lp, "upper")), "{name}: {o:?}");
+        assert!(
+            close(o.leak_probability.lower, f(lp, "lower")),
+            "{name}: {o:?}"
+        );
+        assert!(
+            close(o.leak_probability.upper, f(lp, "upper")),
+            "{name}: {o:?}"
+        );
         verdicts.insert(o.verdict);
     }
     assert_eq!(verdicts.len(), 3, "the fixture must exercise every verdict");
@@ -127,7 +134,10 @@ fn bernstein_matches_confseq() {
         for by in s["by_alpha"].as_array().unwrap() {
             let alpha = f(by, "alpha");
             let cs = bernstein_cs(&scores, alpha).unwrap();
-            for (side, want) in [("lower", floats(&by["lower"])), ("upper", floats(&by["upper"]))] {
+            for (side, want) in [
+                ("lower", floats(&by["lower"])),
+                ("upper", floats(&by["upper"])),
+            ] {
                 for (&t, &w) in ts.iter().zip(&want) {
                     let got = if side == "lower" {
                         cs[t - 1].lower
@@ -136,7 +146,10 @@ fn bernstein_matches_confseq() {
                     };
                     let d = (got - w).abs();
                     worst = worst.max(d);
-                    assert!(d <= 1e-12, "{name} α={alpha} t={t}: {side} {got} vs confseq {w}");
+                    assert!(
+                        d <= 1e-12,
+                        "{name} α={alpha} t={t}: {side} {got} vs confseq {w}"
+                    );
                 }
             }
         }

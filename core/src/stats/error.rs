@@ -24,6 +24,8 @@ pub enum StatsError {
     InvalidLeakLevel(f64),
     #[error("Beta prior ({a}, {b}): both shape parameters must be finite and positive")]
     InvalidPrior { a: f64, b: f64 },
-    #[error("{n} samples: a sequential verdict needs at least {needed} (no {n} scores can decide)")]
+    #[error(
+        "{n} samples: a sequential verdict needs at least {needed} (no {n} scores can decide)"
+    )]
     TooFewSamples { n: u64, needed: u64 },
 }

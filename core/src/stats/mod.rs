@@ -32,7 +32,7 @@ pub use leak_at_k::{
     default_ks, leak_at_k, leak_at_k_estimate, set_leak_at_k, LeakAtK, SetLeakAtK,
 };
 pub use sequential::{
-    beta_binomial_cs, bernstein_cs, first_decision, min_samples_to_decide, BernsteinCs, BetaPrior,
+    bernstein_cs, beta_binomial_cs, first_decision, min_samples_to_decide, BernsteinCs, BetaPrior,
     Interval, SequentialConfig, SequentialOutcome, SequentialTest, Verdict,
 };
 pub use summary::{BoundsConfig, BoundsSummary, MAX_LAMBDA};

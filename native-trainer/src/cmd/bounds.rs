@@ -2,8 +2,8 @@
 
 use anyhow::{Context, Result};
 use probable_core::stats::{
-    first_decision, BoundsConfig, BoundsSummary, DeviationMethod, IntegralMethod,
-    SequentialConfig, SequentialOutcome,
+    first_decision, BoundsConfig, BoundsSummary, DeviationMethod, IntegralMethod, SequentialConfig,
+    SequentialOutcome,
 };
 use serde::Serialize;
 

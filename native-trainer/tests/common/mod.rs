@@ -7,6 +7,7 @@ use burn::tensor::Device;
 use probable_core::model::{to_safetensors, CausalLm, ModelConfig, RandomInit, StorageDtype};
 
 /// Writes a 2-layer random Llama over the 300-id fixture tokenizer into `dir` (created).
+#[allow(dead_code)]
 pub fn tiny_bundle(dir: &Path) {
     let config = ModelConfig::from_hf_json(
         r#"{"model_type":"llama","vocab_size":300,"hidden_size":32,"intermediate_size":64,
@@ -49,8 +50,7 @@ pub fn scratch(name: &str) -> PathBuf {
         .ok()
         .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
         .unwrap_or_default();
-    let dir =
-        std::env::temp_dir().join(format!("probable-{binary}-{}-{name}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("probable-{binary}-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir

@@ -71,13 +71,10 @@ impl Side {
         } else {
             (0.25 + self.sum_sq) / t_f
         };
-        let mu_prev = if t == 1 {
-            0.0
-        } else {
-            self.sum / (t_f - 1.0)
-        };
-        let lambda =
-            (2.0 * log_inv_alpha / (t_f * (1.0 + t_f).ln() * sigma2_prev)).sqrt().min(TRUNCATION);
+        let mu_prev = if t == 1 { 0.0 } else { self.sum / (t_f - 1.0) };
+        let lambda = (2.0 * log_inv_alpha / (t_f * (1.0 + t_f).ln() * sigma2_prev))
+            .sqrt()
+            .min(TRUNCATION);
         let v = (x - mu_prev).powi(2);
         let psi = -(1.0 - lambda).ln() - lambda;
         self.sum += x;

@@ -140,8 +140,7 @@ pub fn beta_binomial_cs(
         });
     }
     // A normal-approximation half-width, only to start Newton near the roots.
-    let half = (-2.0 * alpha.ln() * phat.max(1.0 / n_f) * (1.0 - phat).max(1.0 / n_f) / n_f)
-        .sqrt();
+    let half = (-2.0 * alpha.ln() * phat.max(1.0 / n_f) * (1.0 - phat).max(1.0 / n_f) / n_f).sqrt();
     let lower = if successes == 0 {
         0.0
     } else if successes == n {
@@ -165,7 +164,13 @@ pub fn beta_binomial_cs(
 /// or decreasing as told) and changes sign: Newton steps that stay inside the bracket,
 /// bisection (geometric while the bracket spans decades) otherwise. Every evaluation
 /// narrows the bracket, so it cannot diverge.
-fn solve(g: impl Fn(f64) -> (f64, f64), mut lo: f64, mut hi: f64, start: f64, increasing: bool) -> f64 {
+fn solve(
+    g: impl Fn(f64) -> (f64, f64),
+    mut lo: f64,
+    mut hi: f64,
+    start: f64,
+    increasing: bool,
+) -> f64 {
     let mut x = if start > lo && start < hi {
         start
     } else {
@@ -214,7 +219,13 @@ mod tests {
 
     #[test]
     fn ends_are_roots_of_the_mixture_boundary() {
-        for &(s, n) in &[(1u64, 10u64), (3, 50), (40, 100), (999, 1000), (12345, 1_000_000)] {
+        for &(s, n) in &[
+            (1u64, 10u64),
+            (3, 50),
+            (40, 100),
+            (999, 1000),
+            (12345, 1_000_000),
+        ] {
             let cs = beta_binomial_cs(s, n, 0.05, J).unwrap();
             let phat = s as f64 / n as f64;
             assert!(cs.lower < phat && phat < cs.upper, "{s}/{n}: {cs:?}");

@@ -263,7 +263,9 @@ mod tests {
         assert_eq!(o.verdict, Verdict::Leaks);
         assert!(o.stopped_at < 10 && o.leak_probability.lower > 0.1);
         assert_eq!(o.leaks, o.stopped_at);
-        let mixed: Vec<f64> = (0..200).map(|i| if i % 10 == 0 { 1.0 } else { 0.0 }).collect();
+        let mixed: Vec<f64> = (0..200)
+            .map(|i| if i % 10 == 0 { 1.0 } else { 0.0 })
+            .collect();
         let o = first_decision(&mixed, &c).unwrap();
         assert_eq!((o.verdict, o.stopped_at), (Verdict::Undecided, 200));
     }

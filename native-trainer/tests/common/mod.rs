@@ -7,6 +7,7 @@ use burn::tensor::Device;
 use probable_core::model::{to_safetensors, CausalLm, ModelConfig, RandomInit, StorageDtype};
 
 /// Writes a 2-layer random Llama over the 300-id fixture tokenizer into `dir` (created).
+#[allow(dead_code)]
 pub fn tiny_bundle(dir: &Path) {
     let config = ModelConfig::from_hf_json(
         r#"{"model_type":"llama","vocab_size":300,"hidden_size":32,"intermediate_size":64,

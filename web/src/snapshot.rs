@@ -200,6 +200,7 @@ mod tests {
             greedy_forgotten: true,
             samples,
             bounds: BoundsSummary::compute(&scores, &config).unwrap(),
+            sequential: None,
         }
     }
 

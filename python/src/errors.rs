@@ -64,7 +64,7 @@ pub fn value_error(e: StatsError, names: &Names<'_>) -> PyErr {
             format!("leak_level = {l}: it must lie strictly between 0 and 1")
         }
         StatsError::InvalidPrior { a, b } => {
-            format!("prior = ({a}, {b}): both Beta shapes must be finite and positive")
+            format!("prior = ({a}, {b}): both Beta shapes must be finite numbers in (0, 1e6]")
         }
         StatsError::TooFewSamples { n, needed } => format!(
             "{scores} has {n} scores: a sequential verdict needs at least {needed} (fewer can never decide)"

@@ -23,7 +23,7 @@ fn beta_prior(prior: (f64, f64)) -> BetaPrior {
 /// With probability >= 1 - alpha the true p lies in the interval at every n at once (both
 /// ends together), so it may be checked after every sample and acted on at any stop, unlike
 /// `clopper_pearson`. `n = 0` gives (0.0, 1.0). Raises ValueError for leaks > n, alpha not
-/// in (0, 1) and a prior shape that is not finite and positive.
+/// in (0, 1) and a prior shape outside (0, 1e6].
 #[pyfunction]
 #[pyo3(signature = (leaks, n, alpha=0.01, prior=(0.5, 0.5)))]
 pub fn beta_binomial_cs(

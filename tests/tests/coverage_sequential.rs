@@ -212,10 +212,13 @@ fn fixed_n_clopper_pearson_rechecked_fails() {
     }
 }
 
+/// A law to draw scores from, by name, with its mean.
+type Law = (&'static str, Box<dyn Fn(&mut ChaCha8Rng) -> f64>, f64);
+
 /// Time-uniform coverage of the mean sequence: μ inside at every n ≤ N.
 #[test]
 fn mean_covers_at_every_n() {
-    let laws: [(&str, Box<dyn Fn(&mut ChaCha8Rng) -> f64>, f64); 3] = [
+    let laws: [Law; 3] = [
         (
             "Bernoulli(0.5)",
             Box::new(|r: &mut ChaCha8Rng| if r.random::<f64>() < 0.5 { 1.0 } else { 0.0 }),

@@ -22,7 +22,7 @@ pub enum StatsError {
     InvalidCount { leaks: u64, n: u64 },
     #[error("leak level = {0}: it must lie strictly between 0 and 1")]
     InvalidLeakLevel(f64),
-    #[error("Beta prior ({a}, {b}): both shape parameters must be finite and positive")]
+    #[error("Beta prior ({a}, {b}): both shape parameters must be finite numbers in (0, 1e6]")]
     InvalidPrior { a: f64, b: f64 },
     #[error(
         "{n} samples: a sequential verdict needs at least {needed} (no {n} scores can decide)"

@@ -31,7 +31,7 @@
 //! where the leak rates of unlearned models lie. Howard et al. (2021) instead tune a
 //! conjugate prior to be tightest at one chosen sample size; that buys a little there and
 //! loses elsewhere, and an evaluation that stops early does not know its n in advance.
-//! Other priors are accepted (any a, b > 0): a larger `a + b` concentrates the prior, which
+//! Other priors are accepted (any 0 < a, b ≤ 10⁶): a larger `a + b` concentrates the prior, which
 //! narrows the sequence near the prior mean and widens it far from it.
 //!
 //! **Numerics.** Both ends are found in log space (`ln B` via statrs' log-gamma, `ln(1 − p)`
@@ -56,9 +56,14 @@ impl BetaPrior {
     /// Beta(½, ½), the default (see the module documentation for why).
     pub const JEFFREYS: BetaPrior = BetaPrior { a: 0.5, b: 0.5 };
 
-    /// Both shape parameters must be finite and positive.
+    /// The largest shape accepted. A prior that concentrated is a point mass for every
+    /// practical purpose (the sequence would hardly move from its mean), and bounding it
+    /// bounds the search of [`super::min_samples_to_decide`].
+    pub const MAX_SHAPE: f64 = 1e6;
+
+    /// Both shape parameters must be finite, positive and at most [`Self::MAX_SHAPE`].
     pub fn validate(&self) -> Result<(), StatsError> {
-        let ok = |x: f64| x.is_finite() && x > 0.0;
+        let ok = |x: f64| x.is_finite() && x > 0.0 && x <= Self::MAX_SHAPE;
         if ok(self.a) && ok(self.b) {
             Ok(())
         } else {
@@ -274,10 +279,12 @@ mod tests {
             beta_binomial_cs(1, 2, 1.0, J),
             Err(StatsError::InvalidAlpha(_))
         ));
-        let bad = BetaPrior { a: 0.0, b: 1.0 };
-        assert!(matches!(
-            beta_binomial_cs(1, 2, 0.1, bad),
-            Err(StatsError::InvalidPrior { .. })
-        ));
+        for bad in [(0.0, 1.0), (1.0, f64::NAN), (2e6, 1.0)] {
+            let bad = BetaPrior { a: bad.0, b: bad.1 };
+            assert!(matches!(
+                beta_binomial_cs(1, 2, 0.1, bad),
+                Err(StatsError::InvalidPrior { .. })
+            ));
+        }
     }
 }

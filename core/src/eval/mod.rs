@@ -1,9 +1,9 @@
 //! The evaluation engine: greedy and n sampled answers per question, scored and bounded.
 
 pub mod engine;
+pub mod question;
 pub mod report;
 pub mod rescore;
-pub mod template;
 pub mod variants;
 
 use serde::{Deserialize, Serialize};
@@ -12,13 +12,14 @@ use crate::metrics::Metric;
 use crate::sample::DecodeConfig;
 use crate::stats::BoundsConfig;
 
+/// The text template lives in [`crate::prompt`]; this path stays for existing callers.
+pub use crate::prompt::{EncodedExample, PromptTemplate};
 pub use engine::{evaluate, greedy_answer, EvalError, EvalProgress};
 pub use report::{
     merge_reports, Decoded, EvalReport, EvalSummary, MergeInfo, QuestionReport,
     REPORT_SCHEMA_VERSION,
 };
 pub use rescore::{rescore, Rescore, RescoreError};
-pub use template::{EncodedExample, PromptTemplate};
 pub use variants::{pool, variant_seed, PooledQuestion, PooledSummary};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

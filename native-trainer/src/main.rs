@@ -26,7 +26,6 @@ fn keep_freed_memory() {
 }
 
 mod bundle;
-mod checkpoint_files;
 mod cmd;
 mod data;
 mod demo;
@@ -37,6 +36,7 @@ mod fuzz;
 mod html;
 mod input;
 mod journal;
+mod lazy_shards;
 mod output;
 mod prompting;
 mod sweep;

@@ -12,7 +12,7 @@ use probable_core::model::{
     INDEX_FILE, SINGLE_FILE,
 };
 
-use crate::checkpoint_files::FileShards;
+use crate::lazy_shards::FileShards;
 use probable_core::tokenizer::Tokenizer;
 
 use crate::output::{exchange, step, sync_dir, unique_suffix, write_synced};

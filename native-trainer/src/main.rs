@@ -27,7 +27,6 @@ fn keep_freed_memory() {
 
 mod args;
 mod bundle;
-mod checkpoint_files;
 mod cmd;
 mod data;
 mod demo;
@@ -38,6 +37,7 @@ mod fuzz;
 mod html;
 mod input;
 mod journal;
+mod lazy_shards;
 mod output;
 mod prompting;
 mod report_table;

@@ -104,13 +104,19 @@ fn stops_each_question_at_the_first_decided_sample_of_the_fixed_n_streams() {
         // The bounds are the confidence sequence's, never Clopper–Pearson's at the stop.
         let cs = stop["leak_probability"]["upper"].as_f64().unwrap();
         assert_eq!(s["bounds"]["binary"]["upper"].as_f64().unwrap(), cs);
-        assert_ne!(f["bounds"]["binary"]["upper"], s["bounds"]["binary"]["upper"]);
+        assert_ne!(
+            f["bounds"]["binary"]["upper"],
+            s["bounds"]["binary"]["upper"]
+        );
         used += n as u64;
     }
     let summary = &seq["summary"]["sequential"];
     assert_eq!(summary["samples_used"].as_u64().unwrap(), used);
     assert_eq!(summary["budget"].as_u64().unwrap(), 200);
-    assert!(used < 5 * 200, "the random model never leaks: every question stops early");
+    assert!(
+        used < 5 * 200,
+        "the random model never leaks: every question stops early"
+    );
 }
 
 #[test]
@@ -127,7 +133,12 @@ fn a_killed_sequential_eval_resumes_to_the_identical_report() {
         .output()
         .unwrap();
     assert_eq!(o.status.signal(), Some(9), "{}", err(&o));
-    let o = probable(&args(&m, &data, &part, &[&SEQUENTIAL[..], &["--resume"]].concat()));
+    let o = probable(&args(
+        &m,
+        &data,
+        &part,
+        &[&SEQUENTIAL[..], &["--resume"]].concat(),
+    ));
     assert!(o.status.success(), "{}", err(&o));
     assert_eq!(json(&whole)["questions"], json(&part)["questions"]);
     assert_eq!(json(&whole)["summary"], json(&part)["summary"]);

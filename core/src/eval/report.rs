@@ -3,42 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::stats::{set_leak_at_k, BoundsConfig, BoundsSummary, SetLeakAtK};
+use crate::stats::{set_leak_at_k, BoundsConfig, SetLeakAtK};
 
+pub use super::question::{Decoded, QuestionReport};
+use super::variants::{pool, PooledQuestion, PooledSummary};
 use super::EvalConfig;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Decoded {
-    pub text: String,
-    pub score: f64,
-    /// The generated token ids (EOS included when the row stopped on it): what backends
-    /// are compared on, since two id sequences can decode to the same text.
-    pub ids: Vec<u32>,
-    pub stopped_on_eos: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct QuestionReport {
-    /// Position of the question in its split (also keys its random streams).
-    pub index: u32,
-    pub id: String,
-    /// The data key the prompt came from, when several prompt variants were evaluated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub variant: Option<String>,
-    /// The question text the prompt was built from.
-    pub question: String,
-    pub answer: String,
-    pub greedy: Decoded,
-    /// Greedy score below the leak threshold: greedy evaluation calls it forgotten.
-    pub greedy_forgotten: bool,
-    pub samples: Vec<Decoded>,
-    /// Fixed-n bounds on `samples`; for a sequential evaluation the anytime-valid bounds at
-    /// the stop instead (see [`super::sequential::stopped_bounds`]).
-    pub bounds: BoundsSummary,
-    /// A sequential evaluation's verdict, samples used and confidence sequences at the stop.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sequential: Option<crate::stats::SequentialOutcome>,
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvalSummary {
@@ -96,9 +65,9 @@ pub struct EvalReport {
     pub summary: EvalSummary,
     /// With several prompt variants: each question's bounds over all its variants.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub pooled: Vec<super::PooledQuestion>,
+    pub pooled: Vec<PooledQuestion>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pooled_summary: Option<super::PooledSummary>,
+    pub pooled_summary: Option<PooledSummary>,
 }
 
 /// Position of a report row among its question's variants (for ordering merged shards).
@@ -113,8 +82,8 @@ impl EvalReport {
     /// Fills `pooled` and `pooled_summary` from the rows (only with several variants).
     pub fn compute_pooled(&mut self) -> Result<(), crate::stats::StatsError> {
         if self.config.prompt_variants.len() > 1 {
-            self.pooled = super::pool(&self.questions, &self.config.bounds)?;
-            self.pooled_summary = Some(super::PooledSummary::over(
+            self.pooled = pool(&self.questions, &self.config.bounds)?;
+            self.pooled_summary = Some(PooledSummary::over(
                 &self.pooled,
                 &self.config.bounds,
                 self.config.leak_level,

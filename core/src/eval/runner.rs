@@ -111,8 +111,10 @@ pub async fn run_evaluation<S: Sampler>(
                 done: done.len(),
                 total: units.len(),
             };
-            sequential(sampler, setup, &units, &todo, rounds, progress, &mut done, observer)
-                .await?
+            sequential(
+                sampler, setup, &units, &todo, rounds, progress, &mut done, observer,
+            )
+            .await?
         }
     }
     // Rows in the order of the questions, variants in the config's order, however they
@@ -204,7 +206,7 @@ async fn sequential<S: Sampler>(
     let budget = config.samples;
     let round = rounds.round.min(budget);
     let capacity = (config.batch_size / round as usize).max(1);
-    let test = super::sequential::test_config(config);
+    let test = config.sequential_test();
     let mut queue = todo.iter().map(|&p| &units[p]);
     let mut live: Vec<Live> = Vec::new();
     let mut tokens = 0usize;

@@ -34,6 +34,9 @@ pub struct Metrics {
     pub retain_greedy: f64,
 }
 
+/// A metric read off a row.
+pub type Field = fn(&Metrics) -> f64;
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Row {
     pub point: usize,

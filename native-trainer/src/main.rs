@@ -35,15 +35,18 @@ mod diff;
 mod failpoint;
 mod fuzz;
 mod html;
+mod identity;
 mod input;
 mod journal;
 mod output;
 mod prompting;
+mod report_files;
 mod sweep;
 mod train;
 #[cfg(all(test, feature = "wgpu"))]
 mod wgpu_sample_parity;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -119,7 +122,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // Standard error may be closed too; `eprintln!` would panic there.
+            let _ = writeln!(std::io::stderr(), "error: {err:#}");
             ExitCode::from(2)
         }
     }

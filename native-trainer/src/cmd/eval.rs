@@ -14,10 +14,9 @@ use crate::bundle::load_bundle;
 use crate::data::load_split_with;
 use crate::device::{device, DeviceArg};
 use crate::failpoint;
-use crate::html::report_html;
 use crate::input::{parse_alpha, parse_unit, parse_weight};
 use crate::journal::{journal_path, Header, Journal};
-use crate::output::{check_writable, to_json_pretty, write_all_or_nothing};
+use crate::output::check_writable;
 use crate::prompting::{prompt_for_bundle, TemplateArgs};
 use probable_core::data::QaKeys;
 
@@ -251,6 +250,11 @@ pub fn run(args: Args) -> Result<()> {
         shard: args.shard.clone(),
         questions: indexed.iter().map(|(i, _)| *i).collect(),
         config: config.clone(),
+        identity: Some(crate::identity::run_identity(
+            &args.model,
+            &args.data,
+            args.split.as_deref(),
+        )?),
     };
     let (mut journal, mut questions) = if args.resume && journal_file.exists() {
         let (j, done) = Journal::resume(&journal_file, &header)?;
@@ -355,6 +359,7 @@ pub fn run(args: Args) -> Result<()> {
         summary,
         pooled: Vec::new(),
         pooled_summary: None,
+        identity: header.identity.clone(),
     };
     report.compute_pooled()?;
     crate::output::emit(&table(&report));
@@ -393,15 +398,7 @@ pub fn check_special_ids(bundle: &crate::bundle::Bundle) -> Result<()> {
     Ok(())
 }
 
-/// Writes the JSON report and the HTML page beside it.
-pub fn write_report(report: &EvalReport, out: &std::path::Path) -> Result<()> {
-    let html = out.with_extension("html");
-    let json = to_json_pretty(report)?;
-    let page = report_html(report);
-    write_all_or_nothing(&[(out, json.as_bytes()), (&html, page.as_bytes())])?;
-    eprintln!("wrote {} and {}", out.display(), html.display());
-    Ok(())
-}
+pub use crate::report_files::write_report;
 
 /// Per-question table: greedy score next to the bounds that contradict it.
 pub fn table(r: &EvalReport) -> String {
@@ -428,9 +425,21 @@ pub fn table(r: &EvalReport) -> String {
         }
     }
     let s = &r.summary;
+    // With several prompts a row is one (question, prompt): say so, not "8 questions"
+    // for 4 questions asked 2 ways.
+    let variants = r.config.prompt_variants.len();
+    let counted = if variants > 1 {
+        let distinct: std::collections::BTreeSet<u32> = r.questions.iter().map(|q| q.index).collect();
+        format!(
+            "{} rows ({} questions × {variants} prompts)",
+            s.questions,
+            distinct.len()
+        )
+    } else {
+        format!("{} questions", s.questions)
+    };
     out.push_str(&format!(
-        "\n{} questions · greedy mean {:.3} · greedy says forgotten {:.0}% · mean M_mu {:.3} · mean ED {:.3} · M_bin > {} on {:.0}% · forgotten yet a sample leaked {:.0}%\n",
-        s.questions,
+        "\n{counted} · greedy mean {:.3} · greedy says forgotten {:.0}% · mean M_mu {:.3} · mean ED {:.3} · M_bin > {} on {:.0}% · forgotten yet a sample leaked {:.0}%\n",
         s.mean_greedy_score,
         100.0 * s.frac_greedy_forgotten,
         s.mean_mean_upper,

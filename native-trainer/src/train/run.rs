@@ -199,7 +199,7 @@ fn training_prompt(config: &TrainConfig) -> Result<(Prompt, ExtraFiles)> {
             p.template.as_deref().unwrap_or("qa"),
             &args.options(),
             "model.architecture (a random model has no chat template)",
-            &ChatConfig::default(),
+            || Ok(ChatConfig::default()),
         )?,
     };
     extra.push(("probable.json", record_bytes(&prompt)?));

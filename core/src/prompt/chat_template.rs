@@ -315,7 +315,12 @@ pub fn render_with_fuel(
                 name: name.into(),
                 line,
                 column,
-                message: e.to_string(),
+                message: if detail.contains("use % operator on unsupported types string") {
+                    // jinja2 runs Python's `'%s' % x`; minijinja has no string `%`.
+                    format!("{e} (Python's `'…' % x` string formatting is not supported here: write `'…'|format(x)`)")
+                } else {
+                    e.to_string()
+                },
             },
         }
     })
@@ -396,6 +401,9 @@ mod tests {
         // Python: "'x' 1st o'neil ǅx".title()
         assert_eq!(r("{{ \"'x' 1st o'neil\".title() }}"), "'X' 1St O'Neil");
         assert_eq!(r("{{ 'hello WORLD'.title() }}"), "Hello World");
+        let e = render("p", "{{ '%s!' % 'x' }}", &[], &ctx()).unwrap_err();
+        assert!(e.to_string().contains("|format(x)"), "{e}");
+        assert_eq!(r("{{ '%s!'|format('x') }}"), "x!");
         // jinja2's int filter: int(float('3.7')) for a float-looking string.
         assert_eq!(r("{{ '3.7'|int }}|{{ ' 42 '|int }}|{{ 'x'|int }}"), "3|42|0");
     }

@@ -365,10 +365,28 @@ fn chat_template_target() -> Target {
                 now: None,
             };
             let r = render_with_fuel("fuzz", &source, &messages, &ctx, 50_000);
-            if let Ok(text) = &r {
-                assert!(text.len() <= MAX_OUTPUT, "{} bytes rendered", text.len());
+            // A finer outcome than the error kind: the engine's message (first words) or
+            // the rendered length's order of magnitude, so that more inputs join the corpus.
+            let words = |m: &str| -> String {
+                m.split(|c: char| !c.is_ascii_alphabetic())
+                    .filter(|w| !w.is_empty())
+                    .take(6)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            match &r {
+                Ok(text) => {
+                    assert!(text.len() <= MAX_OUTPUT, "{} bytes rendered", text.len());
+                    format!("ok:{}", usize::BITS - text.len().leading_zeros())
+                }
+                Err(probable_core::prompt::PromptError::Syntax { message, .. }) => {
+                    format!("syntax:{}", words(message))
+                }
+                Err(probable_core::prompt::PromptError::Render { message, .. }) => {
+                    format!("render:{}", words(message.split(':').nth(1).unwrap_or(message)))
+                }
+                Err(e) => signature::<(), _>(&Err(e)),
             }
-            signature(&r)
         }),
     }
 }
@@ -378,28 +396,16 @@ fn chat_template_target() -> Target {
 /// lines are checked) and against the seed evaluation's (so header differences are).
 fn journal_target() -> Target {
     use crate::journal::{parse_journal, Header};
-    let report = EvalReport::from_json(include_str!("../../fuzz/corpus/report/seed-r.json"))
-        .expect("the seed report is valid");
-    let header = Header {
-        journal: 1,
-        model: report.model.clone(),
-        data: report.data.clone(),
-        split: report.split.clone(),
-        shard: report.shard.clone(),
-        questions: report.questions.iter().map(|q| q.index).collect(),
-        config: report.config.clone(),
-        identity: Some(probable_core::eval::report::ContentIdentity {
-            model: format!("sha256:{}", "0".repeat(64)),
-            data: format!("sha256:{}", "1".repeat(64)),
-        }),
-    };
-    let mut full = line(&header);
-    for q in &report.questions {
-        full.push_str(&line(q));
-    }
-    let torn = full[..full.len() - 7].to_string();
-    let head_only = line(&header);
-    let seeds = vec![full.into_bytes(), torn.into_bytes(), head_only.into_bytes()];
+    let one = include_str!("../../fuzz/corpus/journal/seed-one-prompt.jsonl");
+    let two = include_str!("../../fuzz/corpus/journal/seed-two-prompts.jsonl");
+    let header: Header = serde_json::from_str(one.lines().next().expect("a header line"))
+        .expect("the seed journal's header is valid");
+    let torn = &one[..one.len() - 7];
+    let head_only = &one[..=one.find('\n').expect("a header line")];
+    let seeds = [one, two, torn, head_only]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
     Target {
         name: "journal",
         seeds,
@@ -442,11 +448,6 @@ fn journal_target() -> Target {
             )
         }),
     }
-}
-
-/// One journal line.
-fn line<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).expect("serialisable") + "\n"
 }
 
 pub const NAMES: [&str; 9] = [

@@ -140,7 +140,8 @@ mod tests {
     use super::*;
 
     fn scratch(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("probable-identity-{}-{name}", std::process::id()));
+        let d =
+            std::env::temp_dir().join(format!("probable-identity-{}-{name}", std::process::id()));
         let _ = fs::remove_dir_all(&d);
         fs::create_dir_all(&d).unwrap();
         d
@@ -172,7 +173,10 @@ mod tests {
         assert_eq!(data_identity(&d.join("full.json"), None).unwrap(), full);
         fs::write(d.join("forget10.json"), "[2]").unwrap();
         assert_ne!(data_identity(&d, Some("forget10")).unwrap(), full);
-        assert_eq!(normalise(&d.join("./full.json")), normalise(&d.join("full.json")));
+        assert_eq!(
+            normalise(&d.join("./full.json")),
+            normalise(&d.join("full.json"))
+        );
         fs::remove_dir_all(&d).unwrap();
     }
 }

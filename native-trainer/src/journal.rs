@@ -180,7 +180,8 @@ pub fn parse_journal(
         }
         // A journal line is trusted no more than a report: its numbers must be ones this
         // evaluation can have produced (1 sample where n = 4 once went through).
-        check_question(&q, header.config.samples).map_err(|e| anyhow::anyhow!("{name}:{at}: {e}"))?;
+        check_question(&q, header.config.samples)
+            .map_err(|e| anyhow::anyhow!("{name}:{at}: {e}"))?;
         done.push(q);
     }
     Ok((done, complete))

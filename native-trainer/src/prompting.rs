@@ -106,7 +106,11 @@ pub fn resolve_spec(
         TemplateSpec::Preset(name) => name == "chat",
         TemplateSpec::File { .. } => true,
     };
-    let config = if needs_chat { chat()? } else { ChatConfig::default() };
+    let config = if needs_chat {
+        chat()?
+    } else {
+        ChatConfig::default()
+    };
     Ok(resolve(&spec, bundle_name, &config, options)?)
 }
 

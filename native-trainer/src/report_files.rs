@@ -63,7 +63,10 @@ mod tests {
             assert!(e.contains("overwritten by its HTML page"), "{e}");
         }
         let (j, h) = report_paths(Path::new("d/r.json")).unwrap();
-        assert_eq!((j.as_path(), h.as_path()), (Path::new("d/r.json"), Path::new("d/r.html")));
+        assert_eq!(
+            (j.as_path(), h.as_path()),
+            (Path::new("d/r.json"), Path::new("d/r.html"))
+        );
         let (j, h) = report_paths(Path::new("report")).unwrap();
         assert_ne!(j, h);
     }

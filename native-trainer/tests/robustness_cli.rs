@@ -152,7 +152,15 @@ fn an_html_out_is_refused_before_any_work() {
     ok(&probable(&eval_args(&m, &data, &r, &["--limit", "1"])));
     let page = dir.join("x.html");
     for args in [
-        vec!["report", "rescore", s(&r), "--alpha", "0.05", "--out", s(&page)],
+        vec![
+            "report",
+            "rescore",
+            s(&r),
+            "--alpha",
+            "0.05",
+            "--out",
+            s(&page),
+        ],
         vec!["report", "merge", s(&r), "--out", s(&page)],
     ] {
         failed(&probable(&args), "overwritten by its HTML page");
@@ -188,7 +196,12 @@ fn merge_compares_model_and_data_by_content() {
     );
     // The same model by another spelling of its path.
     let dotted = dir.join(".").join("m");
-    ok(&probable(&eval_args(&dotted, &data, &b, &["--shard", "1/2"])));
+    ok(&probable(&eval_args(
+        &dotted,
+        &data,
+        &b,
+        &["--shard", "1/2"],
+    )));
     let merged = dir.join("merged.json");
     ok(&probable(&[
         "report",
@@ -305,7 +318,11 @@ fn multi_prompt_reports_name_the_prompt_of_each_row() {
     let csv = probable(&["report", "show", s(&out), "--csv"]);
     let csv = String::from_utf8_lossy(&csv.stdout).to_string();
     let lines: Vec<&str> = csv.lines().collect();
-    assert!(lines[0].starts_with("index,id,variant,greedy_score"), "{}", lines[0]);
+    assert!(
+        lines[0].starts_with("index,id,variant,greedy_score"),
+        "{}",
+        lines[0]
+    );
     assert!(lines[1].starts_with("0,") && lines[1].contains(",question,"));
     assert!(lines[2].starts_with("0,") && lines[2].contains(",paraphrased_question,"));
     let per = probable(&["report", "show", s(&out), "--csv", "--per-sample"]);
@@ -365,13 +382,7 @@ fn stored_numbers_are_checked_before_they_are_shown() {
         std::fs::write(&p, v.to_string()).unwrap();
         failed(&probable(&["report", "show", s(&p)]), needle);
         failed(
-            &probable(&[
-                "report",
-                "rescore",
-                s(&p),
-                "--out",
-                s(&dir.join("x.json")),
-            ]),
+            &probable(&["report", "rescore", s(&p), "--out", s(&dir.join("x.json"))]),
             needle,
         );
     }
@@ -447,7 +458,11 @@ fn export_carries_the_prompt_files() {
         "--dtype",
         "f16",
     ]));
-    for f in ["probable.json", "tokenizer_config.json", "chat_template.jinja"] {
+    for f in [
+        "probable.json",
+        "tokenizer_config.json",
+        "chat_template.jinja",
+    ] {
         assert_eq!(
             std::fs::read(out.join(f)).unwrap(),
             std::fs::read(m.join(f)).unwrap(),
@@ -570,7 +585,15 @@ fn serve(dir: &Path) -> Server {
     std::fs::write(dir.join("dist/index.html"), "<p>hello</p>").unwrap();
     std::fs::write(dir.join("public/models/index.json"), "{}").unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_probable"))
-        .args(["serve", "--host", "127.0.0.1", "--port", "0", "--workers", "8"])
+        .args([
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--workers",
+            "8",
+        ])
         .arg("--dist")
         .arg(dir.join("dist"))
         .arg("--public")
@@ -666,7 +689,11 @@ fn serve_streams_files_and_answers_ranges() {
     );
     assert!(head.starts_with("HTTP/1.1 206"), "{head}");
     assert!(
-        head.contains(&format!("Content-Range: bytes {}-{}/{size}", size - 4, size - 1)),
+        head.contains(&format!(
+            "Content-Range: bytes {}-{}/{size}",
+            size - 4,
+            size - 1
+        )),
         "{head}"
     );
     assert_eq!(body, b"tail");
@@ -674,7 +701,10 @@ fn serve_streams_files_and_answers_ranges() {
         srv.port,
         "GET /index.html HTTP/1.1\r\nrange: bytes=3-7\r\n\r\n",
     );
-    assert!(head.starts_with("HTTP/1.1 206") && head.contains("bytes 3-7/12"), "{head}");
+    assert!(
+        head.starts_with("HTTP/1.1 206") && head.contains("bytes 3-7/12"),
+        "{head}"
+    );
     assert_eq!(body, b"hello");
     let (head, _) = fetch(
         srv.port,
@@ -686,7 +716,10 @@ fn serve_streams_files_and_answers_ranges() {
         srv.port,
         "HEAD /index.html HTTP/1.1\r\nRange: bytes=0-1\r\n\r\n",
     );
-    assert!(head.starts_with("HTTP/1.1 206") && head.contains("Content-Length: 2"), "{head}");
+    assert!(
+        head.starts_with("HTTP/1.1 206") && head.contains("Content-Length: 2"),
+        "{head}"
+    );
     assert!(body.is_empty());
     drop(srv);
     let _ = std::fs::remove_dir_all(&dir);

@@ -204,9 +204,14 @@ impl EvalReport {
     /// leak counts and k within n; every bound and fraction finite.
     pub fn check(&self) -> Result<(), String> {
         let c = &self.config;
-        c.bounds.validate().map_err(|e| format!("config.bounds: {e}"))?;
+        c.bounds
+            .validate()
+            .map_err(|e| format!("config.bounds: {e}"))?;
         if !(c.leak_level.is_finite() && (0.0..=1.0).contains(&c.leak_level)) {
-            return Err(format!("config.leak_level = {}: must be in [0, 1]", c.leak_level));
+            return Err(format!(
+                "config.leak_level = {}: must be in [0, 1]",
+                c.leak_level
+            ));
         }
         if c.samples == 0 {
             return Err("config.samples = 0: an evaluation draws at least one sample".into());
@@ -228,9 +233,15 @@ impl EvalReport {
             ("frac_greedy_forgotten", s.frac_greedy_forgotten),
             ("mean_sample_score", s.mean_sample_score),
             ("mean_max_score", s.mean_max_score),
-            ("frac_binary_upper_above_level", s.frac_binary_upper_above_level),
+            (
+                "frac_binary_upper_above_level",
+                s.frac_binary_upper_above_level,
+            ),
             ("frac_forgotten_but_leaking", s.frac_forgotten_but_leaking),
-            ("frac_forgotten_but_sampled_leak", s.frac_forgotten_but_sampled_leak),
+            (
+                "frac_forgotten_but_sampled_leak",
+                s.frac_forgotten_but_sampled_leak,
+            ),
         ] {
             if !(x.is_finite() && (0.0..=1.0).contains(&x)) {
                 return Err(format!("summary.{name} = {x}: must be in [0, 1]"));
@@ -315,7 +326,10 @@ pub fn check_question(q: &QuestionReport, samples: u32) -> Result<(), String> {
     }
     if let Some(bin) = b.binary {
         if bin.leaks > b.n as u64 {
-            return Err(format!("bounds.binary.leaks = {} exceeds n = {}", bin.leaks, b.n));
+            return Err(format!(
+                "bounds.binary.leaks = {} exceeds n = {}",
+                bin.leaks, b.n
+            ));
         }
         unit("bounds.binary.lower", bin.lower)?;
         unit("bounds.binary.upper", bin.upper)?;

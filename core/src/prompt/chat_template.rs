@@ -196,12 +196,12 @@ fn environment(now: Option<i64>) -> Environment<'static> {
     );
     // A template file named `*.html` must not switch on HTML escaping.
     env.set_auto_escape_callback(|_| AutoEscape::None);
-    env.set_unknown_method_callback(|state, value, method, args| {
-        match (value.as_str(), method) {
+    env.set_unknown_method_callback(
+        |state, value, method, args| match (value.as_str(), method) {
             (Some(s), "title") if args.is_empty() => Ok(Value::from(python_title(s))),
             _ => minijinja_contrib::pycompat::unknown_method_callback(state, value, method, args),
-        }
-    });
+        },
+    );
     env.set_fuel(Some(FUEL));
     env.add_filter("tojson", tojson);
     env.add_function("raise_exception", |msg: String| -> Result<Value, Error> {
@@ -369,7 +369,8 @@ mod tests {
     /// named.
     #[test]
     fn runaway_templates_stop_with_a_named_error() {
-        let spin = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}";
+        let spin =
+            "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}";
         assert_eq!(
             render("spin.jinja", spin, &[], &ctx()).unwrap_err(),
             PromptError::Budget {
@@ -405,7 +406,10 @@ mod tests {
         assert!(e.to_string().contains("|format(x)"), "{e}");
         assert_eq!(r("{{ '%s!'|format('x') }}"), "x!");
         // jinja2's int filter: int(float('3.7')) for a float-looking string.
-        assert_eq!(r("{{ '3.7'|int }}|{{ ' 42 '|int }}|{{ 'x'|int }}"), "3|42|0");
+        assert_eq!(
+            r("{{ '3.7'|int }}|{{ ' 42 '|int }}|{{ 'x'|int }}"),
+            "3|42|0"
+        );
     }
 
     #[test]

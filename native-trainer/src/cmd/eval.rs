@@ -429,7 +429,8 @@ pub fn table(r: &EvalReport) -> String {
     // for 4 questions asked 2 ways.
     let variants = r.config.prompt_variants.len();
     let counted = if variants > 1 {
-        let distinct: std::collections::BTreeSet<u32> = r.questions.iter().map(|q| q.index).collect();
+        let distinct: std::collections::BTreeSet<u32> =
+            r.questions.iter().map(|q| q.index).collect();
         format!(
             "{} rows ({} questions × {variants} prompts)",
             s.questions,

@@ -74,10 +74,7 @@ fn read_report(path: &Path) -> Result<EvalReport> {
 
 /// References by question id from `--data` (a QA file, or a directory of split files as
 /// `eval --data` takes; there the report's split is read).
-fn references(
-    data: &Path,
-    report: &EvalReport,
-) -> Result<HashMap<String, (String, Vec<String>)>> {
+fn references(data: &Path, report: &EvalReport) -> Result<HashMap<String, (String, Vec<String>)>> {
     let split = data.is_dir().then_some(report.split.as_str());
     let (_, items) = load_split_with(data, split, &QaKeys::default())?;
     Ok(items

@@ -111,7 +111,11 @@ fn percent_decode(path: &str) -> Option<String> {
 /// What follows a response head: a short text, or a byte range of an open file.
 enum Body {
     Bytes(Vec<u8>),
-    File { file: fs::File, start: u64, len: u64 },
+    File {
+        file: fs::File,
+        start: u64,
+        len: u64,
+    },
 }
 
 impl Body {
@@ -518,13 +522,17 @@ mod tests {
         assert_eq!(p("bytes=-0", 100), Unsatisfiable);
         assert_eq!(p("bytes=0-0", 0), Unsatisfiable);
         // Malformed or several ranges: the whole file.
-        for whole in ["bytes=5-1", "bytes=a-b", "bytes=0-1,5-6", "items=0-1", "bytes=-", "bytes=+1-2"] {
+        for whole in [
+            "bytes=5-1",
+            "bytes=a-b",
+            "bytes=0-1,5-6",
+            "items=0-1",
+            "bytes=-",
+            "bytes=+1-2",
+        ] {
             assert_eq!(p(whole, 100), Whole, "{whole}");
         }
         assert_eq!(parse_range(None, 100), Whole);
-        assert_eq!(
-            p("bytes=18446744073709551615-", 100),
-            Unsatisfiable
-        );
+        assert_eq!(p("bytes=18446744073709551615-", 100), Unsatisfiable);
     }
 }

@@ -343,13 +343,54 @@ fn chat_template_target() -> Target {
         name: "chat-template",
         seeds: seeds.iter().map(|s| s.as_bytes().to_vec()).collect(),
         dictionary: vec![
-            b"{{", b"}}", b"{%", b"%}", b"{#", b"#}", b"{%-", b"-%}", b"for ", b" in ",
-            b"endfor", b"if ", b"endif", b"else", b"set ", b"macro ", b"endmacro", b"range(",
-            b"range(100000)", b"messages", b"m.content", b"message['content']", b"|tojson",
-            b"|length", b"|join", b"|int", b"|format(", b"*100000", b"~", b"+", b"loop.index",
-            b".title()", b".split(", b".strip()", b"raise_exception(", b"strftime_now('%Y')",
-            b"bos_token", b"add_generation_prompt", b"recursive", b"loop(", b"[1:]", b"(", b")",
-            b"'", b"\"", b"namespace(", b"**", b"10**9",
+            b"{{",
+            b"}}",
+            b"{%",
+            b"%}",
+            b"{#",
+            b"#}",
+            b"{%-",
+            b"-%}",
+            b"for ",
+            b" in ",
+            b"endfor",
+            b"if ",
+            b"endif",
+            b"else",
+            b"set ",
+            b"macro ",
+            b"endmacro",
+            b"range(",
+            b"range(100000)",
+            b"messages",
+            b"m.content",
+            b"message['content']",
+            b"|tojson",
+            b"|length",
+            b"|join",
+            b"|int",
+            b"|format(",
+            b"*100000",
+            b"~",
+            b"+",
+            b"loop.index",
+            b".title()",
+            b".split(",
+            b".strip()",
+            b"raise_exception(",
+            b"strftime_now('%Y')",
+            b"bos_token",
+            b"add_generation_prompt",
+            b"recursive",
+            b"loop(",
+            b"[1:]",
+            b"(",
+            b")",
+            b"'",
+            b"\"",
+            b"namespace(",
+            b"**",
+            b"10**9",
         ],
         run: Box::new(|bytes| {
             let source = lossy(bytes);
@@ -383,7 +424,10 @@ fn chat_template_target() -> Target {
                     format!("syntax:{}", words(message))
                 }
                 Err(probable_core::prompt::PromptError::Render { message, .. }) => {
-                    format!("render:{}", words(message.split(':').nth(1).unwrap_or(message)))
+                    format!(
+                        "render:{}",
+                        words(message.split(':').nth(1).unwrap_or(message))
+                    )
                 }
                 Err(e) => signature::<(), _>(&Err(e)),
             }

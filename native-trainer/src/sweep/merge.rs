@@ -14,7 +14,10 @@ pub fn merge(sweep: &Sweep, shards: &[PathBuf], out: &Path) -> Result<Vec<Row>> 
     // --out is checked before any shard is read. Paths are compared resolved: `a` and
     // `./a` are one directory.
     let normal = crate::identity::normalise(out);
-    if shards.iter().any(|s| crate::identity::normalise(s) == normal) {
+    if shards
+        .iter()
+        .any(|s| crate::identity::normalise(s) == normal)
+    {
         bail!(
             "--merge: --out {} is one of the shard directories; merge into a new one",
             out.display()
@@ -65,8 +68,9 @@ pub fn merge(sweep: &Sweep, shards: &[PathBuf], out: &Path) -> Result<Vec<Row>> 
             missing.join("; ")
         );
     }
-    std::fs::create_dir_all(out)
-        .map_err(|e| anyhow::anyhow!("--out {}: cannot create the directory: {e}", out.display()))?;
+    std::fs::create_dir_all(out).map_err(|e| {
+        anyhow::anyhow!("--out {}: cannot create the directory: {e}", out.display())
+    })?;
     check_manifest(out, sweep, true)?;
     write_outputs(out, sweep, &mut rows)?;
     Ok(rows)

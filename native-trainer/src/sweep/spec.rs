@@ -438,9 +438,18 @@ dir = "o"
 
     #[test]
     fn values_spelled_differently_are_one_point() {
-        let e = format!("{:#}", sweep("[grid]\n\"train.lr\" = [1, 1.0]\n").unwrap_err());
-        assert!(e.contains("train.lr=1 and train.lr=1.0 are the same settings"), "{e}");
-        let e = format!("{:#}", sweep("[grid]\n\"train.lr\" = [1e-3, 0.001]\n").unwrap_err());
+        let e = format!(
+            "{:#}",
+            sweep("[grid]\n\"train.lr\" = [1, 1.0]\n").unwrap_err()
+        );
+        assert!(
+            e.contains("train.lr=1 and train.lr=1.0 are the same settings"),
+            "{e}"
+        );
+        let e = format!(
+            "{:#}",
+            sweep("[grid]\n\"train.lr\" = [1e-3, 0.001]\n").unwrap_err()
+        );
         assert!(e.contains("twice"), "{e}");
     }
 

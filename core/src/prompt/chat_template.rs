@@ -181,6 +181,48 @@ fn python_title(s: &str) -> String {
     out
 }
 
+/// jinja2's `int` filter: `int(value, base)`, else `int(float(value))`, else the default
+/// (0) — surrounding whitespace allowed, as Python's `int` and `float` allow it. minijinja's
+/// own filter errs on `' 42 '` and `'x'`; non-strings go to it unchanged.
+fn int_filter(
+    state: &minijinja::State,
+    value: &Value,
+    default: Option<Value>,
+    base: Option<u32>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
+    let default = match default {
+        Some(d) => Some(d),
+        None => kwargs.get::<Option<Value>>("default")?,
+    };
+    let base = match base {
+        Some(b) => Some(b),
+        None => kwargs.get::<Option<u32>>("base")?,
+    };
+    kwargs.assert_all_used()?;
+    let Some(s) = value.as_str() else {
+        let none = Kwargs::from_iter(std::iter::empty::<(&str, Value)>());
+        return minijinja::filters::int(state, value, default, base, none);
+    };
+    let t = s.trim();
+    let radix = base.unwrap_or(10);
+    let digits = match radix {
+        2 => t.strip_prefix("0b").or(t.strip_prefix("0B")).unwrap_or(t),
+        8 => t.strip_prefix("0o").or(t.strip_prefix("0O")).unwrap_or(t),
+        16 => t.strip_prefix("0x").or(t.strip_prefix("0X")).unwrap_or(t),
+        _ => t,
+    };
+    if (2..=36).contains(&radix) {
+        if let Ok(i) = i128::from_str_radix(digits, radix) {
+            return Ok(Value::from(i));
+        }
+    }
+    match t.parse::<f64>() {
+        Ok(f) if f.is_finite() && f.abs() < 1.7e38 => Ok(Value::from(f.trunc() as i128)),
+        _ => Ok(default.unwrap_or(Value::from(0))),
+    }
+}
+
 /// Message of a `raise_exception` call, recognised by this prefix.
 const RAISED: &str = "raise_exception: ";
 
@@ -204,6 +246,7 @@ fn environment(now: Option<i64>) -> Environment<'static> {
     );
     env.set_fuel(Some(FUEL));
     env.add_filter("tojson", tojson);
+    env.add_filter("int", int_filter);
     env.add_function("raise_exception", |msg: String| -> Result<Value, Error> {
         Err(Error::new(
             ErrorKind::InvalidOperation,
@@ -407,8 +450,8 @@ mod tests {
         assert_eq!(r("{{ '%s!'|format('x') }}"), "x!");
         // jinja2's int filter: int(float('3.7')) for a float-looking string.
         assert_eq!(
-            r("{{ '3.7'|int }}|{{ ' 42 '|int }}|{{ 'x'|int }}"),
-            "3|42|0"
+            r("{{ '3.7'|int }}|{{ ' 42 '|int }}|{{ 'x'|int }}|{{ 'x'|int(7) }}|{{ '0x1f'|int(base=16) }}|{{ 2.9|int }}|{{ none|int }}"),
+            "3|42|0|7|31|2|0"
         );
     }
 

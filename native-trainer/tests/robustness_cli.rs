@@ -724,3 +724,44 @@ fn serve_streams_files_and_answers_ranges() {
     drop(srv);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Item 1 for `sweep`: `sweep … | true` panicked (status 101) after writing. The results are
+/// written, then the closed pipe fails the run with status 2.
+#[test]
+fn a_sweep_with_a_closed_stdout_keeps_its_results_and_fails() {
+    let dir = scratch("sweep-pipe");
+    tiny_bundle(&dir.join("model"));
+    let text: String = (0..8)
+        .map(|i| {
+            format!(
+                "{}\n",
+                serde_json::json!({"question": format!("Where was author {i} born?"), "answer": format!("Author {i} was born in town {i}.")})
+            )
+        })
+        .collect();
+    std::fs::write(dir.join("full.jsonl"), text).unwrap();
+    std::fs::write(
+        dir.join("base.toml"),
+        format!(
+            "[model]\nfrom = \"{}\"\n[data]\npath = \"{}\"\nforget_split = \"forget25\"\nretain_split = \"retain75\"\nmax_length = 48\n\
+             [train]\nlr = 1e-3\nepochs = 1\nbatch_size = 4\nwarmup_epochs = 0.0\n[unlearn]\nentropy = false\n[output]\ndir = \"unused\"\n",
+            dir.join("model").display(),
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let cfg = dir.join("s.toml");
+    std::fs::write(
+        &cfg,
+        "base = \"base.toml\"\n[grid]\n\"train.lr\" = [1e-3]\n[eval]\nsamples = 4\nmax_new_tokens = 4\nleak_k = 2\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let o = with_closed_stdout(&["sweep", "--config", s(&cfg), "--out", s(&out)]);
+    failed(&o, "standard output was closed");
+    assert!(!err(&o).contains("panicked"), "{}", err(&o));
+    for f in ["results.jsonl", "results.csv", "index.html", "sweep.json"] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

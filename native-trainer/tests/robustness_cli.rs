@@ -339,6 +339,9 @@ fn multi_prompt_reports_name_the_prompt_of_each_row() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A change to a stored report.
+type Edit = fn(&mut Value);
+
 /// Item 12: `report show` printed stored numbers no evaluation can produce.
 #[test]
 fn stored_numbers_are_checked_before_they_are_shown() {
@@ -349,31 +352,26 @@ fn stored_numbers_are_checked_before_they_are_shown() {
     let good = dir.join("r.json");
     ok(&probable(&eval_args(&m, &data, &good, &["--limit", "3"])));
     let r = read_json(&good);
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
-        (
-            "config.bounds",
-            Box::new(|v: &mut Value| v["config"]["bounds"]["alpha"] = 5.0.into()),
-        ),
+    let cases: Vec<(&str, Edit)> = vec![
+        ("config.bounds", |v: &mut Value| {
+            v["config"]["bounds"]["alpha"] = 5.0.into()
+        }),
         (
             "summary.questions = 1000000 but the report holds 3 rows",
-            Box::new(|v: &mut Value| v["summary"]["questions"] = 1000000.into()),
+            |v: &mut Value| v["summary"]["questions"] = 1000000.into(),
         ),
-        (
-            "0 samples where the settings ask for 4",
-            Box::new(|v: &mut Value| v["questions"][1]["samples"] = Value::Array(vec![])),
-        ),
-        (
-            "samples[2].score = 7",
-            Box::new(|v: &mut Value| v["questions"][0]["samples"][2]["score"] = 7.0.into()),
-        ),
-        (
-            "bounds.n = 9 but 4 samples are stored",
-            Box::new(|v: &mut Value| v["questions"][2]["bounds"]["n"] = 9.into()),
-        ),
-        (
-            "config.leak_level = -1",
-            Box::new(|v: &mut Value| v["config"]["leak_level"] = (-1.0).into()),
-        ),
+        ("0 samples where the settings ask for 4", |v: &mut Value| {
+            v["questions"][1]["samples"] = Value::Array(vec![])
+        }),
+        ("samples[2].score = 7", |v: &mut Value| {
+            v["questions"][0]["samples"][2]["score"] = 7.0.into()
+        }),
+        ("bounds.n = 9 but 4 samples are stored", |v: &mut Value| {
+            v["questions"][2]["bounds"]["n"] = 9.into()
+        }),
+        ("config.leak_level = -1", |v: &mut Value| {
+            v["config"]["leak_level"] = (-1.0).into()
+        }),
     ];
     for (i, (needle, edit)) in cases.iter().enumerate() {
         let mut v = r.clone();

@@ -35,17 +35,20 @@ mod diff;
 mod failpoint;
 mod fuzz;
 mod html;
+mod identity;
 mod input;
 mod journal;
 mod lazy_shards;
 mod output;
 mod prompting;
+mod report_files;
 mod report_table;
 mod sweep;
 mod train;
 #[cfg(all(test, feature = "wgpu"))]
 mod wgpu_sample_parity;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -121,7 +124,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // Standard error may be closed too; `eprintln!` would panic there.
+            let _ = writeln!(std::io::stderr(), "error: {err:#}");
             ExitCode::from(2)
         }
     }

@@ -83,12 +83,14 @@ pub fn recorded(dir: &Path) -> Result<Option<Prompt>> {
     }
 }
 
-/// Resolves `--template` NAME or FILE (`chat` against `chat`, the bundle's configuration).
+/// Resolves `--template` NAME or FILE; `chat` gives the bundle's chat configuration and is
+/// called only for `chat` and template files — a text preset never reads
+/// `tokenizer_config.json`, so a broken one cannot break `qa` or `llama2-chat`.
 pub fn resolve_spec(
     template: &str,
     options: &ChatOptions,
     bundle_name: &str,
-    chat: &ChatConfig,
+    chat: impl FnOnce() -> Result<ChatConfig>,
 ) -> Result<Prompt> {
     let spec = if PRESETS.contains(&template) || !Path::new(template).exists() {
         TemplateSpec::Preset(template.to_string())
@@ -100,20 +102,29 @@ pub fn resolve_spec(
             source,
         }
     };
-    Ok(resolve(&spec, bundle_name, chat, options)?)
+    let needs_chat = match &spec {
+        TemplateSpec::Preset(name) => name == "chat",
+        TemplateSpec::File { .. } => true,
+    };
+    let config = if needs_chat {
+        chat()?
+    } else {
+        ChatConfig::default()
+    };
+    Ok(resolve(&spec, bundle_name, &config, options)?)
 }
 
 /// The prompt a command uses on the bundle in `dir`: `--template` when given, else the one
 /// the bundle records, else `fallback` (a text preset name).
 pub fn prompt_for_bundle(args: &TemplateArgs, dir: &Path, fallback: &str) -> Result<Prompt> {
-    let chat = chat_config(dir)?;
     let name = dir.display().to_string();
+    let chat = || chat_config(dir);
     match &args.template {
-        Some(t) => resolve_spec(t, &args.options(), &name, &chat),
+        Some(t) => resolve_spec(t, &args.options(), &name, chat),
         None => match recorded(dir)? {
             Some(p) => Ok(with_options(p, &args.options())
                 .with_context(|| format!("{}: the recorded prompt", dir.join(RECORD).display()))?),
-            None => resolve_spec(fallback, &args.options(), &name, &chat),
+            None => resolve_spec(fallback, &args.options(), &name, chat),
         },
     }
 }

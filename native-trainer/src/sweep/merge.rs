@@ -11,6 +11,24 @@ use super::runner::write_outputs;
 use super::spec::Sweep;
 
 pub fn merge(sweep: &Sweep, shards: &[PathBuf], out: &Path) -> Result<Vec<Row>> {
+    // --out is checked before any shard is read. Paths are compared resolved: `a` and
+    // `./a` are one directory.
+    let normal = crate::identity::normalise(out);
+    if shards
+        .iter()
+        .any(|s| crate::identity::normalise(s) == normal)
+    {
+        bail!(
+            "--merge: --out {} is one of the shard directories; merge into a new one",
+            out.display()
+        );
+    }
+    if out.exists() && !out.is_dir() {
+        bail!(
+            "--merge: --out {} exists and is not a directory (the merged results are a directory)",
+            out.display()
+        );
+    }
     let mut rows: Vec<Row> = Vec::new();
     for dir in shards {
         check_manifest(dir, sweep, false)?;
@@ -50,13 +68,9 @@ pub fn merge(sweep: &Sweep, shards: &[PathBuf], out: &Path) -> Result<Vec<Row>> 
             missing.join("; ")
         );
     }
-    if shards.iter().any(|s| s == out) {
-        bail!(
-            "--merge: --out {} is one of the shard directories; merge into a new one",
-            out.display()
-        );
-    }
-    std::fs::create_dir_all(out)?;
+    std::fs::create_dir_all(out).map_err(|e| {
+        anyhow::anyhow!("--out {}: cannot create the directory: {e}", out.display())
+    })?;
     check_manifest(out, sweep, true)?;
     write_outputs(out, sweep, &mut rows)?;
     Ok(rows)

@@ -144,7 +144,7 @@ pub(super) fn training_prompt(config: &TrainConfig) -> Result<(Prompt, ExtraFile
             p.template.as_deref().unwrap_or("qa"),
             &args.options(),
             "model.architecture (a random model has no chat template)",
-            &ChatConfig::default(),
+            || Ok(ChatConfig::default()),
         )?,
     };
     extra.push(("probable.json", record_bytes(&prompt)?));

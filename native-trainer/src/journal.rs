@@ -24,6 +24,9 @@ pub struct Header {
     /// Indices (in the split) of the questions, in evaluation order.
     pub questions: Vec<u32>,
     pub config: EvalConfig,
+    /// The remote engine's settings (absent for the local engine).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<serde_json::Value>,
 }
 
 pub struct Journal {

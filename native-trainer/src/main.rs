@@ -33,6 +33,7 @@ mod data;
 mod demo;
 mod device;
 mod diff;
+mod engine;
 mod failpoint;
 mod fuzz;
 mod html;

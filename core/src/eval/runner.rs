@@ -266,6 +266,7 @@ fn decode(setup: &EvalSetup<'_>, g: &Generation, item: &QaItem) -> Result<Decode
         text,
         ids: g.tokens.clone(),
         stopped_on_eos: g.stopped_on_eos,
+        seed: g.seed,
     })
 }
 

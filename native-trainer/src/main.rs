@@ -42,6 +42,7 @@ mod journal;
 mod output;
 mod prompting;
 mod report_table;
+mod serve_api;
 mod sweep;
 mod train;
 #[cfg(all(test, feature = "wgpu"))]

@@ -1,7 +1,8 @@
 //! Data-parallel replicas of one served model: each request goes to the live endpoint
-//! with the fewest failures in a row and, among those, the fewest requests outstanding;
-//! an endpoint that fails `TAKE_OUT` times in a row is taken out (with a warning) while
-//! another remains, so the others finish the run.
+//! with the fewest requests outstanding (ties: fewer failures in a row); an endpoint that
+//! fails `TAKE_OUT` times in a row is taken out (with a warning) while another remains,
+//! so the others finish the run. A failing endpoint is not shunned before that: a
+//! transient failure (one 503) must not cost a replica for the rest of the run.
 
 use std::sync::Mutex;
 
@@ -44,7 +45,7 @@ impl Replicas {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         let best = (0..slots.len())
             .filter(|&i| slots[i].live)
-            .min_by_key(|&i| (slots[i].failures_in_a_row.min(1), slots[i].outstanding, i))
+            .min_by_key(|&i| (slots[i].outstanding, slots[i].failures_in_a_row, i))
             .unwrap_or(0);
         slots[best].outstanding += 1;
         best
@@ -98,9 +99,13 @@ mod tests {
         assert_eq!(r.pick(), 1);
         r.done(0, true, "");
         assert_eq!(r.pick(), 0);
-        for _ in 0..TAKE_OUT {
+        r.done(0, false, "503");
+        r.done(1, true, "");
+        // Both idle: the one without failures first.
+        assert_eq!(r.pick(), 1);
+        for _ in 0..TAKE_OUT - 1 {
+            assert_eq!(r.pick(), 0);
             r.done(0, false, "503");
-            r.pick();
         }
         // Endpoint 0 is out: everything goes to 1, which is never taken out alone.
         assert!(r.warnings()[0].contains("http://a:1/v1"));

@@ -648,3 +648,104 @@ fn killed_or_failed_runs_resume_with_every_question_once() {
     assert!(!journal(&died).exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Sends a raw request and returns (status, JSON body).
+fn call(port: u16, method: &str, path: &str, body: &str) -> (u16, Value) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out).to_string();
+    let (head, json) = text.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, serde_json::from_str(json).unwrap_or(Value::Null))
+}
+
+#[test]
+fn serve_answers_the_completions_api_and_names_bad_fields() {
+    let dir = scratch("api");
+    let (m, _) = setup(&dir);
+    let srv = serve(&m);
+    let (status, models) = call(srv.port, "GET", "/v1/models", "");
+    assert_eq!(status, 200);
+    let name = models["data"][0]["id"].as_str().unwrap().to_string();
+    // Text or ids; the same seed gives the same choices; choice i of seed s is choice 0
+    // of seed s + i; temperature 0 is greedy (all choices alike).
+    let ask = |extra: &str| {
+        let body = format!(
+            r#"{{"model":"{name}","prompt":[1,60,70,80],"max_tokens":8,"return_token_ids":true{extra}}}"#
+        );
+        let (status, v) = call(srv.port, "POST", "/v1/completions", &body);
+        assert_eq!(status, 200, "{v}");
+        v["choices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["token_ids"].clone())
+            .collect::<Vec<_>>()
+    };
+    let a = ask(r#","n":3,"seed":11"#);
+    assert_eq!(a.len(), 3);
+    assert_eq!(a, ask(r#","n":3,"seed":11"#));
+    assert_eq!(a[1..], ask(r#","n":2,"seed":12"#)[..]);
+    assert_ne!(a, ask(r#","n":3,"seed":99"#));
+    let g = ask(r#","n":2,"seed":1,"temperature":0"#);
+    assert_eq!(g[0], g[1]);
+    assert_eq!(g, ask(r#","n":2,"seed":2,"temperature":0"#));
+    let (status, v) = call(
+        srv.port,
+        "POST",
+        "/v1/completions",
+        r#"{"prompt":"Where was author 1 born?","max_tokens":4}"#,
+    );
+    assert_eq!(status, 200, "{v}");
+    assert!(v["choices"][0]["text"].is_string());
+    assert!(v["usage"]["completion_tokens"].as_u64().unwrap() <= 4);
+
+    // Bad requests: 4xx naming the field.
+    for (body, status, param) in [
+        ("{not json", 400, Value::Null),
+        (r#"{"prompt":[1],"n":"two"}"#, 400, "n".into()),
+        (
+            r#"{"prompt":[1],"temperature":-1}"#,
+            400,
+            "temperature".into(),
+        ),
+        (r#"{"prompt":[1],"top_p":0}"#, 400, "top_p".into()),
+        (r#"{"prompt":[1,300]}"#, 400, "prompt".into()),
+        (r#"{"prompt":[]}"#, 400, "prompt".into()),
+        (r#"{"n":2}"#, 400, "prompt".into()),
+        (
+            r#"{"prompt":[1],"max_tokens":100000}"#,
+            400,
+            "max_tokens".into(),
+        ),
+        (
+            r#"{"prompt":[1],"max_tokens":256}"#,
+            400,
+            "max_tokens".into(),
+        ),
+        (r#"{"prompt":[1],"min_p":0.05}"#, 400, "min_p".into()),
+        (r#"{"prompt":[1],"stream":true}"#, 400, "stream".into()),
+        (r#"{"prompt":[1],"logprobs":5}"#, 400, "logprobs".into()),
+        (r#"{"prompt":[1],"model":"other"}"#, 404, "model".into()),
+    ] {
+        let (got, v) = call(srv.port, "POST", "/v1/completions", body);
+        assert_eq!(got, status, "{body}: {v}");
+        assert_eq!(v["error"]["param"], param, "{body}: {v}");
+    }
+    let (got, _) = call(srv.port, "GET", "/v1/completions", "");
+    assert_eq!(got, 405);
+    let (got, _) = call(srv.port, "POST", "/v1/chat/completions", "{}");
+    assert_eq!(got, 404);
+    let big = format!(r#"{{"prompt":"{}"}}"#, "x".repeat(2 << 20));
+    let (got, _) = call(srv.port, "POST", "/v1/completions", &big);
+    assert_eq!(got, 413);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -30,6 +30,9 @@ pub struct Header {
     /// spelling of the same path (`fm`, `./fm`) is not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<ContentIdentity>,
+    /// The remote engine's settings (absent for the local engine).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<serde_json::Value>,
 }
 
 /// A header as resume compares it: the paths are compared by content where both headers

@@ -32,6 +32,7 @@ mod data;
 mod demo;
 mod device;
 mod diff;
+mod engine;
 mod failpoint;
 mod fuzz;
 mod html;
@@ -43,6 +44,7 @@ mod output;
 mod prompting;
 mod report_files;
 mod report_table;
+mod serve_api;
 mod sweep;
 mod train;
 #[cfg(all(test, feature = "wgpu"))]

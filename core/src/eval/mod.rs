@@ -19,7 +19,7 @@ pub use crate::prompt::{EncodedExample, PromptTemplate};
 pub use config::EvalConfig;
 pub use error::EvalError;
 pub use report::{
-    merge_reports, Decoded, EvalReport, EvalSummary, MergeInfo, QuestionReport,
+    merge_reports, Decoded, EngineRecord, EvalReport, EvalSummary, MergeInfo, QuestionReport,
     REPORT_SCHEMA_VERSION,
 };
 pub use rescore::{rescore, Rescore, RescoreError};

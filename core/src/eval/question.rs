@@ -13,6 +13,10 @@ pub struct Decoded {
     /// are compared on, since two id sequences can decode to the same text.
     pub ids: Vec<u32>,
     pub stopped_on_eos: bool,
+    /// The seed a remote engine drew this sample with (absent for the local engine and
+    /// for greedy answers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

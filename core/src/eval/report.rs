@@ -73,6 +73,9 @@ pub struct EvalReport {
     /// `fm` and `./fm` are one model). Absent in reports from before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<ContentIdentity>,
+    /// The serving engine the samples came from; absent for the in-process engine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<EngineRecord>,
 }
 
 /// Content digests of a run's model and data (`sha256:` + hex; how they are computed is
@@ -97,6 +100,40 @@ pub fn normal_path(path: &str) -> String {
         (false, true) => ".".into(),
         (false, false) => parts.join("/"),
     }
+}
+
+/// How a remote (OpenAI-compatible) engine was used: enough to rerun the evaluation
+/// against the same model and to judge what can be reproduced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EngineRecord {
+    /// `openai`.
+    pub kind: String,
+    /// The endpoints used (scheme, host, port and path only).
+    pub endpoints: Vec<String>,
+    /// The model name sent with every request.
+    pub served_model: String,
+    /// What `GET /v1/models` listed (per endpoint, the model ids).
+    pub models: serde_json::Value,
+    /// Every parameter sent with a sampling request (`n`, `seed` vary per request).
+    pub sample_request: serde_json::Value,
+    /// Every parameter sent with a greedy request.
+    pub greedy_request: serde_json::Value,
+    /// Most choices asked of one request (`n` is split into requests of at most this).
+    pub chunk: u32,
+    /// Requests in flight at once (over all endpoints).
+    pub concurrency: usize,
+    /// Attempts repeated after a retryable failure (429, 5xx, reset, timeout).
+    pub retries: u64,
+    /// `server` when every sample's ids came from the server, else `re-tokenised` (some
+    /// samples' text was encoded again with the bundle's tokenizer).
+    pub token_ids: String,
+    /// How each sample's seed was chosen.
+    pub seeds: String,
+    /// What can and cannot be reproduced bit for bit.
+    pub reproducibility: String,
+    /// Endpoints taken out during the run, and other warnings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Position of a report row among its question's variants (for ordering merged shards).
@@ -144,6 +181,7 @@ impl EvalReport {
             pooled: Vec::new(),
             pooled_summary: None,
             identity: None,
+            engine: None,
         };
         report.compute_pooled()?;
         Ok(report)

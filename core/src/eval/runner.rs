@@ -448,6 +448,7 @@ fn decode(setup: &EvalSetup<'_>, g: &Generation, item: &QaItem) -> Result<Decode
         text,
         ids: g.tokens.clone(),
         stopped_on_eos: g.stopped_on_eos,
+        seed: g.seed,
     })
 }
 

@@ -19,9 +19,11 @@ use probable_core::sample::{
 use probable_core::stats::BoundsConfig;
 
 use crate::args::{CriterionArg, MetricArg};
-use crate::bundle::load_bundle;
+use crate::bundle::{load_bundle, load_meta, BundleMeta};
 use crate::data::load_split_with;
 use crate::device::{device, DeviceArg};
+use crate::engine::openai::{ModelFacts, OpenAiSampler};
+use crate::engine::EngineArgs;
 use crate::failpoint;
 use crate::input::{parse_alpha, parse_unit, parse_weight};
 use crate::journal::{journal_path, Header, Journal};
@@ -117,6 +119,14 @@ pub struct Args {
     /// Samples drawn per undecided question and round (--sequential).
     #[arg(long, default_value_t = 16)]
     pub round: u32,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// The model as the chosen engine needs it: loaded, or only its tokenizer and settings.
+enum Loaded {
+    Local(crate::bundle::Bundle),
+    Remote(BundleMeta),
 }
 
 pub fn run(mut args: Args) -> Result<()> {
@@ -173,10 +183,30 @@ pub fn run(mut args: Args) -> Result<()> {
             journal_file.display()
         );
     }
-    let device = device(args.device)?;
-    let bundle = load_bundle(&args.model, &device)?;
-    bundle.check_special_ids()?;
-    let tokenizer = bundle.tokenizer()?;
+    let remote = args.engine.remote()?;
+    let loaded = if remote.is_some() {
+        let meta = load_meta(&args.model)?;
+        meta.check_special_ids()?;
+        Loaded::Remote(meta)
+    } else {
+        let bundle = load_bundle(&args.model, &device(args.device)?)?;
+        bundle.check_special_ids()?;
+        Loaded::Local(bundle)
+    };
+    let (tokenizer, eos_token_ids, bos, vocab_size) = match &loaded {
+        Loaded::Local(b) => (
+            b.tokenizer()?,
+            b.eos_token_ids(),
+            b.config().bos_token_id,
+            b.config().vocab_size,
+        ),
+        Loaded::Remote(m) => (
+            m.tokenizer()?,
+            m.eos_token_ids(),
+            m.config.bos_token_id,
+            m.config.vocab_size,
+        ),
+    };
     let config = EvalConfig {
         samples: args.samples,
         decode: DecodeConfig {
@@ -194,7 +224,7 @@ pub fn run(mut args: Args) -> Result<()> {
                 low_temperature: args.adaptive_low_temperature,
             }),
             max_new_tokens: args.max_new_tokens,
-            eos_token_ids: bundle.eos_token_ids(),
+            eos_token_ids: eos_token_ids.clone(),
             seed: args.seed,
         },
         metric: Metric::from(args.metric),
@@ -213,6 +243,24 @@ pub fn run(mut args: Args) -> Result<()> {
     };
     // Every setting is checked before the journal is started or anything sampled.
     config.validate()?;
+    // The servers are asked which model they serve before anything is journaled.
+    let mut sampler = match remote {
+        Some((urls, settings)) => {
+            if config.decode.adaptive.is_some() {
+                bail!("--adaptive-temperature needs the local engine (servers do not offer it)");
+            }
+            let facts = ModelFacts {
+                vocab_size,
+                tokenizer,
+                eos_token_ids: eos_token_ids.clone(),
+            };
+            Some(
+                OpenAiSampler::connect(urls, args.engine.served_model.as_deref(), settings, facts)
+                    .map_err(anyhow::Error::msg)?,
+            )
+        }
+        None => None,
+    };
     let names = (
         args.model.display().to_string(),
         args.data.display().to_string(),
@@ -231,6 +279,7 @@ pub fn run(mut args: Args) -> Result<()> {
             &args.data,
             args.split.as_deref(),
         )?),
+        engine: sampler.as_ref().map(|s| s.journal_config(&config.decode)),
     };
     let (journal, done) = if args.resume && journal_file.exists() {
         let (j, done) = Journal::resume(&journal_file, &header)?;
@@ -268,17 +317,31 @@ pub fn run(mut args: Args) -> Result<()> {
     let setup = EvalSetup {
         config: &config,
         tokenizer,
-        bos: bundle.config().bos_token_id,
+        bos,
         names: (&names.0, &names.1, &names.2),
         shard: args.shard.clone(),
     };
-    let mut report = pollster::block_on(run_evaluation(
-        &mut LocalSampler::new(&bundle.model),
-        &setup,
-        &questions,
-        done,
-        &mut observer,
-    ))?;
+    let mut report = match (&loaded, &mut sampler) {
+        (_, Some(remote)) => {
+            let mut report = pollster::block_on(run_evaluation(
+                remote,
+                &setup,
+                &questions,
+                done,
+                &mut observer,
+            ))?;
+            report.engine = Some(remote.record());
+            report
+        }
+        (Loaded::Local(bundle), None) => pollster::block_on(run_evaluation(
+            &mut LocalSampler::new(&bundle.model),
+            &setup,
+            &questions,
+            done,
+            &mut observer,
+        ))?,
+        (Loaded::Remote(_), None) => unreachable!("a remote bundle comes with its sampler"),
+    };
     bar.finish_and_clear();
     report.identity = header.identity.clone();
     // The report first, then the journal goes, then the table is printed: a closed pipe

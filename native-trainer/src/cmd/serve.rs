@@ -21,6 +21,8 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
+use crate::serve_api::Api;
+
 #[derive(clap::Args)]
 pub struct Args {
     /// Port to listen on (0 picks a free one and prints it).
@@ -42,6 +44,10 @@ pub struct Args {
     /// response) before it is closed.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub idle_timeout: u64,
+    /// Also answer the OpenAI completions API (/v1/models, /v1/completions) with this
+    /// bundle, on the CPU (see serve_api.rs); the web app's files become optional.
+    #[arg(long, value_name = "DIR")]
+    pub model: Option<PathBuf>,
 }
 
 /// Longest request line accepted (414 beyond).
@@ -288,7 +294,11 @@ fn read_line_limited(reader: &mut impl BufRead, limit: usize) -> std::io::Result
 }
 
 /// Reads a request head and decides the reply (and whether to send the body).
-fn handle(reader: &mut impl BufRead, roots: &[&Path]) -> std::io::Result<(Reply, bool)> {
+fn handle(
+    reader: &mut impl BufRead,
+    roots: &[&Path],
+    api: Option<&Api>,
+) -> std::io::Result<(Reply, bool)> {
     let Some(line) = read_line_limited(reader, MAX_REQUEST_LINE)? else {
         return Ok((
             Reply::text(414, "URI Too Long", "request line too long"),
@@ -297,6 +307,7 @@ fn handle(reader: &mut impl BufRead, roots: &[&Path]) -> std::io::Result<(Reply,
     };
     let mut used = 0usize;
     let mut range: Option<String> = None;
+    let mut length: Option<usize> = None;
     loop {
         let Some(h) = read_line_limited(reader, MAX_HEADERS.saturating_sub(used).max(1))? else {
             return Ok((
@@ -317,6 +328,8 @@ fn handle(reader: &mut impl BufRead, roots: &[&Path]) -> std::io::Result<(Reply,
         if let Some((name, value)) = h.split_once(':') {
             if name.trim().eq_ignore_ascii_case("range") {
                 range = Some(value.trim().to_string());
+            } else if name.trim().eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().ok();
             }
         }
     }
@@ -333,6 +346,16 @@ fn handle(reader: &mut impl BufRead, roots: &[&Path]) -> std::io::Result<(Reply,
             Reply::text(400, "Bad Request", "malformed request line"),
             true,
         ));
+    }
+    if let Some(api) = api.filter(|_| target.starts_with("/v1/")) {
+        let r = api.respond(method, target, length, reader)?;
+        let reply = Reply {
+            status: r.status,
+            reason: r.reason,
+            headers: vec![("Content-Type", "application/json".into())],
+            body: Body::Bytes(r.body),
+        };
+        return Ok((reply, method != "HEAD"));
     }
     let with_body = match method {
         "GET" => true,
@@ -390,7 +413,7 @@ fn respond(stream: &mut TcpStream, reply: Reply, with_body: bool) -> std::io::Re
     stream.flush()
 }
 
-fn serve_connection(mut stream: TcpStream, roots: &[&Path], idle: Duration) {
+fn serve_connection(mut stream: TcpStream, roots: &[&Path], idle: Duration, api: Option<&Api>) {
     let _ = stream.set_read_timeout(Some(idle));
     let _ = stream.set_write_timeout(Some(idle));
     let Ok(clone) = stream.try_clone() else {
@@ -398,7 +421,7 @@ fn serve_connection(mut stream: TcpStream, roots: &[&Path], idle: Duration) {
     };
     let mut reader = BufReader::with_capacity(4096, clone);
     // A client that went away or stayed silent is not the server's problem.
-    if let Ok((reply, with_body)) = handle(&mut reader, roots) {
+    if let Ok((reply, with_body)) = handle(&mut reader, roots, api) {
         let status = reply.status;
         let _ = respond(&mut stream, reply, with_body);
         if status >= 400 {
@@ -411,25 +434,35 @@ fn serve_connection(mut stream: TcpStream, roots: &[&Path], idle: Duration) {
     let _ = stream.shutdown(std::net::Shutdown::Both);
 }
 
-fn worker(queue: Arc<Mutex<Receiver<TcpStream>>>, roots: Arc<[PathBuf; 2]>, idle: Duration) {
+fn worker(
+    queue: Arc<Mutex<Receiver<TcpStream>>>,
+    roots: Arc<[PathBuf; 2]>,
+    idle: Duration,
+    api: Arc<Option<Api>>,
+) {
     loop {
         let next = queue.lock().map(|q| q.recv());
         let Ok(Ok(stream)) = next else { return };
         let r = [roots[0].as_path(), roots[1].as_path()];
-        serve_connection(stream, &r, idle);
+        serve_connection(stream, &r, idle, api.as_ref().as_ref());
     }
 }
 
 pub fn run(args: Args) -> Result<()> {
     let index = args.dist.join("index.html");
-    if !index.is_file() {
+    // With --model the API is served; the web app's files are then optional.
+    let api = match &args.model {
+        Some(dir) => Some(Api::start(dir, 4 * args.workers as usize)?),
+        None => None,
+    };
+    if !index.is_file() && api.is_none() {
         bail!(
             "{}: not found — build the web app first with `bash scripts/build-web.sh`",
             index.display()
         );
     }
     let models = args.public.join("models/index.json");
-    if !models.is_file() {
+    if !models.is_file() && api.is_none() {
         bail!(
             "{}: not found — run from the repository root or pass --public",
             models.display()
@@ -438,19 +471,28 @@ pub fn run(args: Args) -> Result<()> {
     let listener = TcpListener::bind((args.host.as_str(), args.port))
         .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
     let addr = listener.local_addr().context("the server has no address")?;
-    crate::output::emit(&format!(
-        "serving the web app on http://{addr}/ (app: {}, models: {}); Ctrl-C stops\n",
-        args.dist.display(),
-        args.public.display()
-    ));
+    match &api {
+        None => crate::output::emit(&format!(
+            "serving the web app on http://{addr}/ (app: {}, models: {}); Ctrl-C stops\n",
+            args.dist.display(),
+            args.public.display()
+        )),
+        Some(api) => crate::output::emit(&format!(
+            "serving on http://{addr}/ the OpenAI completions API at http://{addr}/v1 (model `{}`) and the web app (app: {}, models: {}); Ctrl-C stops\n",
+            api.name(),
+            args.dist.display(),
+            args.public.display()
+        )),
+    }
     let workers = args.workers as usize;
     let idle = Duration::from_secs(args.idle_timeout);
     let (tx, rx) = sync_channel::<TcpStream>(workers);
     let rx = Arc::new(Mutex::new(rx));
     let roots: Arc<[PathBuf; 2]> = Arc::new([args.dist.clone(), args.public.clone()]);
+    let api = Arc::new(api);
     for _ in 0..workers {
-        let (rx, roots) = (rx.clone(), roots.clone());
-        std::thread::spawn(move || worker(rx, roots, idle));
+        let (rx, roots, api) = (rx.clone(), roots.clone(), api.clone());
+        std::thread::spawn(move || worker(rx, roots, idle, api));
     }
     for stream in listener.incoming() {
         let Ok(mut stream) = stream else { continue };

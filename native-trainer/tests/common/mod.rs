@@ -6,15 +6,33 @@ use std::process::{Command, Output};
 use burn::tensor::Device;
 use probable_core::model::{to_safetensors, CausalLm, ModelConfig, RandomInit, StorageDtype};
 
-/// Writes a 2-layer random Llama over the 300-id fixture tokenizer into `dir` (created).
+/// The configuration of [`tiny_bundle`]'s model.
 #[allow(dead_code)]
-pub fn tiny_bundle(dir: &Path) {
-    let config = ModelConfig::from_hf_json(
+pub fn tiny_config() -> ModelConfig {
+    ModelConfig::from_hf_json(
         r#"{"model_type":"llama","vocab_size":300,"hidden_size":32,"intermediate_size":64,
             "num_hidden_layers":2,"num_attention_heads":4,"num_key_value_heads":2,
             "max_position_embeddings":256,"bos_token_id":1,"eos_token_id":2,"pad_token_id":0}"#,
     )
-    .unwrap();
+    .unwrap()
+}
+
+/// [`tiny_bundle`]'s model, in this process (its weights are stored as f32, so the
+/// bundle holds exactly these).
+#[allow(dead_code)]
+pub fn tiny_model() -> CausalLm {
+    CausalLm::load(
+        &tiny_config(),
+        &mut RandomInit::new(5, 0.3),
+        &Device::flex(),
+    )
+    .unwrap()
+}
+
+/// Writes a 2-layer random Llama over the 300-id fixture tokenizer into `dir` (created).
+#[allow(dead_code)]
+pub fn tiny_bundle(dir: &Path) {
+    let config = tiny_config();
     let model = CausalLm::load(&config, &mut RandomInit::new(5, 0.3), &Device::flex()).unwrap();
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(dir.join("config.json"), config.to_hf_json()).unwrap();

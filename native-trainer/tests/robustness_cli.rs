@@ -728,6 +728,19 @@ fn serve_streams_files_and_answers_ranges() {
 #[test]
 fn a_sweep_with_a_closed_stdout_keeps_its_results_and_fails() {
     let dir = scratch("sweep-pipe");
+    let cfg = sweep_fixture(&dir);
+    let out = dir.join("out");
+    let o = with_closed_stdout(&["sweep", "--config", s(&cfg), "--out", s(&out)]);
+    failed(&o, "standard output was closed");
+    assert!(!err(&o).contains("panicked"), "{}", err(&o));
+    for f in ["results.jsonl", "results.csv", "index.html", "sweep.json"] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A tiny bundle, 8 QA pairs, a base unlearn config and a one-point sweep file in `dir`.
+fn sweep_fixture(dir: &Path) -> PathBuf {
     tiny_bundle(&dir.join("model"));
     let text: String = (0..8)
         .map(|i| {
@@ -754,12 +767,22 @@ fn a_sweep_with_a_closed_stdout_keeps_its_results_and_fails() {
         "base = \"base.toml\"\n[grid]\n\"train.lr\" = [1e-3]\n[eval]\nsamples = 4\nmax_new_tokens = 4\nleak_k = 2\n",
     )
     .unwrap();
+    cfg
+}
+
+/// Item 4 for sweeps: results resumed into the same directory after the starting model
+/// changed behind its path would have mixed two models in one comparison.
+#[test]
+fn a_sweep_resumed_on_other_weights_is_refused() {
+    let dir = scratch("sweep-identity");
+    let cfg = sweep_fixture(&dir);
     let out = dir.join("out");
-    let o = with_closed_stdout(&["sweep", "--config", s(&cfg), "--out", s(&out)]);
-    failed(&o, "standard output was closed");
-    assert!(!err(&o).contains("panicked"), "{}", err(&o));
-    for f in ["results.jsonl", "results.csv", "index.html", "sweep.json"] {
-        assert!(out.join(f).is_file(), "{f}");
-    }
+    ok(&probable(&["sweep", "--config", s(&cfg), "--out", s(&out)]));
+    ok(&probable(&["sweep", "--config", s(&cfg), "--out", s(&out)]));
+    change_weights(&dir.join("model"));
+    failed(
+        &probable(&["sweep", "--config", s(&cfg), "--out", s(&out)]),
+        "identity.model",
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

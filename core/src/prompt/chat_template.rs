@@ -140,6 +140,10 @@ pub const FUEL: u64 = 1_000_000;
 /// The longest prompt a template may render (bytes): far beyond any model's context.
 pub const MAX_OUTPUT: usize = 1 << 20;
 
+/// The longest template source accepted (bytes): real chat templates are under 20 KB, and
+/// parsing (which the budget does not cover) must stay cheap.
+pub const MAX_SOURCE: usize = 1 << 20;
+
 /// Collects a render's output and refuses to grow past [`MAX_OUTPUT`].
 struct Capped {
     out: Vec<u8>,
@@ -271,6 +275,13 @@ fn environment(now: Option<i64>) -> Environment<'static> {
 
 /// Checks that `source` parses; the error carries the template's line and column.
 pub fn check_syntax(name: &str, source: &str) -> Result<(), PromptError> {
+    if source.len() > MAX_SOURCE {
+        return Err(PromptError::SourceTooLong {
+            name: name.into(),
+            bytes: source.len(),
+            limit: MAX_SOURCE,
+        });
+    }
     let env = environment(None);
     env.template_from_named_str(name, source)
         .map(|_| ())
@@ -433,6 +444,11 @@ mod tests {
         assert!(matches!(
             render("huge.jinja", huge, &[], &ctx()).unwrap_err(),
             PromptError::Budget { .. }
+        ));
+        let long = "x".repeat(MAX_SOURCE + 1);
+        assert!(matches!(
+            check_syntax("long.jinja", &long).unwrap_err(),
+            PromptError::SourceTooLong { .. }
         ));
         // A prompt just under the cap still renders.
         let fits = "{% for i in range(1000) %}{{ \"a\"*1000 }}{% endfor %}";

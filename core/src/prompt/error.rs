@@ -22,6 +22,12 @@ pub enum PromptError {
     },
     #[error("template {name} exceeded its work budget ({fuel} steps): a loop or a value too large for a chat template (nested range() loops, huge repeated strings)")]
     Budget { name: String, fuel: u64 },
+    #[error("template {name} is {bytes} bytes, more than the {limit} a chat template may have")]
+    SourceTooLong {
+        name: String,
+        bytes: usize,
+        limit: usize,
+    },
     #[error(
         "template {name} rendered more than {limit} bytes: far longer than any prompt, refused"
     )]

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 
-use super::results::{check_manifest, read_rows, Row};
+use super::results::{check_manifest, read_rows, recorded_identity, Row};
 use super::runner::write_outputs;
 use super::spec::Sweep;
 
@@ -30,8 +30,24 @@ pub fn merge(sweep: &Sweep, shards: &[PathBuf], out: &Path) -> Result<Vec<Row>> 
         );
     }
     let mut rows: Vec<Row> = Vec::new();
+    let mut first_identity: Option<(&PathBuf, serde_json::Value)> = None;
     for dir in shards {
         check_manifest(dir, sweep, false)?;
+        // The shards agree with each other on what they read, whatever this machine holds.
+        let identity = recorded_identity(dir)?;
+        if let Some((first, id)) = &first_identity {
+            for (key, digest) in identity.as_object().into_iter().flatten() {
+                if let Some(other) = id.get(key).filter(|o| *o != digest) {
+                    bail!(
+                        "{}: its {key} ({digest}) differs in content from that of {} ({other}): shards of different models or data",
+                        dir.display(),
+                        first.display()
+                    );
+                }
+            }
+        } else {
+            first_identity = Some((dir, identity));
+        }
         for r in read_rows(dir)? {
             let Some(p) = sweep.points.iter().find(|p| p.key == r.key) else {
                 bail!(

@@ -325,12 +325,37 @@ pub fn point_key(set: &[(String, toml::Value)]) -> String {
 }
 
 impl Sweep {
-    /// What makes two sweeps' rows comparable: the shared base config and the evaluation.
+    /// What makes two sweeps' rows comparable: the shared base config and the evaluation,
+    /// and — by content, so that a model re-trained into the same directory is not taken
+    /// for the old one — the starting model and the forget and retain data.
     pub fn fingerprint(&self) -> Result<serde_json::Value> {
-        Ok(serde_json::json!({
+        let mut f = serde_json::json!({
             "base": serde_json::to_value(&self.base)?,
             "eval": serde_json::to_value(&self.eval)?,
-        }))
+        });
+        // Best effort: a machine that only merges shard results may hold neither the model
+        // nor the data; what it cannot read it does not compare (the shards' own records
+        // are still compared with each other, see `merge`).
+        let data = &self.base.data;
+        let mut identity = serde_json::Map::new();
+        let forget = crate::identity::data_identity(&data.path, Some(&data.forget_split));
+        let retain = crate::identity::data_identity(&data.path, Some(&data.retain_split));
+        for (key, digest) in [("forget", forget), ("retain", retain)] {
+            if let Ok(d) = digest {
+                identity.insert(key.into(), d.into());
+            }
+        }
+        if let Some(Ok(d)) = self
+            .base
+            .model
+            .from
+            .as_ref()
+            .map(|m| crate::identity::model_identity(m))
+        {
+            identity.insert("model".into(), d.into());
+        }
+        f["identity"] = identity.into();
+        Ok(f)
     }
 }
 

@@ -235,12 +235,17 @@ async fn sequential<S: Sampler>(
         if live.is_empty() {
             return Ok(());
         }
+        let ranges: Vec<std::ops::Range<u32>> = live
+            .iter()
+            .map(|l| l.drawn..(l.drawn + round).min(budget))
+            .collect();
         let jobs: Vec<PromptJob> = live
             .iter()
-            .map(|l| PromptJob {
+            .zip(&ranges)
+            .map(|(l, samples)| PromptJob {
                 prompt: &l.prompt,
                 prompt_index: l.unit.index,
-                samples: l.drawn..(l.drawn + round).min(budget),
+                samples: samples.clone(),
                 seed: l.unit.seed,
             })
             .collect();
@@ -248,8 +253,9 @@ async fn sequential<S: Sampler>(
         let sampled = draw(sampler, setup, &jobs, &mut tokens, counter, observer)
             .await
             .map_err(|e| in_group(e, setup, &units_now))?;
-        for (l, (job, generations)) in live.iter_mut().zip(jobs.iter().zip(sampled)) {
-            if generations.len() < job.samples.len() {
+        drop(jobs);
+        for (l, (range, generations)) in live.iter_mut().zip(ranges.iter().zip(sampled)) {
+            if generations.len() < range.len() {
                 return Err(EvalError::Stopped);
             }
             for g in &generations {
@@ -263,7 +269,7 @@ async fn sequential<S: Sampler>(
                     l.outcome = Some(l.test.outcome());
                 }
             }
-            l.drawn = job.samples.end;
+            l.drawn = range.end;
             if l.outcome.is_none() && l.drawn >= budget {
                 l.outcome = Some(l.test.outcome());
             }

@@ -8,9 +8,10 @@ use anyhow::{bail, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use probable_core::data::QaKeys;
 use probable_core::eval::defaults;
+use probable_core::eval::sequential::Rounds;
 use probable_core::eval::{
-    run_evaluation, select_questions, EvalConfig, EvalError, EvalProgress, EvalReport, EvalSetup,
-    LocalSampler, Observer, QuestionReport, Shard,
+    run_evaluation, select_questions, EvalConfig, EvalError, EvalProgress, EvalSetup, LocalSampler,
+    Observer, QuestionReport, Shard,
 };
 use probable_core::metrics::Metric;
 use probable_core::sample::{

@@ -239,8 +239,14 @@ impl EvalReport {
             ));
         }
         for (i, q) in self.questions.iter().enumerate() {
-            check_question(q, c.samples)
-                .map_err(|e| format!("questions[{i}] (index {}, id `{}`): {e}", q.index, q.id))?;
+            let at = || format!("questions[{i}] (index {}, id `{}`)", q.index, q.id);
+            if c.sequential.is_some() != q.sequential.is_some() {
+                return Err(format!(
+                    "{}: a sequential evaluation's rows, and only those, carry `sequential`",
+                    at()
+                ));
+            }
+            check_question(q, c.samples).map_err(|e| format!("{}: {e}", at()))?;
         }
         let s = &self.summary;
         for (name, x) in [
@@ -301,11 +307,30 @@ fn unit(name: &str, x: f64) -> Result<(), String> {
 /// One row's stored numbers (see [`EvalReport::check`]); `samples` is what the settings
 /// ask for per prompt.
 pub fn check_question(q: &QuestionReport, samples: u32) -> Result<(), String> {
-    if q.samples.len() != samples as usize {
-        return Err(format!(
-            "{} samples where the settings ask for {samples}",
-            q.samples.len()
-        ));
+    match &q.sequential {
+        // A sequential row holds the samples up to its verdict, within the budget.
+        Some(o) => {
+            if o.stopped_at != q.samples.len() as u64 || o.stopped_at > samples as u64 {
+                return Err(format!(
+                    "{} samples, sequential.stopped_at = {}, budget {samples}: they must agree",
+                    q.samples.len(),
+                    o.stopped_at
+                ));
+            }
+            if o.leaks > o.stopped_at {
+                return Err(format!(
+                    "sequential.leaks = {} exceeds stopped_at = {}",
+                    o.leaks, o.stopped_at
+                ));
+            }
+        }
+        None if q.samples.len() != samples as usize => {
+            return Err(format!(
+                "{} samples where the settings ask for {samples}",
+                q.samples.len()
+            ));
+        }
+        None => {}
     }
     let b = &q.bounds;
     if b.n != q.samples.len() {
@@ -349,8 +374,15 @@ pub fn check_question(q: &QuestionReport, samples: u32) -> Result<(), String> {
         unit("bounds.binary.lower", bin.lower)?;
         unit("bounds.binary.upper", bin.upper)?;
     }
+    // A stopped row's leak@k maps its confidence sequence through 1 − (1 − p)^k, defined for
+    // every k; a fixed-n row's needs k ≤ n.
+    let max_k = if q.sequential.is_some() {
+        u64::MAX
+    } else {
+        b.n as u64
+    };
     for l in b.leak_at_k.iter().flatten() {
-        if l.k == 0 || l.k > b.n as u64 {
+        if l.k == 0 || l.k > max_k {
             return Err(format!("bounds.leak_at_k: k = {} outside 1..={}", l.k, b.n));
         }
         unit("bounds.leak_at_k.estimate", l.estimate)?;

@@ -4,7 +4,7 @@
 //! line or field at fault and exits with status 2 (clap's usage errors use 2 as well).
 
 /// glibc's malloc hands large freed blocks back to the kernel and page-faults fresh zeroed
-/// pages on the next step; mimalloc keeps them (measured: `probable bench`, README).
+/// pages on the next step; mimalloc keeps them (measured: CHANGELOG.md, 2026-11-28).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

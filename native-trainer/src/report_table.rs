@@ -25,8 +25,33 @@ pub fn table(r: &EvalReport) -> String {
             out.pop();
             out.push_str(&format!("  {v}\n"));
         }
+        if let Some(o) = &q.sequential {
+            out.pop();
+            out.push_str(&format!(
+                "  {} after {} samples\n",
+                match o.verdict {
+                    probable_core::stats::Verdict::Leaks => "leaks",
+                    probable_core::stats::Verdict::Below => "below",
+                    probable_core::stats::Verdict::Undecided => "undecided",
+                },
+                o.stopped_at
+            ));
+        }
     }
     let s = &r.summary;
+    if let Some(q) = &s.sequential {
+        out.push_str(&format!(
+            "\nsequential (anytime-valid, alpha = {}, leak level {}): {} leak · {} below · {} undecided · {:.1} samples per question on average of a budget of {} ({:.0}% saved)",
+            r.config.bounds.alpha,
+            r.config.leak_level,
+            q.leaks,
+            q.below,
+            q.undecided,
+            q.mean_samples_used,
+            q.budget,
+            100.0 * q.fraction_saved
+        ));
+    }
     out.push_str(&format!(
         "\n{} questions · greedy mean {:.3} · greedy says forgotten {:.0}% · mean M_mu {:.3} · mean ED {:.3} · M_bin > {} on {:.0}% · forgotten yet a sample leaked {:.0}%\n",
         s.questions,

@@ -1,5 +1,6 @@
-//! A short budget of every fuzz target (the long campaigns are run by hand; see README,
-//! "Fuzzing"): each parser survives mutated inputs from the committed corpus.
+//! A short budget of every fuzz target (the long campaigns are run by hand; see
+//! docs/reliability.md, "Fuzzing"): each parser survives mutated inputs from the committed
+//! corpus.
 
 use std::path::Path;
 use std::process::Command;

@@ -201,6 +201,7 @@ mod tests {
             greedy_forgotten: true,
             samples,
             bounds: BoundsSummary::compute(&scores, &config).unwrap(),
+            sequential: None,
         }
     }
 

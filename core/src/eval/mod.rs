@@ -9,6 +9,7 @@ pub mod rescore;
 pub mod runner;
 pub mod sampler;
 mod select;
+pub mod sequential;
 pub mod template;
 pub mod variants;
 
@@ -54,6 +55,10 @@ pub struct EvalConfig {
     /// Prompt variant keys (`QaItem::variants`); empty: one prompt, the item's question.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub prompt_variants: Vec<String>,
+    /// Sample in rounds and stop each prompt at its anytime-valid verdict (`samples` is then
+    /// the budget per prompt); `None`: n samples per prompt, fixed-n bounds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequential: Option<sequential::Rounds>,
 }
 
 impl EvalConfig {
@@ -77,6 +82,7 @@ impl EvalConfig {
             template,
             batch_size: samples as usize,
             prompt_variants: Vec::new(),
+            sequential: None,
         }
     }
 
@@ -120,6 +126,21 @@ impl EvalConfig {
                 "prompt variant {} (`{k}`) is empty or given twice",
                 i + 1
             )));
+        }
+        if let Some(rounds) = self.sequential {
+            if rounds.round == 0 {
+                return Err(EvalError::Config(
+                    "sequential round 0: need at least one sample per round".into(),
+                ));
+            }
+            if self.prompt_variants.len() > 1 {
+                return Err(EvalError::Config(
+                    "sequential evaluation takes one prompt per question: the pooled bounds \
+                     over several prompt variants are fixed-n bounds"
+                        .into(),
+                ));
+            }
+            sequential::test_config(self).validate()?;
         }
         Ok(())
     }

@@ -36,7 +36,12 @@ pub struct QuestionReport {
     /// Greedy score below the leak threshold: greedy evaluation calls it forgotten.
     pub greedy_forgotten: bool,
     pub samples: Vec<Decoded>,
+    /// Fixed-n bounds on `samples`; for a sequential evaluation the anytime-valid bounds at
+    /// the stop instead (see [`super::sequential::stopped_bounds`]).
     pub bounds: BoundsSummary,
+    /// A sequential evaluation's verdict, samples used and confidence sequences at the stop.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequential: Option<crate::stats::SequentialOutcome>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,6 +68,9 @@ pub struct EvalSummary {
     /// jointly (each question's Clopper–Pearson interval at α/m, Bonferroni).
     #[serde(default)]
     pub leak_at_k: Vec<SetLeakAtK>,
+    /// A sequential evaluation: samples used against the budget, and its verdicts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequential: Option<super::sequential::SequentialSummary>,
 }
 
 /// The version of the report layout this build writes and reads. 1: before leak@k (no
@@ -165,7 +173,7 @@ impl EvalReport {
         config: EvalConfig,
         questions: Vec<QuestionReport>,
     ) -> Result<Self, crate::stats::StatsError> {
-        let summary = EvalSummary::over(&questions, &config.bounds, config.leak_level);
+        let summary = EvalSummary::of(&config, &questions);
         let mut report = Self {
             schema_version: REPORT_SCHEMA_VERSION,
             model: names.0.to_string(),
@@ -241,6 +249,16 @@ fn mean(xs: impl Iterator<Item = f64>) -> f64 {
 }
 
 impl EvalSummary {
+    /// The summary of `questions` evaluated under `config` (with the sequential summary
+    /// when the evaluation was sequential).
+    pub fn of(config: &EvalConfig, questions: &[QuestionReport]) -> Self {
+        let mut summary = Self::over(questions, &config.bounds, config.leak_level);
+        summary.sequential = config.sequential.and_then(|r| {
+            super::sequential::SequentialSummary::over(questions, config.samples, r.round)
+        });
+        summary
+    }
+
     pub fn over(questions: &[QuestionReport], bounds: &BoundsConfig, leak_level: f64) -> Self {
         let q = questions;
         let frac = |f: &dyn Fn(&QuestionReport) -> bool| {
@@ -257,13 +275,18 @@ impl EvalSummary {
             .iter()
             .filter_map(|x| x.bounds.binary.map(|b| (x.bounds.n as u64, b.leaks)))
             .collect();
+        let stopped = q.iter().any(|x| x.sequential.is_some());
         let leak_at_k = if ks.is_empty() || counts.len() != q.len() {
             Vec::new()
+        } else if stopped {
+            // Clopper–Pearson does not hold at a data-dependent stop.
+            super::sequential::set_leak_at_k_sequential(q, &ks, bounds.alpha).unwrap_or_default()
         } else {
             set_leak_at_k(&counts, &ks, bounds.alpha).unwrap_or_default()
         };
         Self {
             leak_at_k,
+            sequential: None,
             questions: q.len(),
             mean_greedy_score: mean(q.iter().map(|x| x.greedy.score)),
             frac_greedy_forgotten: frac(&|x| x.greedy_forgotten),
@@ -386,11 +409,7 @@ pub fn merge_reports(reports: Vec<EvalReport>, allow_partial: bool) -> Result<Ev
         shards: merged_shards,
         missing,
     });
-    merged.summary = EvalSummary::over(
-        &merged.questions,
-        &merged.config.bounds,
-        merged.config.leak_level,
-    );
+    merged.summary = EvalSummary::of(&merged.config, &merged.questions);
     merged.compute_pooled().map_err(|e| e.to_string())?;
     Ok(merged)
 }

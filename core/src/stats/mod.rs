@@ -17,6 +17,7 @@ pub mod expectation;
 pub mod grid;
 pub mod leak_at_k;
 pub mod numsum;
+pub mod sequential;
 pub mod set;
 pub mod summary;
 
@@ -30,6 +31,10 @@ pub use error::StatsError;
 pub use expectation::{expectation_bounds, ExpectationBounds, IntegralMethod};
 pub use leak_at_k::{
     default_ks, leak_at_k, leak_at_k_estimate, set_leak_at_k, LeakAtK, SetLeakAtK,
+};
+pub use sequential::{
+    bernstein_cs, beta_binomial_cs, first_decision, min_samples_to_decide, BernsteinCs, BetaPrior,
+    Interval, SequentialConfig, SequentialOutcome, SequentialTest, Verdict,
 };
 pub use set::{bound_set, SetBounds, SetBoundsError};
 pub use summary::{BoundsConfig, BoundsSummary, MAX_LAMBDA};

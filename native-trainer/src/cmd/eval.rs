@@ -110,6 +110,16 @@ pub struct Args {
     /// Continue an interrupted evaluation from its journal (OUT.journal.jsonl).
     #[arg(long)]
     pub resume: bool,
+    /// Sample in rounds and stop each question as soon as its anytime-valid confidence
+    /// sequence decides whether it leaks more often than --leak-level (needs --max-samples).
+    #[arg(long, requires = "max_samples")]
+    pub sequential: bool,
+    /// The sample budget per question of a --sequential evaluation.
+    #[arg(long, requires = "sequential", conflicts_with = "samples")]
+    pub max_samples: Option<u32>,
+    /// Samples drawn per undecided question and round (--sequential).
+    #[arg(long, default_value_t = 16)]
+    pub round: u32,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -120,7 +130,10 @@ enum Loaded {
     Remote(BundleMeta),
 }
 
-pub fn run(args: Args) -> Result<()> {
+pub fn run(mut args: Args) -> Result<()> {
+    if let Some(budget) = args.max_samples {
+        args.samples = budget;
+    }
     if args.samples == 0 {
         bail!("--samples 0: need at least one sample per question");
     }
@@ -229,6 +242,9 @@ pub fn run(args: Args) -> Result<()> {
         template: prompt,
         batch_size: args.batch_size,
         prompt_variants: variants,
+        sequential: args
+            .sequential
+            .then_some(probable_core::eval::sequential::Rounds { round: args.round }),
     };
     // Every setting is checked before the journal is started or anything sampled.
     config.validate()?;

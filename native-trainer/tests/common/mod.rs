@@ -7,6 +7,7 @@ use burn::tensor::Device;
 use probable_core::model::{to_safetensors, CausalLm, ModelConfig, RandomInit, StorageDtype};
 
 /// The configuration of [`tiny_bundle`]'s model.
+#[allow(dead_code)]
 pub fn tiny_config() -> ModelConfig {
     ModelConfig::from_hf_json(
         r#"{"model_type":"llama","vocab_size":300,"hidden_size":32,"intermediate_size":64,
@@ -29,6 +30,7 @@ pub fn tiny_model() -> CausalLm {
 }
 
 /// Writes a 2-layer random Llama over the 300-id fixture tokenizer into `dir` (created).
+#[allow(dead_code)]
 pub fn tiny_bundle(dir: &Path) {
     let config = tiny_config();
     let model = CausalLm::load(&config, &mut RandomInit::new(5, 0.3), &Device::flex()).unwrap();

@@ -519,6 +519,38 @@ fn faults_are_retried_or_named_and_nothing_is_half_written() {
         );
         assert!(!out.exists());
     }
+    // A model the server does not list, and https (no TLS in the client): named.
+    for (extra, message) in [
+        (["--served-model", "other"], "does not serve `other`"),
+        (
+            ["--api-key-env", "PROBABLE_TEST_UNSET_KEY"],
+            "PROBABLE_TEST_UNSET_KEY",
+        ),
+    ] {
+        let out = dir.join("named.json");
+        let mut args = eval_args(
+            &m,
+            &data,
+            &out,
+            &["--engine", "openai", "--endpoint", &remote(srv.port)],
+        );
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let o = run(&args, None);
+        assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+        assert!(err(&o).contains(message), "{}", err(&o));
+    }
+    let out = dir.join("https.json");
+    let o = run(
+        &eval_args(
+            &m,
+            &data,
+            &out,
+            &["--engine", "openai", "--endpoint", "https://127.0.0.1:1/v1"],
+        ),
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("https is not supported"), "{}", err(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -275,6 +275,8 @@ enum Fault {
     Slow,
     /// Closes the connection without answering.
     Close,
+    /// Announces the whole answer but sends half of it, then closes.
+    Short,
 }
 
 /// A proxy on loopback in front of `upstream`: the i-th sampling request (the seed
@@ -385,7 +387,16 @@ fn relay(
         Fault::OutOfVocab => v["choices"][0]["token_ids"][0] = 99_999.into(),
         _ => {}
     }
-    answer(&mut conn, status, &serde_json::to_vec(&v).unwrap())
+    let bytes = serde_json::to_vec(&v).unwrap();
+    if let Fault::Short = fault {
+        let head = format!(
+            "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            bytes.len()
+        );
+        conn.write_all(head.as_bytes())?;
+        return conn.write_all(&bytes[..bytes.len() / 2]);
+    }
+    answer(&mut conn, status, &bytes)
 }
 
 /// A port nothing listens on.
@@ -415,10 +426,16 @@ fn faults_are_retried_or_named_and_nothing_is_half_written() {
     assert!(o.status.success(), "{}", err(&o));
     let clean = answers(&read(&clean));
 
-    // 429 and 503 are retried, and the answers are the same as without them.
+    // 429, 503, a closed connection and a cut-short answer are retried, and the answers
+    // are the same as without them.
     let p = proxy(
         srv.port,
-        vec![Fault::Status(429), Fault::Status(503), Fault::Close],
+        vec![
+            Fault::Status(429),
+            Fault::Status(503),
+            Fault::Close,
+            Fault::Short,
+        ],
         Fault::Pass,
     );
     let out = dir.join("retried.json");
@@ -433,7 +450,7 @@ fn faults_are_retried_or_named_and_nothing_is_half_written() {
     );
     assert!(o.status.success(), "{}", err(&o));
     let r = read(&out);
-    assert_eq!(r["engine"]["retries"], 3);
+    assert_eq!(r["engine"]["retries"], 4);
     assert_eq!(answers(&r), clean);
 
     // A replica that always fails is taken out; the other finishes the run.
@@ -519,6 +536,38 @@ fn faults_are_retried_or_named_and_nothing_is_half_written() {
         );
         assert!(!out.exists());
     }
+    // A model the server does not list, and https (no TLS in the client): named.
+    for (extra, message) in [
+        (["--served-model", "other"], "does not serve `other`"),
+        (
+            ["--api-key-env", "PROBABLE_TEST_UNSET_KEY"],
+            "PROBABLE_TEST_UNSET_KEY",
+        ),
+    ] {
+        let out = dir.join("named.json");
+        let mut args = eval_args(
+            &m,
+            &data,
+            &out,
+            &["--engine", "openai", "--endpoint", &remote(srv.port)],
+        );
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let o = run(&args, None);
+        assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+        assert!(err(&o).contains(message), "{}", err(&o));
+    }
+    let out = dir.join("https.json");
+    let o = run(
+        &eval_args(
+            &m,
+            &data,
+            &out,
+            &["--engine", "openai", "--endpoint", "https://127.0.0.1:1/v1"],
+        ),
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("https is not supported"), "{}", err(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -298,13 +298,21 @@ fn stop_returns_only_complete_samples() {
 }
 
 /// Rows of several prompts (different lengths) in shared chunks, some straddling two
-/// prompts, rows finishing on EOS at different steps: every prompt gets the samples it
-/// gets alone.
+/// prompts, rows finishing on EOS at different steps, a prompt given twice: every prompt
+/// gets the samples it gets alone.
 #[test]
 fn mixed_prompt_batches_give_the_samples_of_each_prompt_alone() {
     let model = tiny();
-    let prompts: [&[u32]; 3] = [&PROMPT, &[1, 44, 12], &[1, 3, 250, 7, 19, 100, 4, 66, 21]];
-    let ranges = [0..6u32, 3..10, 0..5];
+    // The last job repeats the first prompt (another copy, another index): it shares the
+    // first job's prefill, as a server request of n choices does.
+    let again = PROMPT.to_vec();
+    let prompts: [&[u32]; 4] = [
+        &PROMPT,
+        &[1, 44, 12],
+        &[1, 3, 250, 7, 19, 100, 4, 66, 21],
+        &again,
+    ];
+    let ranges = [0..6u32, 3..10, 0..5, 2..8];
     let jobs: Vec<PromptJob> = prompts
         .iter()
         .zip(ranges.clone())

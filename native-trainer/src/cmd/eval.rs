@@ -126,8 +126,8 @@ pub struct Args {
 
 /// The model as the chosen engine needs it: loaded, or only its tokenizer and settings.
 enum Loaded {
-    Local(crate::bundle::Bundle),
-    Remote(BundleMeta),
+    Local(Box<crate::bundle::Bundle>),
+    Remote(Box<BundleMeta>),
 }
 
 pub fn run(mut args: Args) -> Result<()> {
@@ -188,11 +188,11 @@ pub fn run(mut args: Args) -> Result<()> {
     let loaded = if remote.is_some() {
         let meta = load_meta(&args.model)?;
         meta.check_special_ids()?;
-        Loaded::Remote(meta)
+        Loaded::Remote(Box::new(meta))
     } else {
         let bundle = load_bundle(&args.model, &device(args.device)?)?;
         bundle.check_special_ids()?;
-        Loaded::Local(bundle)
+        Loaded::Local(Box::new(bundle))
     };
     let (tokenizer, eos_token_ids, bos, vocab_size) = match &loaded {
         Loaded::Local(b) => (
@@ -240,7 +240,9 @@ pub fn run(mut args: Args) -> Result<()> {
         template: prompt,
         batch_size: args.batch_size,
         prompt_variants: variants,
-        sequential: args.sequential.then_some(Rounds { round: args.round }),
+        sequential: args
+            .sequential
+            .then_some(probable_core::eval::sequential::Rounds { round: args.round }),
     };
     // Every setting is checked before the journal is started or anything sampled.
     config.validate()?;

@@ -1,6 +1,7 @@
 //! `probable serve`: a local static file server for the web app — the built app from
 //! `web/dist` and the shipped bundles from `public/` — so the demo opens with one command.
-//! Nothing is computed here; the evaluation runs in the browser.
+//! Nothing is computed here; the evaluation runs in the browser. With `--model DIR` the
+//! same server also answers the OpenAI completions API under `/v1/` (serve_api.rs).
 //!
 //! Small on purpose and bounded in every resource a client controls: a fixed pool of
 //! worker threads takes connections from a bounded queue (a connection that finds it full for 2 s

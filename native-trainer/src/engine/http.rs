@@ -264,7 +264,7 @@ impl Deadlined {
         Ok(())
     }
 
-    fn to_end(&mut self, out: &mut Vec<u8>) -> Result<(), HttpError> {
+    fn rest(&mut self, out: &mut Vec<u8>) -> Result<(), HttpError> {
         let mut chunk = [0u8; 8192];
         loop {
             self.arm()?;
@@ -339,7 +339,7 @@ fn read_response(r: &mut Deadlined) -> Result<Response, HttpError> {
     } else if let Some(n) = length {
         r.exact(n, &mut body)?;
     } else {
-        r.to_end(&mut body)?;
+        r.rest(&mut body)?;
     }
     Ok(Response { status, body })
 }

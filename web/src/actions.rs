@@ -241,13 +241,12 @@ impl Actions {
         self.ui.input_errors.set(Vec::new());
         self.ui.settings.set(settings);
         self.ui.settings_open.set(false);
+        // The story gives way to the run: the greedy verdict, the samples arriving, then the
+        // side-by-side verdict at the top.
+        self.ui.summary.set(None);
         self.run(Job::Single);
-        // The run's output (greedy verdict, then the samples) is what to look at now.
-        if let Some(out) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.get_element_by_id("run-output"))
-        {
-            out.scroll_into_view();
+        if let Some(w) = web_sys::window() {
+            w.scroll_to_with_x_and_y(0.0, 0.0);
         }
     }
 

@@ -91,7 +91,11 @@ fn read_link() -> Link {
 }
 
 /// Start-up: backend, index, questions, a report or the selected model; then a shared run.
-async fn start(actions: Actions, report_url: Option<String>, report_question: usize) -> Result<(), String> {
+async fn start(
+    actions: Actions,
+    report_url: Option<String>,
+    report_question: usize,
+) -> Result<(), String> {
     let ui = actions.ui;
     let status = ui.status;
     if let Some(url) = &report_url {
@@ -208,9 +212,26 @@ fn Page() -> impl IntoView {
                         </ul>
                     }
                 })}
+            // The outcome first: on a link, and once a run ends.
+            {move || {
+                let s = ui.snapshot.get();
+                let report = match &s {
+                    Some(s) => Some(s.report.clone()),
+                    None => ui.single.get(),
+                };
+                report.map(|r| {
+                    let tau = r.bounds.binary.map_or(tau_now(), |b| b.threshold);
+                    view! { <Verdict report=r tau=tau/> }
+                })
+            }}
             {move || ui.summary.get().map(|s| view! { <Hero actions=actions summary=s/> })}
             <details class="panel" id="settings-panel" prop:open=move || ui.settings_open.get() on:toggle=move |ev| {
-                let open = event_target::<web_sys::HtmlDetailsElement>(&ev).open();
+                // Follow the visitor's own opening and closing (read from the element).
+                let open = ev
+                    .target()
+                    .and_then(|t| js_sys::Reflect::get(&t, &"open".into()).ok())
+                    .and_then(|v| v.as_bool())
+                    .unwrap_or(false);
                 if open != ui.settings_open.get_untracked() {
                     ui.settings_open.set(open);
                 }
@@ -340,17 +361,6 @@ fn Page() -> impl IntoView {
                     })
             }}
             <div id="run-output">
-            {move || {
-                let s = ui.snapshot.get();
-                let report = match &s {
-                    Some(s) => Some(s.report.clone()),
-                    None => ui.single.get(),
-                };
-                report.map(|r| {
-                    let tau = r.bounds.binary.map_or(tau_now(), |b| b.threshold);
-                    view! { <Verdict report=r tau=tau/> }
-                })
-            }}
             {move || {
                 ui.snapshot
                     .get()

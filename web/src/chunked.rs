@@ -245,7 +245,11 @@ mod tests {
             })
         }))
         .unwrap();
-        assert_eq!(out[0].len(), 32, "the first chunk is kept, the stop ends the rest");
+        assert_eq!(
+            out[0].len(),
+            32,
+            "the first chunk is kept, the stop ends the rest"
+        );
         assert_eq!(chunked.inner.calls, 2);
     }
 
@@ -262,7 +266,11 @@ mod tests {
         for (range, k) in [(0..256, 2), (10..17, 3), (5..6, 4), (0..0, 2), (3..103, 7)] {
             let parts: Vec<_> = (0..k).map(|h| part(range.clone(), k, h)).collect();
             let joined: Vec<u32> = parts.iter().flat_map(|p| p.clone()).collect();
-            assert_eq!(joined, range.clone().collect::<Vec<_>>(), "{range:?} in {k}");
+            assert_eq!(
+                joined,
+                range.clone().collect::<Vec<_>>(),
+                "{range:?} in {k}"
+            );
             let sizes: Vec<usize> = parts.iter().map(|p| p.len()).collect();
             let (min, max) = (sizes.iter().min().unwrap(), sizes.iter().max().unwrap());
             assert!(max - min <= 1, "{sizes:?}");

@@ -57,9 +57,13 @@ pub fn size(requested: Option<u32>, model_bytes: u64) -> usize {
     let memory_gib = number("deviceMemory").unwrap_or(4.0).max(1.0);
     let budget = memory_gib * (1u64 << 30) as f64 / 4.0;
     // Weights, plus the KV cache and buffers of a batch: about as much again.
-    let by_memory = (budget / (2.0 * model_bytes.max(1) as f64)).floor().max(1.0) as usize;
+    let by_memory = (budget / (2.0 * model_bytes.max(1) as f64))
+        .floor()
+        .max(1.0) as usize;
     let wanted = requested.map_or(cores, |w| w as usize);
-    wanted.min(by_memory).clamp(1, crate::share::MAX_WORKERS as usize)
+    wanted
+        .min(by_memory)
+        .clamp(1, crate::share::MAX_WORKERS as usize)
 }
 
 fn post(worker: &Worker, m: &ToWorker, files: &[File]) {
@@ -282,7 +286,10 @@ impl Sampler for PoolSampler<'_> {
                     waiting -= 1;
                 }
                 FromWorker::Failed { message } => {
-                    return Err(EvalError::Engine(format!("CPU worker {}: {message}", h + 1)))
+                    return Err(EvalError::Engine(format!(
+                        "CPU worker {}: {message}",
+                        h + 1
+                    )))
                 }
                 _ => {}
             }

@@ -260,8 +260,7 @@ mod tests {
         let m = FromWorker::Sampled {
             generations: vec![vec![Drawn::from(&g)]],
         };
-        let FromWorker::Sampled { mut generations } =
-            FromWorker::from_json(&m.to_json()).unwrap()
+        let FromWorker::Sampled { mut generations } = FromWorker::from_json(&m.to_json()).unwrap()
         else {
             panic!("not Sampled")
         };

@@ -9,16 +9,15 @@ use crate::state::{Book, Job, Live, Status, Ui};
 
 pub fn apply(ui: Ui, book: Book, reply: FromWorker) {
     match reply {
-        FromWorker::Ready => {}
+        // `Sampled` is for the CPU pool inside the model worker; it never reaches the page.
+        FromWorker::Ready | FromWorker::Sampled { .. } => {}
         FromWorker::Backend { label } => ui.backend.set(label),
         FromWorker::Status { text } => ui.status.set(if ui.busy.get_untracked() {
             Status::Running(text)
         } else {
             Status::Starting(text)
         }),
-        FromWorker::Download { file, done, total } => {
-            ui.download.set(Some((file, done, total)))
-        }
+        FromWorker::Download { file, done, total } => ui.download.set(Some((file, done, total))),
         FromWorker::Loaded { info } => {
             ui.download.set(None);
             ui.model_info.set(Some(info));

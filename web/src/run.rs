@@ -6,7 +6,6 @@ use std::cell::Cell;
 use std::ops::ControlFlow;
 use std::rc::Rc;
 
-use gloo_timers::future::TimeoutFuture;
 use probable_core::data::QaItem;
 use probable_core::eval::{
     defaults, greedy_answer, run_evaluation, Decoded, EvalConfig, EvalError, EvalProgress,
@@ -127,8 +126,8 @@ pub async fn sample(
         progress(p);
         let stop = stop.clone();
         Box::pin(async move {
-            // A zero timeout is a macrotask: rendering and input get their turn.
-            TimeoutFuture::new(0).await;
+            // A task of its own: the worker sees `Stop` (tick.rs).
+            crate::tick::yield_now().await;
             if stop.get() {
                 ControlFlow::Break(())
             } else {

@@ -93,7 +93,10 @@ mod tests {
             assert_eq!(settings.model, w.model);
             assert_eq!(settings.question_index, w.q);
             assert_eq!(settings.samples as u64, w.n);
-            assert!(w.greedy_score < w.tau && w.lower > 0.0, "{w:?} is not telling");
+            assert!(
+                w.greedy_score < w.tau && w.lower > 0.0,
+                "{w:?} is not telling"
+            );
         }
     }
 
@@ -102,7 +105,9 @@ mod tests {
         let s = DemoSummary::parse(SHIPPED).unwrap();
         let all: Vec<String> = s.models.iter().map(|m| m.name.clone()).collect();
         let best = s.watch(&all).unwrap();
-        assert!(s.unlearned().all(|m| m.watch.as_ref().unwrap().lower <= best.lower));
+        assert!(s
+            .unlearned()
+            .all(|m| m.watch.as_ref().unwrap().lower <= best.lower));
         let only = vec![best.model.clone()];
         assert_eq!(s.watch(&only), Some(best));
         assert_eq!(s.watch(&["finetuned".to_string()]), None);

@@ -256,17 +256,26 @@ async fn evaluate(query: &str, items: Vec<(u32, QaItem)>) -> Result<(), String> 
                 upper: b.upper,
             });
         };
-        let report = run::sample(&loaded, &config, index, item, stop.clone(), move |p| {
-            counter.set(base + p.tokens);
-            post(&FromWorker::Progress {
-                question: position,
-                questions,
-                samples_done: p.samples_done,
-                samples_total: p.samples_total,
-                tokens: base + p.tokens,
-                ms: js_sys::Date::now() - started,
-            });
-        }, on_samples, pool.as_deref())
+        let report = run::sample(
+            &loaded,
+            &config,
+            index,
+            item,
+            stop.clone(),
+            move |p| {
+                counter.set(base + p.tokens);
+                post(&FromWorker::Progress {
+                    question: position,
+                    questions,
+                    samples_done: p.samples_done,
+                    samples_total: p.samples_total,
+                    tokens: base + p.tokens,
+                    ms: js_sys::Date::now() - started,
+                });
+            },
+            on_samples,
+            pool.as_deref(),
+        )
         .await?;
         match report {
             Some(report) => post(&FromWorker::Question {
@@ -357,8 +366,8 @@ async fn sample_part(
         });
         let stop = stop.clone();
         Box::pin(async move {
-            // Lets the `Stop` message in.
-            gloo_timers::future::TimeoutFuture::new(0).await;
+            // Lets the `Stop` message in (tick.rs).
+            crate::tick::yield_now().await;
             if stop.get() {
                 std::ops::ControlFlow::Break(())
             } else {

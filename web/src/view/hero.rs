@@ -29,7 +29,7 @@ pub fn Hero(actions: Actions, summary: DemoSummary) -> impl IntoView {
                     <span data-key="sample_states_fact" data-value=m.sample_states_fact.to_string()>{percent(m.sample_states_fact)}</span>
                     " state the fact · certified leak on "
                     <span data-key="forgotten_certified_leak" data-value=m.forgotten_certified_leak.to_string()>{percent(m.forgotten_certified_leak)}</span>
-                }
+                </li>
             }
         })
         .collect_view();

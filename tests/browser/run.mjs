@@ -680,6 +680,11 @@ const tests = {
     assert((await settle(res, 300_000)) === "done", await res.locator("#status").textContent());
     await check("result", res);
     await res.close();
+    // The same result on a phone, where the tables scroll inside their boxes.
+    const phone = await openAt(cpu, `${url}?${query(1, { ...SMALL, n: 16 })}`, PHONE, log);
+    assert((await settle(phone, 300_000)) === "done", await phone.locator("#status").textContent());
+    await check("result at 390 px", phone);
+    await phone.close();
     const rep = await openAt(cpu, `${url}?report=${encodeURIComponent(`${corsUrl}/report.json`)}`, LAPTOP, log);
     assert((await settle(rep, 120_000)) === "ready", await rep.locator("#status").textContent());
     await check("report", rep);

@@ -51,7 +51,7 @@ pub fn LivePanel(live: Live, total: u64, tau: f64, alpha: f64) -> impl IntoView 
                 <span id="live-bound">{bound}</span>
             </p>
             <progress max=total.to_string() value=live.n.to_string() aria-label="samples drawn"></progress>
-            <ol class="samples latest" aria-label="latest leaking samples">{latest}</ol>
+            <ol class="samples latest" tabindex="0" aria-label="latest leaking samples">{latest}</ol>
         </section>
     }
 }

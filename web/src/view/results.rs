@@ -108,7 +108,7 @@ pub fn Results(report: QuestionReport, tau: f64) -> impl IntoView {
     view! {
         <section class="results" id="results">
             <h2>{format!("{} samples", b.n)}</h2>
-            <div class="scroll-x">
+            <div class="scroll-x" tabindex="0">
             <table class="bounds" id="bounds">
                 <caption>{format!("Bounds, each holding with probability ≥ 1 − α = {}", 1.0 - alpha)}</caption>
                 {row(
@@ -141,10 +141,10 @@ pub fn Results(report: QuestionReport, tau: f64) -> impl IntoView {
                 <div class="plot" role="img" aria-label="leak at k: chance that one of k samples leaks" inner_html=leak_curve></div>
             </div>
             <h3>"Samples by score (words shared with the reference marked)"</h3>
-            <ol class="samples" id="samples">{samples}</ol>
+            <ol class="samples" id="samples" tabindex="0" aria-label="samples by score">{samples}</ol>
             <details>
                 <summary>"Result as JSON"</summary>
-                <pre id="result-json">{json}</pre>
+                <pre id="result-json" tabindex="0">{json}</pre>
             </details>
         </section>
     }

@@ -12,7 +12,7 @@ use probable_core::model::{
     INDEX_FILE, SINGLE_FILE,
 };
 
-use crate::checkpoint_files::FileShards;
+use crate::lazy_shards::FileShards;
 use probable_core::tokenizer::Tokenizer;
 
 use crate::output::{exchange, step, sync_dir, unique_suffix, write_synced};
@@ -34,31 +34,7 @@ impl Bundle {
     /// Refuses a bundle whose special ids (BOS, EOS, padding) lie outside its vocabulary:
     /// they would index past the embedding, or never match a generated token.
     pub fn check_special_ids(&self) -> anyhow::Result<()> {
-        let c = self.config();
-        let vocab = c.vocab_size;
-        let config = self.dir.join("config.json");
-        for (name, id) in [
-            ("bos_token_id", c.bos_token_id),
-            ("pad_token_id", c.pad_token_id),
-        ] {
-            if let Some(id) = id.filter(|&i| i as usize >= vocab) {
-                anyhow::bail!(
-                    "{}: {name} = {id} is not below vocab_size = {vocab}",
-                    config.display()
-                );
-            }
-        }
-        if let Some(id) = self
-            .eos_token_ids()
-            .into_iter()
-            .find(|&i| i as usize >= vocab)
-        {
-            anyhow::bail!(
-            "{} (or generation_config.json): eos_token_id {id} is not below vocab_size = {vocab}",
-            config.display()
-        );
-        }
-        Ok(())
+        check_special_ids(&self.dir, self.config(), &self.eos_token_ids())
     }
 
     /// EOS ids from `generation_config.json`, else from `config.json`.
@@ -68,13 +44,65 @@ impl Bundle {
     }
 
     pub fn tokenizer(&self) -> Result<&Tokenizer> {
-        self.tokenizer.as_ref().with_context(|| {
-            format!(
-                "{}: no tokenizer.json in this bundle (use token ids instead)",
-                self.dir.display()
-            )
-        })
+        tokenizer_of(&self.dir, self.tokenizer.as_ref())
     }
+}
+
+/// A bundle without its weights: what a remote engine's client needs (the tokenizer to
+/// render prompts and decode answers, the vocabulary to check returned ids against, the
+/// EOS ids). `model.safetensors` is not read.
+pub struct BundleMeta {
+    pub dir: PathBuf,
+    pub config: ModelConfig,
+    pub tokenizer: Option<Tokenizer>,
+    pub generation_config: Option<serde_json::Value>,
+}
+
+impl BundleMeta {
+    pub fn check_special_ids(&self) -> anyhow::Result<()> {
+        check_special_ids(&self.dir, &self.config, &self.eos_token_ids())
+    }
+
+    pub fn eos_token_ids(&self) -> Vec<u32> {
+        self.config
+            .generation_eos_ids(self.generation_config.as_ref())
+    }
+
+    pub fn tokenizer(&self) -> Result<&Tokenizer> {
+        tokenizer_of(&self.dir, self.tokenizer.as_ref())
+    }
+}
+
+fn tokenizer_of<'a>(dir: &Path, t: Option<&'a Tokenizer>) -> Result<&'a Tokenizer> {
+    t.with_context(|| {
+        format!(
+            "{}: no tokenizer.json in this bundle (use token ids instead)",
+            dir.display()
+        )
+    })
+}
+
+fn check_special_ids(dir: &Path, c: &ModelConfig, eos: &[u32]) -> anyhow::Result<()> {
+    let vocab = c.vocab_size;
+    let config = dir.join("config.json");
+    for (name, id) in [
+        ("bos_token_id", c.bos_token_id),
+        ("pad_token_id", c.pad_token_id),
+    ] {
+        if let Some(id) = id.filter(|&i| i as usize >= vocab) {
+            anyhow::bail!(
+                "{}: {name} = {id} is not below vocab_size = {vocab}",
+                config.display()
+            );
+        }
+    }
+    if let Some(id) = eos.iter().find(|&&i| i as usize >= vocab) {
+        anyhow::bail!(
+            "{} (or generation_config.json): eos_token_id {id} is not below vocab_size = {vocab}",
+            config.display()
+        );
+    }
+    Ok(())
 }
 
 fn read(dir: &Path, name: &str) -> Result<Vec<u8>> {
@@ -112,6 +140,19 @@ fn load_weights(dir: &Path, config: &ModelConfig, device: &Device) -> Result<(Ca
 
 /// Loads a bundle onto `device`. Every failure names the file (and tensor or field).
 pub fn load_bundle(dir: &Path, device: &Device) -> Result<Bundle> {
+    let meta = load_meta(dir)?;
+    let (model, dtype) = load_weights(dir, &meta.config, device)?;
+    Ok(Bundle {
+        dir: meta.dir,
+        model,
+        tokenizer: meta.tokenizer,
+        generation_config: meta.generation_config,
+        dtype,
+    })
+}
+
+/// Reads a bundle's configuration, tokenizer and generation config, not its weights.
+pub fn load_meta(dir: &Path) -> Result<BundleMeta> {
     if !dir.is_dir() {
         bail!("{}: not a model bundle directory", dir.display());
     }
@@ -119,7 +160,6 @@ pub fn load_bundle(dir: &Path, device: &Device) -> Result<Bundle> {
         .with_context(|| format!("{}: not UTF-8", dir.join("config.json").display()))?;
     let config = ModelConfig::from_hf_json(&config_text)
         .with_context(|| format!("{}", dir.join("config.json").display()))?;
-    let (model, dtype) = load_weights(dir, &config, device)?;
     let tokenizer = match fs::read(dir.join("tokenizer.json")) {
         Ok(bytes) => {
             let t = Tokenizer::from_json(&bytes)
@@ -145,12 +185,11 @@ pub fn load_bundle(dir: &Path, device: &Device) -> Result<Bundle> {
         })?),
         Err(_) => None,
     };
-    Ok(Bundle {
+    Ok(BundleMeta {
         dir: dir.to_path_buf(),
-        model,
+        config,
         tokenizer,
         generation_config,
-        dtype,
     })
 }
 
@@ -253,6 +292,9 @@ pub fn save_bundle_sharded(
     let old = parent.join(format!(".{name}.old-{suffix}"));
     let _ = fs::remove_dir_all(&tmp);
     let mut files = bundle_files(model, tokenizer, dtype, max_shard_bytes)?;
+    // An extra file replaces a generated one of the same name (e.g. the source bundle's
+    // own generation_config.json).
+    files.retain(|(n, _)| !extra.iter().any(|(e, _)| e == n));
     files.extend(extra.iter().map(|(n, b)| (n.to_string(), b.clone())));
     write_dir(&tmp, &files)?;
     if exists {

@@ -85,6 +85,17 @@ pub fn parse_alpha(s: &str) -> std::result::Result<f64, String> {
     }
 }
 
+/// Parses a probability strictly inside (0, 1) (the sequential test's leak level: at 0 or 1
+/// no verdict could ever be reached).
+pub fn parse_open_unit(s: &str) -> std::result::Result<f64, String> {
+    let l: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if l.is_finite() && l > 0.0 && l < 1.0 {
+        Ok(l)
+    } else {
+        Err(format!("must lie strictly between 0 and 1, got {s}"))
+    }
+}
+
 /// Parses a value in [0, 1] (thresholds).
 pub fn parse_unit(s: &str) -> std::result::Result<f64, String> {
     let t: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;

@@ -4,7 +4,7 @@
 //! line or field at fault and exits with status 2 (clap's usage errors use 2 as well).
 
 /// glibc's malloc hands large freed blocks back to the kernel and page-faults fresh zeroed
-/// pages on the next step; mimalloc keeps them (measured: `probable bench`, README).
+/// pages on the next step; mimalloc keeps them (measured: CHANGELOG.md, 2026-11-28).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -27,25 +27,30 @@ fn keep_freed_memory() {
 
 mod args;
 mod bundle;
-mod checkpoint_files;
 mod cmd;
 mod data;
 mod demo;
 mod device;
 mod diff;
+mod engine;
 mod failpoint;
 mod fuzz;
 mod html;
+mod identity;
 mod input;
 mod journal;
+mod lazy_shards;
 mod output;
 mod prompting;
+mod report_files;
 mod report_table;
+mod serve_api;
 mod sweep;
 mod train;
 #[cfg(all(test, feature = "wgpu"))]
 mod wgpu_sample_parity;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -121,7 +126,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // Standard error may be closed too; `eprintln!` would panic there.
+            let _ = writeln!(std::io::stderr(), "error: {err:#}");
             ExitCode::from(2)
         }
     }

@@ -25,11 +25,49 @@ pub fn table(r: &EvalReport) -> String {
             out.pop();
             out.push_str(&format!("  {v}\n"));
         }
+        if let Some(o) = &q.sequential {
+            out.pop();
+            out.push_str(&format!(
+                "  {} after {} samples\n",
+                match o.verdict {
+                    probable_core::stats::Verdict::Leaks => "leaks",
+                    probable_core::stats::Verdict::Below => "below",
+                    probable_core::stats::Verdict::Undecided => "undecided",
+                },
+                o.stopped_at
+            ));
+        }
     }
     let s = &r.summary;
+    if let Some(q) = &s.sequential {
+        out.push_str(&format!(
+            "\nsequential (anytime-valid, alpha = {}, leak level {}): {} leak · {} below · {} undecided · {:.1} samples per question on average of a budget of {} ({:.0}% saved)",
+            r.config.bounds.alpha,
+            r.config.leak_level,
+            q.leaks,
+            q.below,
+            q.undecided,
+            q.mean_samples_used,
+            q.budget,
+            100.0 * q.fraction_saved
+        ));
+    }
+    // With several prompts a row is one (question, prompt): say so, not "8 questions"
+    // for 4 questions asked 2 ways.
+    let variants = r.config.prompt_variants.len();
+    let counted = if variants > 1 {
+        let distinct: std::collections::BTreeSet<u32> =
+            r.questions.iter().map(|q| q.index).collect();
+        format!(
+            "{} rows ({} questions × {variants} prompts)",
+            s.questions,
+            distinct.len()
+        )
+    } else {
+        format!("{} questions", s.questions)
+    };
     out.push_str(&format!(
-        "\n{} questions · greedy mean {:.3} · greedy says forgotten {:.0}% · mean M_mu {:.3} · mean ED {:.3} · M_bin > {} on {:.0}% · forgotten yet a sample leaked {:.0}%\n",
-        s.questions,
+        "\n{counted} · greedy mean {:.3} · greedy says forgotten {:.0}% · mean M_mu {:.3} · mean ED {:.3} · M_bin > {} on {:.0}% · forgotten yet a sample leaked {:.0}%\n",
         s.mean_greedy_score,
         100.0 * s.frac_greedy_forgotten,
         s.mean_mean_upper,

@@ -60,5 +60,14 @@ pub fn value_error(e: StatsError, names: &Names<'_>) -> PyErr {
         StatsError::InvalidCount { leaks, n } => {
             format!("leaks = {leaks} > n = {n}: more leaks than samples")
         }
+        StatsError::InvalidLeakLevel(l) => {
+            format!("leak_level = {l}: it must lie strictly between 0 and 1")
+        }
+        StatsError::InvalidPrior { a, b } => {
+            format!("prior = ({a}, {b}): both Beta shapes must be finite numbers in (0, 1e6]")
+        }
+        StatsError::TooFewSamples { n, needed } => format!(
+            "{scores} has {n} scores: a sequential verdict needs at least {needed} (fewer can never decide)"
+        ),
     })
 }

@@ -7,6 +7,7 @@ mod bounds;
 mod errors;
 mod functions;
 mod rouge;
+mod sequential;
 mod to_python;
 
 use pyo3::prelude::*;
@@ -29,6 +30,9 @@ fn probable_eval(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(functions::ed_score, m)?)?;
     m.add_function(wrap_pyfunction!(functions::leak_at_k, m)?)?;
     m.add_function(wrap_pyfunction!(functions::set_leak_at_k, m)?)?;
+    m.add_function(wrap_pyfunction!(sequential::beta_binomial_cs, m)?)?;
+    m.add_function(wrap_pyfunction!(sequential::bernstein_cs, m)?)?;
+    m.add_function(wrap_pyfunction!(sequential::first_decision, m)?)?;
     m.add_function(wrap_pyfunction!(rouge::rouge_l, m)?)?;
     m.add_function(wrap_pyfunction!(rouge::rouge_l_batch, m)?)?;
     Ok(())

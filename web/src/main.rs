@@ -1,5 +1,5 @@
 //! The probable web app: many-sample evaluation of the shipped checkpoints in the browser,
-//! on WebGPU with a CPU fallback. Built for `wasm32-unknown-unknown`; see README ("Web app").
+//! on WebGPU with a CPU fallback. Built for `wasm32-unknown-unknown`; see docs/web.md.
 
 // Pure modules, compiled natively too for their unit tests.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
@@ -72,5 +72,7 @@ fn main() {
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
-    eprintln!("probable-web runs in the browser: build it with scripts/build-web.sh (see README)");
+    eprintln!(
+        "probable-web runs in the browser: build it with scripts/build-web.sh (see docs/web.md)"
+    );
 }

@@ -183,6 +183,7 @@ mod tests {
                 score: i as f64 / texts.len() as f64,
                 ids: vec![1, 2, 3],
                 stopped_on_eos: true,
+                seed: None,
             })
             .collect();
         let scores: Vec<f64> = samples.iter().map(|s| s.score).collect();
@@ -200,6 +201,7 @@ mod tests {
             greedy_forgotten: true,
             samples,
             bounds: BoundsSummary::compute(&scores, &config).unwrap(),
+            sequential: None,
         }
     }
 

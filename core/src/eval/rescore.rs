@@ -36,9 +36,19 @@ pub enum RescoreError {
     NoKeywords(String),
     #[error("re-scoring with metric `{0}` needs the references (--data)")]
     NeedsReferences(&'static str),
+    #[error(
+        "this report is from a sequential evaluation: each question stopped at its verdict, \
+         and fixed-n bounds on a sample whose size the data chose are not valid; re-run \
+         `probable eval` (with or without --sequential) for other settings"
+    )]
+    Sequential,
 }
 
 pub fn rescore(report: &EvalReport, change: &Rescore) -> Result<EvalReport, RescoreError> {
+    if report.config.sequential.is_some() || report.questions.iter().any(|q| q.sequential.is_some())
+    {
+        return Err(RescoreError::Sequential);
+    }
     let mut out = report.clone();
     let c = &mut out.config;
     if let Some(t) = change.leak_threshold {

@@ -4,14 +4,17 @@
 //! (journal, progress), and the report assembled. `probable eval`, `demo`, `sweep`, the web
 //! app and the Python package all come through here; only I/O stays with them.
 
+use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use crate::data::QaItem;
 use crate::sample::{step_now, DecodeConfig, Generation, Progress, PromptJob, Step, Strategy};
+use crate::stats::{SequentialOutcome, SequentialTest, Verdict};
 use crate::tokenizer::Tokenizer;
 
 use super::report::{Decoded, EvalReport, QuestionReport};
 use super::sampler::Sampler;
+use super::sequential::Rounds;
 use super::{EvalConfig, EvalError};
 
 /// Progress over a whole evaluation.
@@ -85,41 +88,226 @@ pub async fn run_evaluation<S: Sampler>(
     config.validate()?;
     let variants = config.prompt_variants.len().max(1);
     let units = units(questions, config)?;
-    let first = (done.len() / variants).min(questions.len());
-    done.truncate(first * variants);
-    // Questions whose samples together fit in one batch are decoded together; each is
-    // handed to the observer as soon as its group is done.
-    let per_group = (config.batch_size / (config.samples as usize * variants)).max(1);
-    let mut tokens = 0usize;
-    let mut position = first;
-    while position < questions.len() {
-        let end = (position + per_group).min(questions.len());
-        let group = &units[position * variants..end * variants];
-        let rows = group_reports(
-            sampler,
-            setup,
-            group,
-            &mut tokens,
-            (position * variants, units.len()),
-            observer,
-        )
-        .await
-        .map_err(|e| match e {
-            EvalError::Stopped => e,
-            e => EvalError::At {
-                at: group_label(setup.names.1, group),
-                error: Box::new(e),
-            },
-        })?;
-        for question in rows.chunks(variants) {
-            observer.finished(question)?;
-        }
-        done.extend(rows);
-        position = end;
+    // A question is done when every one of its prompts is; a kill between the journal lines
+    // of one question's variants leaves it partial, and it is evaluated again.
+    let mut rows_of: HashMap<u32, usize> = HashMap::new();
+    for row in &done {
+        *rows_of.entry(row.index).or_default() += 1;
     }
+    done.retain(|r| rows_of[&r.index] == variants);
+    let todo: Vec<usize> = (0..questions.len())
+        .filter(|&i| rows_of.get(&questions[i].0) != Some(&variants))
+        .collect();
+    match config.sequential {
+        None => {
+            let progress = Counter {
+                done: done.len(),
+                total: units.len(),
+            };
+            fixed_n(sampler, setup, &units, &todo, progress, &mut done, observer).await?
+        }
+        Some(rounds) => {
+            let progress = Counter {
+                done: done.len(),
+                total: units.len(),
+            };
+            sequential(
+                sampler, setup, &units, &todo, rounds, progress, &mut done, observer,
+            )
+            .await?
+        }
+    }
+    // Rows in the order of the questions, variants in the config's order, however they
+    // finished.
+    let position: HashMap<u32, usize> = questions
+        .iter()
+        .enumerate()
+        .map(|(i, (index, _))| (*index, i))
+        .collect();
+    let variant = |q: &QuestionReport| {
+        q.variant
+            .as_ref()
+            .and_then(|v| config.prompt_variants.iter().position(|k| k == v))
+            .unwrap_or(0)
+    };
+    done.sort_by_key(|q| (position.get(&q.index).copied(), variant(q)));
     let mut report = EvalReport::assemble(setup.names, config.clone(), done)?;
     report.shard = setup.shard.clone();
     Ok(report)
+}
+
+/// Prompts finished so far and in all, for [`EvalProgress`].
+#[derive(Clone, Copy)]
+struct Counter {
+    done: usize,
+    total: usize,
+}
+
+/// Every remaining question with n samples per prompt: questions whose samples together fit
+/// in one batch are decoded together, and each is handed to the observer as soon as its
+/// group is done.
+async fn fixed_n<S: Sampler>(
+    sampler: &mut S,
+    setup: &EvalSetup<'_>,
+    units: &[Unit<'_>],
+    todo: &[usize],
+    mut counter: Counter,
+    done: &mut Vec<QuestionReport>,
+    observer: &mut dyn Observer,
+) -> Result<(), EvalError> {
+    let config = setup.config;
+    let variants = config.prompt_variants.len().max(1);
+    let per_group = (config.batch_size / (config.samples as usize * variants)).max(1);
+    let mut tokens = 0usize;
+    for positions in todo.chunks(per_group) {
+        let group: Vec<&Unit> = positions
+            .iter()
+            .flat_map(|&p| &units[p * variants..(p + 1) * variants])
+            .collect();
+        let rows = group_reports(sampler, setup, &group, &mut tokens, counter, observer)
+            .await
+            .map_err(|e| in_group(e, setup, &group))?;
+        for question in rows.chunks(variants) {
+            observer.finished(question)?;
+        }
+        counter.done += rows.len();
+        done.extend(rows);
+    }
+    Ok(())
+}
+
+/// A prompt being sampled round by round.
+struct Live<'u, 'a> {
+    unit: &'u Unit<'a>,
+    prompt: Vec<u32>,
+    greedy: Decoded,
+    /// The samples up to the verdict (those drawn after it in the same round are dropped).
+    samples: Vec<Decoded>,
+    test: SequentialTest,
+    drawn: u32,
+    outcome: Option<SequentialOutcome>,
+}
+
+/// Every remaining question sampled in rounds until its confidence sequence decides or the
+/// budget (`config.samples`) is spent. Prompts still undecided share each round's batch,
+/// and a decided prompt's place is taken by the next question, so batches stay full.
+#[allow(clippy::too_many_arguments)]
+async fn sequential<S: Sampler>(
+    sampler: &mut S,
+    setup: &EvalSetup<'_>,
+    units: &[Unit<'_>],
+    todo: &[usize],
+    rounds: Rounds,
+    mut counter: Counter,
+    done: &mut Vec<QuestionReport>,
+    observer: &mut dyn Observer,
+) -> Result<(), EvalError> {
+    let config = setup.config;
+    let budget = config.samples;
+    let round = rounds.round.min(budget);
+    let capacity = (config.batch_size / round as usize).max(1);
+    let test = config.sequential_test();
+    let mut queue = todo.iter().map(|&p| &units[p]);
+    let mut live: Vec<Live> = Vec::new();
+    let mut tokens = 0usize;
+    loop {
+        let entering: Vec<&Unit> = queue.by_ref().take(capacity - live.len()).collect();
+        if !entering.is_empty() {
+            let prompts = entering
+                .iter()
+                .map(|u| encode(setup, u))
+                .collect::<Result<Vec<_>, _>>()?;
+            let greedy = greedy_rows(sampler, setup, &entering, &prompts, &mut tokens)
+                .await
+                .map_err(|e| in_group(e, setup, &entering))?;
+            for ((unit, prompt), greedy) in entering.into_iter().zip(prompts).zip(greedy) {
+                live.push(Live {
+                    unit,
+                    prompt,
+                    greedy,
+                    samples: Vec::new(),
+                    test: SequentialTest::new(test)?,
+                    drawn: 0,
+                    outcome: None,
+                });
+            }
+        }
+        if live.is_empty() {
+            return Ok(());
+        }
+        let ranges: Vec<std::ops::Range<u32>> = live
+            .iter()
+            .map(|l| l.drawn..(l.drawn + round).min(budget))
+            .collect();
+        let jobs: Vec<PromptJob> = live
+            .iter()
+            .zip(&ranges)
+            .map(|(l, samples)| PromptJob {
+                prompt: &l.prompt,
+                prompt_index: l.unit.index,
+                samples: samples.clone(),
+                seed: l.unit.seed,
+            })
+            .collect();
+        let units_now: Vec<&Unit> = live.iter().map(|l| l.unit).collect();
+        let sampled = draw(sampler, setup, &jobs, &mut tokens, counter, observer)
+            .await
+            .map_err(|e| in_group(e, setup, &units_now))?;
+        drop(jobs);
+        for (l, (range, generations)) in live.iter_mut().zip(ranges.iter().zip(sampled)) {
+            if generations.len() < range.len() {
+                return Err(EvalError::Stopped);
+            }
+            for g in &generations {
+                if l.outcome.is_some() {
+                    break;
+                }
+                let d = decode(setup, g, l.unit.item)?;
+                let verdict = l.test.push(d.score, l.samples.len())?;
+                l.samples.push(d);
+                if verdict != Verdict::Undecided {
+                    l.outcome = Some(l.test.outcome());
+                }
+            }
+            l.drawn = range.end;
+            if l.outcome.is_none() && l.drawn >= budget {
+                l.outcome = Some(l.test.outcome());
+            }
+        }
+        let (finished, still): (Vec<Live>, Vec<Live>) =
+            live.into_iter().partition(|l| l.outcome.is_some());
+        live = still;
+        for l in finished {
+            let outcome = l.outcome.expect("finished prompts have an outcome");
+            let scores: Vec<f64> = l.samples.iter().map(|s| s.score).collect();
+            let row = QuestionReport {
+                index: l.unit.index,
+                id: l.unit.item.id.clone(),
+                variant: l.unit.key.cloned(),
+                question: l.unit.question.to_string(),
+                answer: l.unit.item.answer.clone(),
+                greedy_forgotten: l.greedy.score < config.bounds.threshold_or_half(),
+                greedy: l.greedy,
+                bounds: super::sequential::stopped_bounds(&scores, &outcome, config)?,
+                samples: l.samples,
+                sequential: Some(outcome),
+            };
+            observer.finished(std::slice::from_ref(&row))?;
+            counter.done += 1;
+            done.push(row);
+        }
+    }
+}
+
+/// The error of a group, naming its questions (a stop stays a stop).
+fn in_group(e: EvalError, setup: &EvalSetup<'_>, group: &[&Unit<'_>]) -> EvalError {
+    match e {
+        EvalError::Stopped => e,
+        e => EvalError::At {
+            at: group_label(setup.names.1, group),
+            error: Box::new(e),
+        },
+    }
 }
 
 /// Greedy answers to `items`, scored against their references, one at a time: what a
@@ -240,7 +428,7 @@ fn units<'a>(
 }
 
 /// `DATA: question 3 (id q3)` or `DATA: question 3, 4 (id q3, q4)`.
-fn group_label(data: &str, group: &[Unit<'_>]) -> String {
+fn group_label(data: &str, group: &[&Unit<'_>]) -> String {
     let mut indices: Vec<String> = Vec::new();
     let mut ids: Vec<&str> = Vec::new();
     for u in group {
@@ -266,72 +454,107 @@ fn decode(setup: &EvalSetup<'_>, g: &Generation, item: &QaItem) -> Result<Decode
         text,
         ids: g.tokens.clone(),
         stopped_on_eos: g.stopped_on_eos,
+        seed: g.seed,
     })
+}
+
+fn encode(setup: &EvalSetup<'_>, u: &Unit<'_>) -> Result<Vec<u32>, EvalError> {
+    Ok(setup
+        .config
+        .template
+        .encode_prompt(setup.tokenizer, u.question, setup.bos)?)
+}
+
+/// The greedy answers of `group`, decoded and scored. Greedy decoding draws no random
+/// numbers: one row per prompt, all in one batch.
+async fn greedy_rows<S: Sampler>(
+    sampler: &mut S,
+    setup: &EvalSetup<'_>,
+    group: &[&Unit<'_>],
+    prompts: &[Vec<u32>],
+    tokens: &mut usize,
+) -> Result<Vec<Decoded>, EvalError> {
+    let jobs: Vec<PromptJob> = group
+        .iter()
+        .zip(prompts)
+        .map(|(u, p)| PromptJob {
+            prompt: p,
+            prompt_index: u.index,
+            samples: 0..1,
+            seed: u.seed,
+        })
+        .collect();
+    let config = setup.config;
+    let rows = sampler
+        .greedy(&jobs, &greedy_config(&config.decode), config.batch_size)
+        .await?;
+    let greedy = group
+        .iter()
+        .zip(&rows)
+        .map(|(u, g)| decode(setup, g, u.item))
+        .collect::<Result<Vec<_>, _>>()?;
+    *tokens += greedy.iter().map(|g| g.ids.len()).sum::<usize>();
+    Ok(greedy)
+}
+
+/// Samples of `jobs`, with progress over the whole evaluation.
+async fn draw<S: Sampler>(
+    sampler: &mut S,
+    setup: &EvalSetup<'_>,
+    jobs: &[PromptJob<'_>],
+    tokens: &mut usize,
+    counter: Counter,
+    observer: &mut dyn Observer,
+) -> Result<Vec<Vec<Generation>>, EvalError> {
+    let base = *tokens;
+    let mut report = |p: Progress| {
+        observer.progress(EvalProgress {
+            questions_done: counter.done,
+            questions_total: counter.total,
+            samples_done: p.samples_done,
+            samples_total: p.samples_total,
+            tokens: base + p.tokens,
+        })
+    };
+    let config = setup.config;
+    let sampled = sampler
+        .sample(jobs, &config.decode, config.batch_size, &mut report)
+        .await?;
+    *tokens += sampled
+        .iter()
+        .flatten()
+        .map(|g| g.tokens.len())
+        .sum::<usize>();
+    Ok(sampled)
 }
 
 /// Greedy answers, n samples and bounds for a group of prompts, decoded together.
 async fn group_reports<S: Sampler>(
     sampler: &mut S,
     setup: &EvalSetup<'_>,
-    group: &[Unit<'_>],
+    group: &[&Unit<'_>],
     tokens: &mut usize,
-    (done, total): (usize, usize),
+    counter: Counter,
     observer: &mut dyn Observer,
 ) -> Result<Vec<QuestionReport>, EvalError> {
     let config = setup.config;
     let threshold = config.bounds.threshold_or_half();
     let prompts = group
         .iter()
-        .map(|u| {
-            config
-                .template
-                .encode_prompt(setup.tokenizer, u.question, setup.bos)
-        })
+        .map(|u| encode(setup, u))
         .collect::<Result<Vec<_>, _>>()?;
-    let jobs = |samples: std::ops::Range<u32>| -> Vec<PromptJob> {
-        group
-            .iter()
-            .zip(&prompts)
-            .map(|(u, p)| PromptJob {
-                prompt: p,
-                prompt_index: u.index,
-                samples: samples.clone(),
-                seed: u.seed,
-            })
-            .collect()
-    };
-    // Greedy decoding draws no random numbers: one row per prompt, all in one batch.
-    let greedy_rows = sampler
-        .greedy(
-            &jobs(0..1),
-            &greedy_config(&config.decode),
-            config.batch_size,
-        )
-        .await?;
-    let greedy = group
+    let greedy = greedy_rows(sampler, setup, group, &prompts, tokens).await?;
+    let jobs: Vec<PromptJob> = group
         .iter()
-        .zip(&greedy_rows)
-        .map(|(u, g)| decode(setup, g, u.item))
-        .collect::<Result<Vec<_>, _>>()?;
-    *tokens += greedy.iter().map(|g| g.ids.len()).sum::<usize>();
-    let base = *tokens;
-    let mut report = |p: Progress| {
-        observer.progress(EvalProgress {
-            questions_done: done,
-            questions_total: total,
-            samples_done: p.samples_done,
-            samples_total: p.samples_total,
-            tokens: base + p.tokens,
+        .zip(&prompts)
+        .map(|(u, p)| PromptJob {
+            prompt: p,
+            prompt_index: u.index,
+            samples: 0..config.samples,
+            seed: u.seed,
         })
-    };
-    let sampled = sampler
-        .sample(
-            &jobs(0..config.samples),
-            &config.decode,
-            config.batch_size,
-            &mut report,
-        )
-        .await?;
+        .collect();
+    let sampled = draw(sampler, setup, &jobs, tokens, counter, observer).await?;
     let mut reports = Vec::with_capacity(group.len());
     for ((u, greedy), samples) in group.iter().zip(greedy).zip(sampled) {
         if samples.len() < config.samples as usize {
@@ -341,7 +564,6 @@ async fn group_reports<S: Sampler>(
             .iter()
             .map(|g| decode(setup, g, u.item))
             .collect::<Result<Vec<_>, _>>()?;
-        *tokens += samples.iter().map(|s| s.ids.len()).sum::<usize>();
         let scores: Vec<f64> = samples.iter().map(|s| s.score).collect();
         let bounds = config.question_bounds(&scores)?;
         reports.push(QuestionReport {
@@ -354,6 +576,7 @@ async fn group_reports<S: Sampler>(
             greedy,
             samples,
             bounds,
+            sequential: None,
         });
     }
     Ok(reports)

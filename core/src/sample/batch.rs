@@ -16,6 +16,10 @@ pub struct Generation {
     /// New tokens only; includes the EOS token when the row stopped on one.
     pub tokens: Vec<u32>,
     pub stopped_on_eos: bool,
+    /// The seed a remote engine drew this sample with (one seed per sample, vLLM's and
+    /// llama.cpp's convention); `None` from the local engine, whose streams are keyed by
+    /// (seed, prompt index, sample index).
+    pub seed: Option<u64>,
 }
 
 /// Reported after every decode step.
@@ -178,19 +182,25 @@ pub async fn sample_prompts(
     let device = model.embed_tokens.weight.device();
     let total: usize = jobs.iter().map(|j| j.samples.len()).sum();
 
-    // Prefill every prompt once (batch 1): its last logits and its keys/values.
-    let prefilled: Vec<(Tensor<2>, crate::model::KvCache)> = jobs
-        .iter()
-        .map(|job| {
-            let mut cache = model.new_cache();
-            let ids: Vec<i64> = job.prompt.iter().map(|&t| t as i64).collect();
-            let logits = model.forward_cached(
-                Tensor::from_data(TensorData::new(ids, [1, job.prompt.len()]), &device),
-                &mut cache,
-            );
-            (logits, cache)
-        })
-        .collect();
+    // Prefill every distinct prompt once (batch 1): its last logits and its keys/values.
+    // Jobs with the same prompt as an earlier job share its prefill (a server's request
+    // of n choices arrives as n jobs of one prompt, each with its own seed).
+    let mut prefill_of: Vec<usize> = Vec::with_capacity(jobs.len());
+    let mut prefilled: Vec<(Tensor<2>, crate::model::KvCache)> = Vec::new();
+    for (j, job) in jobs.iter().enumerate() {
+        if let Some(k) = (0..j).find(|&k| jobs[k].prompt == job.prompt) {
+            prefill_of.push(prefill_of[k]);
+            continue;
+        }
+        let mut cache = model.new_cache();
+        let ids: Vec<i64> = job.prompt.iter().map(|&t| t as i64).collect();
+        let logits = model.forward_cached(
+            Tensor::from_data(TensorData::new(ids, [1, job.prompt.len()]), &device),
+            &mut cache,
+        );
+        prefill_of.push(prefilled.len());
+        prefilled.push((logits, cache));
+    }
 
     let mut out: Vec<Vec<Generation>> = jobs.iter().map(|_| Vec::new()).collect();
     let mut finished = 0usize;
@@ -215,13 +225,15 @@ pub async fn sample_prompts(
                 _ => groups.push((j, 1)),
             }
         }
-        let shared: Vec<(&crate::model::KvCache, usize)> =
-            groups.iter().map(|&(j, n)| (&prefilled[j].1, n)).collect();
+        let shared: Vec<(&crate::model::KvCache, usize)> = groups
+            .iter()
+            .map(|&(j, n)| (&prefilled[prefill_of[j]].1, n))
+            .collect();
         let mut cache = model.continuing_cache(&shared, config.max_new_tokens);
         let mut logits = Tensor::cat(
             groups
                 .iter()
-                .map(|&(j, n)| prefilled[j].0.clone().repeat_dim(0, n))
+                .map(|&(j, n)| prefilled[prefill_of[j]].0.clone().repeat_dim(0, n))
                 .collect(),
             0,
         );
@@ -277,6 +289,7 @@ pub async fn sample_prompts(
                     sample_index: s,
                     tokens: std::mem::take(&mut texts[i]),
                     stopped_on_eos: eos_hit[i],
+                    seed: None,
                 });
             }
         }

@@ -20,4 +20,12 @@ pub enum StatsError {
     NoLeakThreshold,
     #[error("{leaks} leaks out of n = {n} is impossible")]
     InvalidCount { leaks: u64, n: u64 },
+    #[error("leak level = {0}: it must lie strictly between 0 and 1")]
+    InvalidLeakLevel(f64),
+    #[error("Beta prior ({a}, {b}): both shape parameters must be finite numbers in (0, 1e6]")]
+    InvalidPrior { a: f64, b: f64 },
+    #[error(
+        "{n} samples: a sequential verdict needs at least {needed} (no {n} scores can decide)"
+    )]
+    TooFewSamples { n: u64, needed: u64 },
 }

@@ -151,7 +151,7 @@ pub fn run(args: Args) -> Result<()> {
             &setup,
             &indexed,
             Vec::new(),
-            &mut OnProgress(|p| {
+            &mut OnProgress(|p: probable_core::eval::EvalProgress| {
                 bar.set_position(
                     done_before + p.questions_done as u64 * samples + p.samples_done as u64,
                 );

@@ -8,9 +8,10 @@ use anyhow::{bail, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use probable_core::data::QaKeys;
 use probable_core::eval::defaults;
+use probable_core::eval::sequential::Rounds;
 use probable_core::eval::{
-    run_evaluation, select_questions, EvalConfig, EvalError, EvalProgress, EvalReport, EvalSetup,
-    LocalSampler, Observer, QuestionReport, Shard,
+    run_evaluation, select_questions, EvalConfig, EvalError, EvalProgress, EvalSetup, LocalSampler,
+    Observer, QuestionReport, Shard,
 };
 use probable_core::metrics::Metric;
 use probable_core::sample::{
@@ -19,14 +20,15 @@ use probable_core::sample::{
 use probable_core::stats::BoundsConfig;
 
 use crate::args::{CriterionArg, MetricArg};
-use crate::bundle::load_bundle;
+use crate::bundle::{load_bundle, load_meta, BundleMeta};
 use crate::data::load_split_with;
 use crate::device::{device, DeviceArg};
+use crate::engine::openai::{ModelFacts, OpenAiSampler};
+use crate::engine::EngineArgs;
 use crate::failpoint;
-use crate::html::report_html;
 use crate::input::{parse_alpha, parse_unit, parse_weight};
 use crate::journal::{journal_path, Header, Journal};
-use crate::output::{check_writable, to_json_pretty, write_all_or_nothing};
+use crate::output::check_writable;
 use crate::prompting::{prompt_for_bundle, TemplateArgs};
 use crate::report_table::table;
 
@@ -108,9 +110,30 @@ pub struct Args {
     /// Continue an interrupted evaluation from its journal (OUT.journal.jsonl).
     #[arg(long)]
     pub resume: bool,
+    /// Sample in rounds and stop each question as soon as its anytime-valid confidence
+    /// sequence decides whether it leaks more often than --leak-level (needs --max-samples).
+    #[arg(long, requires = "max_samples")]
+    pub sequential: bool,
+    /// The sample budget per question of a --sequential evaluation.
+    #[arg(long, requires = "sequential", conflicts_with = "samples")]
+    pub max_samples: Option<u32>,
+    /// Samples drawn per undecided question and round (--sequential).
+    #[arg(long, default_value_t = 16)]
+    pub round: u32,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
-pub fn run(args: Args) -> Result<()> {
+/// The model as the chosen engine needs it: loaded, or only its tokenizer and settings.
+enum Loaded {
+    Local(crate::bundle::Bundle),
+    Remote(BundleMeta),
+}
+
+pub fn run(mut args: Args) -> Result<()> {
+    if let Some(budget) = args.max_samples {
+        args.samples = budget;
+    }
     if args.samples == 0 {
         bail!("--samples 0: need at least one sample per question");
     }
@@ -152,21 +175,39 @@ pub fn run(args: Args) -> Result<()> {
         );
     }
     // Every output path is checked before any sampling.
-    let html = html_path(&args.out)?;
     let journal_file = journal_path(&args.out);
-    for p in [&args.out, &html, &journal_file] {
-        check_writable(p)?;
-    }
+    crate::report_files::check_report_paths(&args.out)?;
+    check_writable(&journal_file)?;
     if !args.resume && journal_file.exists() {
         bail!(
             "{}: an unfinished evaluation is journaled there: pass --resume to continue it, or delete the file to start over",
             journal_file.display()
         );
     }
-    let device = device(args.device)?;
-    let bundle = load_bundle(&args.model, &device)?;
-    bundle.check_special_ids()?;
-    let tokenizer = bundle.tokenizer()?;
+    let remote = args.engine.remote()?;
+    let loaded = if remote.is_some() {
+        let meta = load_meta(&args.model)?;
+        meta.check_special_ids()?;
+        Loaded::Remote(meta)
+    } else {
+        let bundle = load_bundle(&args.model, &device(args.device)?)?;
+        bundle.check_special_ids()?;
+        Loaded::Local(bundle)
+    };
+    let (tokenizer, eos_token_ids, bos, vocab_size) = match &loaded {
+        Loaded::Local(b) => (
+            b.tokenizer()?,
+            b.eos_token_ids(),
+            b.config().bos_token_id,
+            b.config().vocab_size,
+        ),
+        Loaded::Remote(m) => (
+            m.tokenizer()?,
+            m.eos_token_ids(),
+            m.config.bos_token_id,
+            m.config.vocab_size,
+        ),
+    };
     let config = EvalConfig {
         samples: args.samples,
         decode: DecodeConfig {
@@ -184,7 +225,7 @@ pub fn run(args: Args) -> Result<()> {
                 low_temperature: args.adaptive_low_temperature,
             }),
             max_new_tokens: args.max_new_tokens,
-            eos_token_ids: bundle.eos_token_ids(),
+            eos_token_ids: eos_token_ids.clone(),
             seed: args.seed,
         },
         metric: Metric::from(args.metric),
@@ -199,9 +240,28 @@ pub fn run(args: Args) -> Result<()> {
         template: prompt,
         batch_size: args.batch_size,
         prompt_variants: variants,
+        sequential: args.sequential.then_some(Rounds { round: args.round }),
     };
     // Every setting is checked before the journal is started or anything sampled.
     config.validate()?;
+    // The servers are asked which model they serve before anything is journaled.
+    let mut sampler = match remote {
+        Some((urls, settings)) => {
+            if config.decode.adaptive.is_some() {
+                bail!("--adaptive-temperature needs the local engine (servers do not offer it)");
+            }
+            let facts = ModelFacts {
+                vocab_size,
+                tokenizer,
+                eos_token_ids: eos_token_ids.clone(),
+            };
+            Some(
+                OpenAiSampler::connect(urls, args.engine.served_model.as_deref(), settings, facts)
+                    .map_err(anyhow::Error::msg)?,
+            )
+        }
+        None => None,
+    };
     let names = (
         args.model.display().to_string(),
         args.data.display().to_string(),
@@ -215,6 +275,12 @@ pub fn run(args: Args) -> Result<()> {
         shard: args.shard.clone(),
         questions: questions.iter().map(|(i, _)| *i).collect(),
         config: config.clone(),
+        identity: Some(crate::identity::run_identity(
+            &args.model,
+            &args.data,
+            args.split.as_deref(),
+        )?),
+        engine: sampler.as_ref().map(|s| s.journal_config(&config.decode)),
     };
     let (journal, done) = if args.resume && journal_file.exists() {
         let (j, done) = Journal::resume(&journal_file, &header)?;
@@ -252,18 +318,33 @@ pub fn run(args: Args) -> Result<()> {
     let setup = EvalSetup {
         config: &config,
         tokenizer,
-        bos: bundle.config().bos_token_id,
+        bos,
         names: (&names.0, &names.1, &names.2),
         shard: args.shard.clone(),
     };
-    let report = pollster::block_on(run_evaluation(
-        &mut LocalSampler::new(&bundle.model),
-        &setup,
-        &questions,
-        done,
-        &mut observer,
-    ))?;
+    let mut report = match (&loaded, &mut sampler) {
+        (_, Some(remote)) => {
+            let mut report = pollster::block_on(run_evaluation(
+                remote,
+                &setup,
+                &questions,
+                done,
+                &mut observer,
+            ))?;
+            report.engine = Some(remote.record());
+            report
+        }
+        (Loaded::Local(bundle), None) => pollster::block_on(run_evaluation(
+            &mut LocalSampler::new(&bundle.model),
+            &setup,
+            &questions,
+            done,
+            &mut observer,
+        ))?,
+        (Loaded::Remote(_), None) => unreachable!("a remote bundle comes with its sampler"),
+    };
     bar.finish_and_clear();
+    report.identity = header.identity.clone();
     // The report first, then the journal goes, then the table is printed: a closed pipe
     // cannot cost the result.
     write_report(&report, &args.out)?;
@@ -308,27 +389,4 @@ impl Observer for Progress<'_> {
     }
 }
 
-/// The HTML page's path beside the JSON report; a report named `.html` would be
-/// overwritten by its own page, so it is refused.
-pub fn html_path(out: &std::path::Path) -> Result<PathBuf> {
-    let html = out.with_extension("html");
-    if html == out {
-        bail!(
-            "--out {}: the report is JSON and its HTML page is written beside it with the \
-             extension .html; name the report e.g. {}",
-            out.display(),
-            out.with_extension("json").display()
-        );
-    }
-    Ok(html)
-}
-
-/// Writes the JSON report and the HTML page beside it.
-pub fn write_report(report: &EvalReport, out: &std::path::Path) -> Result<()> {
-    let html = html_path(out)?;
-    let json = to_json_pretty(report)?;
-    let page = report_html(report);
-    write_all_or_nothing(&[(out, json.as_bytes()), (&html, page.as_bytes())])?;
-    eprintln!("wrote {} and {}", out.display(), html.display());
-    Ok(())
-}
+pub use crate::report_files::write_report;

@@ -6,7 +6,10 @@
 //! worker threads takes connections from a bounded queue (a connection that finds it full for 2 s
 //! is answered 503), a request line over 8 KiB is answered 414 and a header block over 16 KiB
 //! 431 without reading further, a connection idle for `--idle-timeout` is closed, and
-//! only GET and HEAD are served (405 otherwise). One request per connection.
+//! only GET and HEAD are served (405 otherwise). One request per connection. Files are
+//! streamed in 64 KiB pieces, never read whole, so memory stays at about one buffer per
+//! worker whatever the file sizes and clients; a single `Range: bytes=…` is answered 206
+//! (416 when it lies outside the file), as browsers ask when resuming a large download.
 
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -17,6 +20,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
+
+use crate::serve_api::Api;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -39,6 +44,10 @@ pub struct Args {
     /// response) before it is closed.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub idle_timeout: u64,
+    /// Also answer the OpenAI completions API (/v1/models, /v1/completions) with this
+    /// bundle, on the CPU (see serve_api.rs); the web app's files become optional.
+    #[arg(long, value_name = "DIR")]
+    pub model: Option<PathBuf>,
 }
 
 /// Longest request line accepted (414 beyond).
@@ -105,12 +114,31 @@ fn percent_decode(path: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// What follows a response head: a short text, or a byte range of an open file.
+enum Body {
+    Bytes(Vec<u8>),
+    File {
+        file: fs::File,
+        start: u64,
+        len: u64,
+    },
+}
+
+impl Body {
+    fn len(&self) -> u64 {
+        match self {
+            Body::Bytes(b) => b.len() as u64,
+            Body::File { len, .. } => *len,
+        }
+    }
+}
+
 /// A response: status, extra headers, body.
 struct Reply {
     status: u16,
     reason: &'static str,
     headers: Vec<(&'static str, String)>,
-    body: Vec<u8>,
+    body: Body,
 }
 
 impl Reply {
@@ -119,7 +147,129 @@ impl Reply {
             status,
             reason,
             headers: vec![("Content-Type", "text/plain; charset=utf-8".into())],
-            body: body.as_bytes().to_vec(),
+            body: Body::Bytes(body.as_bytes().to_vec()),
+        }
+    }
+}
+
+/// Bytes read from a file and sent per write: the whole of serve's memory per connection.
+const CHUNK: usize = 64 * 1024;
+
+/// What a `Range` header asks of a file of `size` bytes.
+#[derive(Debug, PartialEq, Eq)]
+enum RangeAsk {
+    /// No usable range (absent, several ranges, or malformed: served whole, as RFC 9110
+    /// allows).
+    Whole,
+    /// Bytes `start..start + len`.
+    Part { start: u64, len: u64 },
+    /// Outside the file: 416.
+    Unsatisfiable,
+}
+
+/// Parses a single `bytes=a-b`, `bytes=a-` or `bytes=-n` range against `size`.
+fn parse_range(header: Option<&str>, size: u64) -> RangeAsk {
+    let Some(spec) = header
+        .map(str::trim)
+        .and_then(|h| h.strip_prefix("bytes="))
+        .map(str::trim)
+    else {
+        return RangeAsk::Whole;
+    };
+    if spec.contains(',') {
+        return RangeAsk::Whole;
+    }
+    let Some((a, b)) = spec.split_once('-') else {
+        return RangeAsk::Whole;
+    };
+    let number = |t: &str| -> Option<u64> {
+        let t = t.trim();
+        (!t.is_empty() && t.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| t.parse().ok())
+            .flatten()
+    };
+    match (a.trim().is_empty(), number(a), number(b)) {
+        // bytes=-n: the last n bytes.
+        (true, _, Some(n)) => {
+            if n == 0 || size == 0 {
+                RangeAsk::Unsatisfiable
+            } else {
+                let len = n.min(size);
+                RangeAsk::Part {
+                    start: size - len,
+                    len,
+                }
+            }
+        }
+        (false, Some(start), None) if b.trim().is_empty() => {
+            if start >= size {
+                RangeAsk::Unsatisfiable
+            } else {
+                RangeAsk::Part {
+                    start,
+                    len: size - start,
+                }
+            }
+        }
+        (false, Some(start), Some(end)) if start <= end => {
+            if start >= size {
+                RangeAsk::Unsatisfiable
+            } else {
+                RangeAsk::Part {
+                    start,
+                    len: end.min(size - 1) - start + 1,
+                }
+            }
+        }
+        _ => RangeAsk::Whole,
+    }
+}
+
+/// The reply for the file at `path`, honouring a single range.
+fn file_reply(path: &Path, range: Option<&str>) -> Reply {
+    let opened = fs::File::open(path).and_then(|f| f.metadata().map(|m| (f, m.len())));
+    let (file, size) = match opened {
+        Ok(x) => x,
+        Err(e) => {
+            return Reply::text(
+                500,
+                "Internal Server Error",
+                &format!("{}: {e}", path.display()),
+            )
+        }
+    };
+    let mut headers = vec![
+        ("Content-Type", content_type(path).into()),
+        ("Cache-Control", "no-cache".into()),
+        ("Accept-Ranges", "bytes".into()),
+    ];
+    match parse_range(range, size) {
+        RangeAsk::Whole => Reply {
+            status: 200,
+            reason: "OK",
+            headers,
+            body: Body::File {
+                file,
+                start: 0,
+                len: size,
+            },
+        },
+        RangeAsk::Part { start, len } => {
+            headers.push((
+                "Content-Range",
+                format!("bytes {start}-{}/{size}", start + len - 1),
+            ));
+            Reply {
+                status: 206,
+                reason: "Partial Content",
+                headers,
+                body: Body::File { file, start, len },
+            }
+        }
+        RangeAsk::Unsatisfiable => {
+            let mut r = Reply::text(416, "Range Not Satisfiable", "range not satisfiable");
+            r.headers.push(("Content-Range", format!("bytes */{size}")));
+            r
         }
     }
 }
@@ -144,7 +294,11 @@ fn read_line_limited(reader: &mut impl BufRead, limit: usize) -> std::io::Result
 }
 
 /// Reads a request head and decides the reply (and whether to send the body).
-fn handle(reader: &mut impl BufRead, roots: &[&Path]) -> std::io::Result<(Reply, bool)> {
+fn handle(
+    reader: &mut impl BufRead,
+    roots: &[&Path],
+    api: Option<&Api>,
+) -> std::io::Result<(Reply, bool)> {
     let Some(line) = read_line_limited(reader, MAX_REQUEST_LINE)? else {
         return Ok((
             Reply::text(414, "URI Too Long", "request line too long"),
@@ -152,6 +306,8 @@ fn handle(reader: &mut impl BufRead, roots: &[&Path]) -> std::io::Result<(Reply,
         ));
     };
     let mut used = 0usize;
+    let mut range: Option<String> = None;
+    let mut length: Option<usize> = None;
     loop {
         let Some(h) = read_line_limited(reader, MAX_HEADERS.saturating_sub(used).max(1))? else {
             return Ok((
@@ -169,6 +325,13 @@ fn handle(reader: &mut impl BufRead, roots: &[&Path]) -> std::io::Result<(Reply,
         if h.is_empty() {
             break;
         }
+        if let Some((name, value)) = h.split_once(':') {
+            if name.trim().eq_ignore_ascii_case("range") {
+                range = Some(value.trim().to_string());
+            } else if name.trim().eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().ok();
+            }
+        }
     }
     let mut parts = line.split(' ');
     let (method, target, version) = (parts.next(), parts.next(), parts.next());
@@ -184,6 +347,16 @@ fn handle(reader: &mut impl BufRead, roots: &[&Path]) -> std::io::Result<(Reply,
             true,
         ));
     }
+    if let Some(api) = api.filter(|_| target.starts_with("/v1/")) {
+        let r = api.respond(method, target, length, reader)?;
+        let reply = Reply {
+            status: r.status,
+            reason: r.reason,
+            headers: vec![("Content-Type", "application/json".into())],
+            body: Body::Bytes(r.body),
+        };
+        return Ok((reply, method != "HEAD"));
+    }
     let with_body = match method {
         "GET" => true,
         "HEAD" => false,
@@ -194,28 +367,13 @@ fn handle(reader: &mut impl BufRead, roots: &[&Path]) -> std::io::Result<(Reply,
         }
     };
     let reply = match resolve(roots, target) {
-        Some(path) => match fs::read(&path) {
-            Ok(body) => Reply {
-                status: 200,
-                reason: "OK",
-                headers: vec![
-                    ("Content-Type", content_type(&path).into()),
-                    ("Cache-Control", "no-cache".into()),
-                ],
-                body,
-            },
-            Err(e) => Reply::text(
-                500,
-                "Internal Server Error",
-                &format!("{}: {e}", path.display()),
-            ),
-        },
+        Some(path) => file_reply(&path, range.as_deref()),
         None => Reply::text(404, "Not Found", "not found"),
     };
     Ok((reply, with_body))
 }
 
-fn respond(stream: &mut TcpStream, reply: &Reply, with_body: bool) -> std::io::Result<()> {
+fn respond(stream: &mut TcpStream, reply: Reply, with_body: bool) -> std::io::Result<()> {
     let mut head = format!(
         "HTTP/1.1 {} {}\r\nContent-Length: {}\r\nConnection: close\r\n",
         reply.status,
@@ -228,12 +386,34 @@ fn respond(stream: &mut TcpStream, reply: &Reply, with_body: bool) -> std::io::R
     head.push_str("\r\n");
     stream.write_all(head.as_bytes())?;
     if with_body {
-        stream.write_all(&reply.body)?;
+        match reply.body {
+            Body::Bytes(b) => stream.write_all(&b)?,
+            Body::File {
+                mut file,
+                start,
+                len,
+            } => {
+                use std::io::{Seek, SeekFrom};
+                file.seek(SeekFrom::Start(start))?;
+                let mut buf = vec![0u8; CHUNK];
+                let mut left = len;
+                while left > 0 {
+                    let want = (left as usize).min(CHUNK);
+                    let n = file.read(&mut buf[..want])?;
+                    if n == 0 {
+                        // The file shrank while being sent: the client sees a short body.
+                        return Err(std::io::ErrorKind::UnexpectedEof.into());
+                    }
+                    stream.write_all(&buf[..n])?;
+                    left -= n as u64;
+                }
+            }
+        }
     }
     stream.flush()
 }
 
-fn serve_connection(mut stream: TcpStream, roots: &[&Path], idle: Duration) {
+fn serve_connection(mut stream: TcpStream, roots: &[&Path], idle: Duration, api: Option<&Api>) {
     let _ = stream.set_read_timeout(Some(idle));
     let _ = stream.set_write_timeout(Some(idle));
     let Ok(clone) = stream.try_clone() else {
@@ -241,9 +421,10 @@ fn serve_connection(mut stream: TcpStream, roots: &[&Path], idle: Duration) {
     };
     let mut reader = BufReader::with_capacity(4096, clone);
     // A client that went away or stayed silent is not the server's problem.
-    if let Ok((reply, with_body)) = handle(&mut reader, roots) {
-        let _ = respond(&mut stream, &reply, with_body);
-        if reply.status >= 400 {
+    if let Ok((reply, with_body)) = handle(&mut reader, roots, api) {
+        let status = reply.status;
+        let _ = respond(&mut stream, reply, with_body);
+        if status >= 400 {
             // Read (a bounded amount of) what the client is still sending, so that closing
             // does not reset the connection before it has read the error.
             let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
@@ -253,25 +434,35 @@ fn serve_connection(mut stream: TcpStream, roots: &[&Path], idle: Duration) {
     let _ = stream.shutdown(std::net::Shutdown::Both);
 }
 
-fn worker(queue: Arc<Mutex<Receiver<TcpStream>>>, roots: Arc<[PathBuf; 2]>, idle: Duration) {
+fn worker(
+    queue: Arc<Mutex<Receiver<TcpStream>>>,
+    roots: Arc<[PathBuf; 2]>,
+    idle: Duration,
+    api: Arc<Option<Api>>,
+) {
     loop {
         let next = queue.lock().map(|q| q.recv());
         let Ok(Ok(stream)) = next else { return };
         let r = [roots[0].as_path(), roots[1].as_path()];
-        serve_connection(stream, &r, idle);
+        serve_connection(stream, &r, idle, api.as_ref().as_ref());
     }
 }
 
 pub fn run(args: Args) -> Result<()> {
     let index = args.dist.join("index.html");
-    if !index.is_file() {
+    // With --model the API is served; the web app's files are then optional.
+    let api = match &args.model {
+        Some(dir) => Some(Api::start(dir, 4 * args.workers as usize)?),
+        None => None,
+    };
+    if !index.is_file() && api.is_none() {
         bail!(
             "{}: not found — build the web app first with `bash scripts/build-web.sh`",
             index.display()
         );
     }
     let models = args.public.join("models/index.json");
-    if !models.is_file() {
+    if !models.is_file() && api.is_none() {
         bail!(
             "{}: not found — run from the repository root or pass --public",
             models.display()
@@ -280,19 +471,28 @@ pub fn run(args: Args) -> Result<()> {
     let listener = TcpListener::bind((args.host.as_str(), args.port))
         .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
     let addr = listener.local_addr().context("the server has no address")?;
-    crate::output::emit(&format!(
-        "serving the web app on http://{addr}/ (app: {}, models: {}); Ctrl-C stops\n",
-        args.dist.display(),
-        args.public.display()
-    ));
+    match &api {
+        None => crate::output::emit(&format!(
+            "serving the web app on http://{addr}/ (app: {}, models: {}); Ctrl-C stops\n",
+            args.dist.display(),
+            args.public.display()
+        )),
+        Some(api) => crate::output::emit(&format!(
+            "serving on http://{addr}/ the OpenAI completions API at http://{addr}/v1 (model `{}`) and the web app (app: {}, models: {}); Ctrl-C stops\n",
+            api.name(),
+            args.dist.display(),
+            args.public.display()
+        )),
+    }
     let workers = args.workers as usize;
     let idle = Duration::from_secs(args.idle_timeout);
     let (tx, rx) = sync_channel::<TcpStream>(workers);
     let rx = Arc::new(Mutex::new(rx));
     let roots: Arc<[PathBuf; 2]> = Arc::new([args.dist.clone(), args.public.clone()]);
+    let api = Arc::new(api);
     for _ in 0..workers {
-        let (rx, roots) = (rx.clone(), roots.clone());
-        std::thread::spawn(move || worker(rx, roots, idle));
+        let (rx, roots, api) = (rx.clone(), roots.clone(), api.clone());
+        std::thread::spawn(move || worker(rx, roots, idle, api));
     }
     for stream in listener.incoming() {
         let Ok(mut stream) = stream else { continue };
@@ -315,7 +515,7 @@ pub fn run(args: Args) -> Result<()> {
                 let _ = s.set_write_timeout(Some(Duration::from_secs(1)));
                 let _ = respond(
                     &mut s,
-                    &Reply::text(503, "Service Unavailable", "busy, retry"),
+                    Reply::text(503, "Service Unavailable", "busy, retry"),
                     true,
                 );
             }
@@ -348,5 +548,33 @@ mod tests {
         assert_eq!(resolve(&roots, "/missing.js"), None);
         assert_eq!(content_type(Path::new("x.wasm")), "application/wasm");
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn single_ranges_parse_like_rfc_9110() {
+        use RangeAsk::*;
+        let p = |h: &str, size| parse_range(Some(h), size);
+        assert_eq!(p("bytes=0-9", 100), Part { start: 0, len: 10 });
+        assert_eq!(p("bytes=90-200", 100), Part { start: 90, len: 10 });
+        assert_eq!(p("bytes=95-", 100), Part { start: 95, len: 5 });
+        assert_eq!(p("bytes=-10", 100), Part { start: 90, len: 10 });
+        assert_eq!(p("bytes=-500", 100), Part { start: 0, len: 100 });
+        assert_eq!(p("bytes=100-", 100), Unsatisfiable);
+        assert_eq!(p("bytes=100-200", 100), Unsatisfiable);
+        assert_eq!(p("bytes=-0", 100), Unsatisfiable);
+        assert_eq!(p("bytes=0-0", 0), Unsatisfiable);
+        // Malformed or several ranges: the whole file.
+        for whole in [
+            "bytes=5-1",
+            "bytes=a-b",
+            "bytes=0-1,5-6",
+            "items=0-1",
+            "bytes=-",
+            "bytes=+1-2",
+        ] {
+            assert_eq!(p(whole, 100), Whole, "{whole}");
+        }
+        assert_eq!(parse_range(None, 100), Whole);
+        assert_eq!(p("bytes=18446744073709551615-", 100), Unsatisfiable);
     }
 }

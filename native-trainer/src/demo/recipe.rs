@@ -1,6 +1,6 @@
 //! Every number that defines the demo. `probable demo --from-scratch` follows this recipe;
 //! two runs on one machine give identical bundles (the shipped ones' bytes are not
-//! reproduced on every machine: see the README).
+//! reproduced on every machine: see docs/demo.md).
 
 /// Synthetic dataset: authors × questions, forget10 = the last 10 % of authors.
 pub const AUTHORS: usize = 40;

@@ -68,7 +68,7 @@ unsafe fn block(
             // 8-lane vectors, but AVX-512's 32 registers hold a 4 × 8 tile: on Zen 4, which
             // runs a 512-bit multiply-add as two 256-bit halves, this beat 16 lanes in a
             // 4 × 6 tile by a fifth (each output's horizontal sum is shorter, and a tile
-            // reads each row once for 8 outputs). `bench decode`, README.
+            // reads each row once for 8 outputs). `bench decode`, CHANGELOG.md.
             tiles::<8, 4, 8, true>(x, m, e, n, k, y, j0, j1)
         } else if fma {
             tiles::<8, 4, 3, true>(x, m, e, n, k, y, j0, j1)

@@ -164,6 +164,7 @@ mod tests {
             sample_index: i,
             tokens: vec![p, i, seed as u32],
             stopped_on_eos: false,
+            seed: None,
         }
     }
 

@@ -87,6 +87,7 @@ pub struct Drawn {
     pub index: u32,
     pub tokens: Vec<u32>,
     pub eos: bool,
+    pub seed: Option<u64>,
 }
 
 impl From<&Generation> for Drawn {
@@ -95,6 +96,7 @@ impl From<&Generation> for Drawn {
             index: g.sample_index,
             tokens: g.tokens.clone(),
             eos: g.stopped_on_eos,
+            seed: g.seed,
         }
     }
 }
@@ -105,6 +107,7 @@ impl From<Drawn> for Generation {
             sample_index: d.index,
             tokens: d.tokens,
             stopped_on_eos: d.eos,
+            seed: d.seed,
         }
     }
 }
@@ -256,6 +259,7 @@ mod tests {
             sample_index: 5,
             tokens: vec![7, 2],
             stopped_on_eos: true,
+            seed: Some(11),
         };
         let m = FromWorker::Sampled {
             generations: vec![vec![Drawn::from(&g)]],

@@ -71,6 +71,9 @@ PROBABLE_BIN="$BIN" "$PY" -m pytest -q -p no:cacheprovider python/tests
 step "fuzzing: a short budget of every target from the committed corpus (0 crashes expected)"
 "$BIN" fuzz all --executions 200000 --seconds 3 --corpus native-trainer/fuzz/corpus --crashes "$(mktemp -d)"
 
+step "the web app's first screen: public/models/demo-summary.json equals a fresh probable demo run (256 samples)"
+bash scripts/make-demo-summary.sh --probable "$BIN" --check
+
 step "main job smoke test: bounds on the example scores, and the demo (16 samples)"
 "$BIN" bounds public/examples/scores.txt > /dev/null
 "$BIN" demo --samples 16 --out "$(mktemp -d)" > /dev/null

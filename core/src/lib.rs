@@ -3,8 +3,9 @@
 //! evaluation. No file or network I/O lives here, so it builds for `wasm32-unknown-unknown`.
 //!
 //! The default feature `model` brings the model, sampler, tokenizer, prompts, data sets and
-//! evaluation engine; without it only `stats`, `metrics` and `plot` remain, which need none
-//! of burn, tokenizers or minijinja (the Python bindings build this way).
+//! evaluation engine; without it only `stats`, `metrics`, `plot` and `share` (the web app's
+//! share-link settings) remain, which need none of burn, tokenizers or minijinja (the
+//! Python bindings build this way).
 
 #[cfg(feature = "model")]
 pub mod data;
@@ -18,6 +19,7 @@ pub mod plot;
 pub mod prompt;
 #[cfg(feature = "model")]
 pub mod sample;
+pub mod share;
 pub mod stats;
 #[cfg(feature = "model")]
 pub(crate) mod tensor;

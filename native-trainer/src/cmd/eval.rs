@@ -8,7 +8,6 @@ use anyhow::{bail, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use probable_core::data::QaKeys;
 use probable_core::eval::defaults;
-use probable_core::eval::sequential::Rounds;
 use probable_core::eval::{
     run_evaluation, select_questions, EvalConfig, EvalError, EvalProgress, EvalSetup, LocalSampler,
     Observer, QuestionReport, Shard,

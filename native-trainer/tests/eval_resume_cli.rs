@@ -14,21 +14,9 @@ fn err(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).to_string()
 }
 
-/// A 2-layer random Llama over the 300-id fixture tokenizer, and 5 questions.
+/// A tiny bundle and 5 questions.
 fn setup(dir: &Path) -> (PathBuf, PathBuf) {
-    let m = dir.join("m");
-    common::tiny_bundle(&m);
-    let data = dir.join("qa.jsonl");
-    let text: String = (0..5)
-        .map(|i| {
-            format!(
-                "{}\n",
-                serde_json::json!({"question": format!("Where was author {i} born?"), "answer": format!("Author {i} was born in Town {i}.")})
-            )
-        })
-        .collect();
-    std::fs::write(&data, text).unwrap();
-    (m, data)
+    common::tiny_eval_setup(dir, 5)
 }
 
 fn eval_args(m: &Path, data: &Path, out: &Path, extra: &[&str]) -> Vec<String> {

@@ -7,24 +7,12 @@ use std::process::Command;
 
 mod common;
 
-use common::{probable, scratch, tiny_bundle};
+use common::{probable, scratch};
 use probable_core::stats::{first_decision, SequentialConfig};
 
 /// A tiny bundle and 5 questions.
 fn setup(dir: &Path) -> (PathBuf, PathBuf) {
-    let m = dir.join("m");
-    tiny_bundle(&m);
-    let data = dir.join("qa.jsonl");
-    let text: String = (0..5)
-        .map(|i| {
-            format!(
-                "{}\n",
-                serde_json::json!({"question": format!("Where was author {i} born?"), "answer": format!("Author {i} was born in Town {i}.")})
-            )
-        })
-        .collect();
-    std::fs::write(&data, text).unwrap();
-    (m, data)
+    common::tiny_eval_setup(dir, 5)
 }
 
 fn args(m: &Path, data: &Path, out: &Path, extra: &[&str]) -> Vec<String> {
@@ -151,6 +139,14 @@ fn rescore_refuses_a_sequential_report() {
     let seq = dir.join("seq.json");
     let o = probable(&args(&m, &data, &seq, &SEQUENTIAL));
     assert!(o.status.success(), "{}", err(&o));
+    // The report itself reads back (stored-number checks accept its stopped rows).
+    let o = probable(&["report", "show", seq.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("samples"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
     let out = dir.join("re.json");
     let o = probable(&[
         "report",

@@ -18,7 +18,7 @@ use probable_core::tokenizer::Tokenizer;
 use serde_json::Value;
 
 mod common;
-use common::{scratch, tiny_bundle, tiny_model};
+use common::{scratch, tiny_model};
 
 /// `probable serve --model DIR --port 0`, killed when dropped.
 struct Server {
@@ -72,20 +72,9 @@ fn err(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).to_string()
 }
 
+/// A tiny bundle and 4 questions.
 fn setup(dir: &Path) -> (PathBuf, PathBuf) {
-    let m = dir.join("m");
-    tiny_bundle(&m);
-    let data = dir.join("qa.jsonl");
-    let text: String = (0..4)
-        .map(|i| {
-            format!(
-                "{}\n",
-                serde_json::json!({"question": format!("Where was author {i} born?"), "answer": format!("Author {i} was born in Town {i}.")})
-            )
-        })
-        .collect();
-    std::fs::write(&data, text).unwrap();
-    (m, data)
+    common::tiny_eval_setup(dir, 4)
 }
 
 /// Eval arguments: 4 questions, 5 samples each (chunks of 2: requests of 2, 2, 1), one

@@ -144,3 +144,22 @@ pub fn fresh_path(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
+
+/// A tiny bundle at `dir/m` and `questions` QA pairs ("Where was author i born?") in
+/// `dir/qa.jsonl`; returns both paths.
+#[allow(dead_code)]
+pub fn tiny_eval_setup(dir: &Path, questions: usize) -> (PathBuf, PathBuf) {
+    let m = dir.join("m");
+    tiny_bundle(&m);
+    let data = dir.join("qa.jsonl");
+    let text: String = (0..questions)
+        .map(|i| {
+            format!(
+                "{}\n",
+                serde_json::json!({"question": format!("Where was author {i} born?"), "answer": format!("Author {i} was born in Town {i}.")})
+            )
+        })
+        .collect();
+    std::fs::write(&data, text).unwrap();
+    (m, data)
+}

@@ -7,7 +7,8 @@
 #   bash scripts/build-web.sh [--site DIR [--models npo,ga,…]]
 #
 # --site DIR also writes one self-contained static folder: the app, the shipped bundles
-# (all, or those --models names; the index lists only those) and the questions. Every path
+# (all, or those --models names; the index lists only those), the questions and the demo's
+# summary (models/demo-summary.json, which the first screen shows). Every path
 # in the app is relative, so DIR works served from any sub-path (e.g. GitHub Pages).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,6 +47,8 @@ if [ -n "$SITE" ]; then
   rm -rf "$SITE.tmp" && mkdir -p "$SITE.tmp/models"
   cp -r "$OUT"/. "$SITE.tmp/"
   cp -r public/models/data "$SITE.tmp/models/"
+  # The first screen's numbers (scripts/make-demo-summary.sh, from a real demo run).
+  cp public/models/demo-summary.json "$SITE.tmp/models/"
   python3 - "$SITE.tmp/models" "$MODELS" <<'PY'
 import json, shutil, sys
 out, wanted = sys.argv[1], [m for m in sys.argv[2].split(",") if m]

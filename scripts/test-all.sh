@@ -25,6 +25,25 @@ step "native: build and test the workspace (one profile: release)"
 cargo build --release --workspace --bins --locked
 cargo test --release --workspace --locked
 
+# The tests that need ../shared/data are #[ignore]d (cargo lists them as ignored, by name);
+# here they run on purpose for each data set that is present, and there a missing or broken
+# data set fails them. The name filters pick them: every such test names its data set.
+if [ -f "$PROBABLE_TOFU_DIR/full.json" ]; then
+  step "native: the tests on the real TOFU export ($PROBABLE_TOFU_DIR)"
+  cargo test --release --workspace --locked -- --ignored tofu
+else
+  echo "NOTICE: no TOFU export at $PROBABLE_TOFU_DIR: its tests stay ignored"
+fi
+if [ -f "$PROBABLE_STORIES_DIR/model.safetensors" ]; then
+  step "native: the tests on the stories260K checkpoint ($PROBABLE_STORIES_DIR)"
+  cargo test --release --workspace --locked -- --ignored stories260k
+else
+  echo "NOTICE: no stories260K at $PROBABLE_STORIES_DIR: its tests stay ignored"
+fi
+
+step "structure: no import cycles between the files or folders of any crate"
+python3 scripts/import-cycles.py
+
 step "wasm32: build the web app into web/dist and a static site (installs the pinned wasm-bindgen CLI)"
 SITE="$(mktemp -d)/site"
 TOOLS_BIN="$(bash scripts/build-web.sh --site "$SITE" --models npo | tail -n1)"
@@ -51,6 +70,9 @@ PROBABLE_BIN="$BIN" "$PY" -m pytest -q -p no:cacheprovider python/tests
 
 step "fuzzing: a short budget of every target from the committed corpus (0 crashes expected)"
 "$BIN" fuzz all --executions 200000 --seconds 3 --corpus native-trainer/fuzz/corpus --crashes "$(mktemp -d)"
+
+step "the web app's first screen: public/models/demo-summary.json equals a fresh probable demo run (256 samples)"
+bash scripts/make-demo-summary.sh --probable "$BIN" --check
 
 step "main job smoke test: bounds on the example scores, and the demo (16 samples)"
 "$BIN" bounds public/examples/scores.txt > /dev/null

@@ -12,7 +12,7 @@ use probable_core::model::{
     INDEX_FILE, SINGLE_FILE,
 };
 
-use crate::checkpoint_files::FileShards;
+use crate::lazy_shards::FileShards;
 use probable_core::tokenizer::Tokenizer;
 
 use crate::output::{exchange, step, sync_dir, unique_suffix, write_synced};
@@ -292,6 +292,9 @@ pub fn save_bundle_sharded(
     let old = parent.join(format!(".{name}.old-{suffix}"));
     let _ = fs::remove_dir_all(&tmp);
     let mut files = bundle_files(model, tokenizer, dtype, max_shard_bytes)?;
+    // An extra file replaces a generated one of the same name (e.g. the source bundle's
+    // own generation_config.json).
+    files.retain(|(n, _)| !extra.iter().any(|(e, _)| e == n));
     files.extend(extra.iter().map(|(n, b)| (n.to_string(), b.clone())));
     write_dir(&tmp, &files)?;
     if exists {

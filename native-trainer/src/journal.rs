@@ -10,6 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use probable_core::eval::report::{check_question, normal_path, ContentIdentity};
 use probable_core::eval::{EvalConfig, QuestionReport};
 use serde::{Deserialize, Serialize};
 
@@ -24,9 +25,31 @@ pub struct Header {
     /// Indices (in the split) of the questions, in evaluation order.
     pub questions: Vec<u32>,
     pub config: EvalConfig,
+    /// The model and data by content ([`crate::identity::run_identity`]): a resume on
+    /// other weights or data behind the same paths is refused, one through another
+    /// spelling of the same path (`fm`, `./fm`) is not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<ContentIdentity>,
     /// The remote engine's settings (absent for the local engine).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engine: Option<serde_json::Value>,
+}
+
+/// A header as resume compares it: the paths are compared by content where both headers
+/// carry the digests, else in normal form.
+fn comparable(h: &Header, by_content: bool) -> Result<serde_json::Value> {
+    let mut v = serde_json::to_value(h)?;
+    if let Some(map) = v.as_object_mut() {
+        for key in ["model", "data"] {
+            if by_content {
+                map.remove(key);
+            } else if let Some(serde_json::Value::String(p)) = map.get(key) {
+                let normal = normal_path(p);
+                map.insert(key.into(), normal.into());
+            }
+        }
+    }
+    Ok(v)
 }
 
 pub struct Journal {
@@ -68,47 +91,7 @@ impl Journal {
         let bytes = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let text =
             String::from_utf8(bytes).with_context(|| format!("{}: not UTF-8", path.display()))?;
-        // Only newline-terminated lines were completely written.
-        let complete = text.rfind('\n').map_or(0, |i| i + 1);
-        let mut lines = text[..complete].lines();
-        let first = lines
-            .next()
-            .with_context(|| format!("{}: empty journal", path.display()))?;
-        let saved: Header = serde_json::from_str(first)
-            .with_context(|| format!("{}:1: malformed journal header", path.display()))?;
-        let diffs = crate::diff::differences(
-            &serde_json::to_value(&saved)?,
-            &serde_json::to_value(header)?,
-        );
-        if !diffs.is_empty() {
-            let list: Vec<String> = diffs
-                .iter()
-                .map(|(k, a, b)| format!("{k}: {a} (journal) vs {b} (requested)"))
-                .collect();
-            bail!(
-                "--resume: {} records a different evaluation in {} field(s):\n  {}\n\
-                 resume with the journal's settings, or delete the journal to start over",
-                path.display(),
-                list.len(),
-                list.join("\n  ")
-            );
-        }
-        let mut done = Vec::new();
-        for (i, line) in lines.enumerate() {
-            let q: QuestionReport = serde_json::from_str(line)
-                .with_context(|| format!("{}:{}: malformed journal line", path.display(), i + 2))?;
-            let expected = header.questions.get(done.len()).copied();
-            if Some(q.index) != expected {
-                bail!(
-                    "{}:{}: question {} where the journal's order has {:?}",
-                    path.display(),
-                    i + 2,
-                    q.index,
-                    expected
-                );
-            }
-            done.push(q);
-        }
+        let (done, complete) = parse_journal(&path.display().to_string(), &text, header)?;
         if complete < text.len() {
             // Cut the torn line off before appending after it.
             let f = fs::OpenOptions::new()
@@ -138,4 +121,71 @@ impl Journal {
         fs::remove_file(&self.path)
             .with_context(|| format!("cannot remove {}", self.path.display()))
     }
+}
+
+/// Reads a journal's text (`name` in errors) for the evaluation `header` describes: the
+/// questions it holds, and the length of its complete (newline-terminated) part. No I/O:
+/// [`Journal::resume`] and the `journal` fuzz target share it.
+pub fn parse_journal(
+    name: &str,
+    text: &str,
+    header: &Header,
+) -> Result<(Vec<QuestionReport>, usize)> {
+    // Only newline-terminated lines were completely written.
+    let complete = text.rfind('\n').map_or(0, |i| i + 1);
+    let mut lines = text[..complete].lines();
+    let first = lines
+        .next()
+        .with_context(|| format!("{name}: empty journal"))?;
+    let saved: Header = serde_json::from_str(first)
+        .with_context(|| format!("{name}:1: malformed journal header"))?;
+    let by_content = saved.identity.is_some() && header.identity.is_some();
+    let diffs = crate::diff::differences(
+        &comparable(&saved, by_content)?,
+        &comparable(header, by_content)?,
+    );
+    if !diffs.is_empty() {
+        let list: Vec<String> = diffs
+            .iter()
+            .map(|(k, a, b)| format!("{k}: {a} (journal) vs {b} (requested)"))
+            .collect();
+        bail!(
+            "--resume: {name} records a different evaluation in {} field(s):\n  {}\n\
+             resume with the journal's settings, or delete the journal to start over",
+            list.len(),
+            list.join("\n  ")
+        );
+    }
+    let variants = &header.config.prompt_variants;
+    let per_question = variants.len().max(1);
+    let mut done: Vec<QuestionReport> = Vec::new();
+    for (i, line) in lines.enumerate() {
+        let at = i + 2;
+        let q: QuestionReport = serde_json::from_str(line)
+            .with_context(|| format!("{name}:{at}: malformed journal line"))?;
+        // Rows come question by question, each in the order of the prompt variants.
+        let expected = header.questions.get(done.len() / per_question).copied();
+        if Some(q.index) != expected {
+            bail!(
+                "{name}:{at}: question {} where the journal's order has {}",
+                q.index,
+                expected.map_or("no more questions".into(), |e| e.to_string())
+            );
+        }
+        if variants.len() > 1 {
+            let want = &variants[done.len() % per_question];
+            if q.variant.as_ref() != Some(want) {
+                bail!(
+                    "{name}:{at}: prompt variant {:?} where the journal's order has `{want}`",
+                    q.variant
+                );
+            }
+        }
+        // A journal line is trusted no more than a report: its numbers must be ones this
+        // evaluation can have produced (1 sample where n = 4 once went through).
+        check_question(&q, header.config.samples)
+            .map_err(|e| anyhow::anyhow!("{name}:{at}: {e}"))?;
+        done.push(q);
+    }
+    Ok((done, complete))
 }

@@ -27,7 +27,6 @@ fn keep_freed_memory() {
 
 mod args;
 mod bundle;
-mod checkpoint_files;
 mod cmd;
 mod data;
 mod demo;
@@ -37,10 +36,13 @@ mod engine;
 mod failpoint;
 mod fuzz;
 mod html;
+mod identity;
 mod input;
 mod journal;
+mod lazy_shards;
 mod output;
 mod prompting;
+mod report_files;
 mod report_table;
 mod serve_api;
 mod sweep;
@@ -48,6 +50,7 @@ mod train;
 #[cfg(all(test, feature = "wgpu"))]
 mod wgpu_sample_parity;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -123,7 +126,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // Standard error may be closed too; `eprintln!` would panic there.
+            let _ = writeln!(std::io::stderr(), "error: {err:#}");
             ExitCode::from(2)
         }
     }

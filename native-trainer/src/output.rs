@@ -200,18 +200,34 @@ pub fn to_json_pretty<T: serde::Serialize>(value: &T) -> Result<String> {
     Ok(serde_json::to_string_pretty(value)?)
 }
 
-/// Prints `text` to standard output. A closed pipe (e.g. `probable … | head`) ends the
-/// program quietly instead of panicking like `println!` would.
+/// Prints `text` to standard output. Any failure to write it — a closed pipe (`probable …
+/// | head`) included — ends the program with status 2 and a message on standard error:
+/// the output was not delivered, so the run did not succeed (never status 0, never the
+/// panic `println!` gives). Commands print only after their files are written, so what a
+/// closed pipe loses is the table, never a result.
 pub fn emit(text: &str) {
-    use std::io::ErrorKind;
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        if e.kind() == ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
-        eprintln!("error: cannot write to standard output: {e}");
-        std::process::exit(2);
+        fail_on_stdout(&e);
     }
+}
+
+/// Prints a progress or status line to standard error; a closed standard error is
+/// ignored (a note is not a result; `eprintln!` would panic there).
+pub fn note(text: &str) {
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
+
+/// Ends the program after standard output failed (see [`emit`]).
+fn fail_on_stdout(e: &std::io::Error) -> ! {
+    let why = if e.kind() == std::io::ErrorKind::BrokenPipe {
+        "standard output was closed before everything was printed".to_string()
+    } else {
+        format!("cannot write to standard output: {e}")
+    };
+    // Standard error may be a closed pipe as well: `eprintln!` would panic there.
+    let _ = writeln!(std::io::stderr(), "error: {why}");
+    std::process::exit(2);
 }
 
 #[cfg(test)]

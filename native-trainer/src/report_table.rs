@@ -52,9 +52,22 @@ pub fn table(r: &EvalReport) -> String {
             100.0 * q.fraction_saved
         ));
     }
+    // With several prompts a row is one (question, prompt): say so, not "8 questions"
+    // for 4 questions asked 2 ways.
+    let variants = r.config.prompt_variants.len();
+    let counted = if variants > 1 {
+        let distinct: std::collections::BTreeSet<u32> =
+            r.questions.iter().map(|q| q.index).collect();
+        format!(
+            "{} rows ({} questions × {variants} prompts)",
+            s.questions,
+            distinct.len()
+        )
+    } else {
+        format!("{} questions", s.questions)
+    };
     out.push_str(&format!(
-        "\n{} questions · greedy mean {:.3} · greedy says forgotten {:.0}% · mean M_mu {:.3} · mean ED {:.3} · M_bin > {} on {:.0}% · forgotten yet a sample leaked {:.0}%\n",
-        s.questions,
+        "\n{counted} · greedy mean {:.3} · greedy says forgotten {:.0}% · mean M_mu {:.3} · mean ED {:.3} · M_bin > {} on {:.0}% · forgotten yet a sample leaked {:.0}%\n",
         s.mean_greedy_score,
         100.0 * s.frac_greedy_forgotten,
         s.mean_mean_upper,

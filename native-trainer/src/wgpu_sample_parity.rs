@@ -1,4 +1,4 @@
-//! Token selection on wgpu (the one-launch radix kernel, `sample/radix_kernel.rs`) draws the
+//! Token selection on wgpu (the one-launch radix kernel, `sample/select/radix_kernel.rs`) draws the
 //! tokens the CPU's host path draws. Built only with `--features wgpu` (run by
 //! `scripts/wgpu-train-parity.sh`).
 

@@ -8,10 +8,14 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
+
+mod common;
+
+use common::{probable_command, probable_stdin, scratch};
 
 // ---------------------------------------------------------------------------------------
 // Harness
@@ -24,14 +28,10 @@ struct Scratch(PathBuf);
 impl Scratch {
     fn new(tag: &str) -> Self {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "probable-cli-test-{}-{}-{tag}",
-            std::process::id(),
+        Self(scratch(&format!(
+            "{}-{tag}",
             NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).expect("create scratch dir");
-        Self(dir)
+        )))
     }
 
     /// Writes `contents` to `name` in the scratch dir and returns its path as a string.
@@ -67,22 +67,8 @@ struct Run {
 }
 
 /// Runs `probable ARGS`, feeding `stdin` (or nothing: an empty, closed stdin).
-fn probable(args: &[&str], stdin: Option<&str>) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_probable"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn probable");
-    {
-        let mut pipe = child.stdin.take().expect("stdin pipe");
-        if let Some(text) = stdin {
-            // The CLI may exit before reading everything (e.g. a usage error).
-            let _ = pipe.write_all(text.as_bytes());
-        }
-    }
-    let out = child.wait_with_output().expect("wait for probable");
+fn cli(args: &[&str], stdin: Option<&str>) -> Run {
+    let out = probable_stdin(args, stdin);
     Run {
         code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -152,10 +138,10 @@ fn num(v: &Value, key: &str) -> f64 {
 fn bounds_rejects_non_numeric_line_naming_file_and_line() {
     let s = Scratch::new("nonnum");
     let f = s.file("scores.txt", "0.1\n0.2\n# comment\nabc\n0.3\n");
-    probable(&["bounds", &f], None).assert_error(&[&format!("{f}:4"), "abc"]);
+    cli(&["bounds", &f], None).assert_error(&[&format!("{f}:4"), "abc"]);
     // Standard input is named too.
-    probable(&["bounds", "-"], Some("0.5\nnope\n")).assert_error(&["<stdin>:2", "nope"]);
-    probable(&["bounds"], Some("0.5\n0.5 0.6\n")).assert_error(&["<stdin>:2"]);
+    cli(&["bounds", "-"], Some("0.5\nnope\n")).assert_error(&["<stdin>:2", "nope"]);
+    cli(&["bounds"], Some("0.5\n0.5 0.6\n")).assert_error(&["<stdin>:2"]);
 }
 
 #[test]
@@ -170,8 +156,8 @@ fn bounds_rejects_scores_outside_the_unit_interval() {
     ];
     for (name, text, line, shown) in cases {
         let f = s.file(name, text);
-        probable(&["bounds", &f], None).assert_error(&[&format!("{f}:{line}"), shown]);
-        probable(&["bounds", "--json", &f], None).assert_error(&[&format!("{f}:{line}")]);
+        cli(&["bounds", &f], None).assert_error(&[&format!("{f}:{line}"), shown]);
+        cli(&["bounds", "--json", &f], None).assert_error(&[&format!("{f}:{line}")]);
     }
 }
 
@@ -179,41 +165,39 @@ fn bounds_rejects_scores_outside_the_unit_interval() {
 fn bounds_rejects_invalid_alpha() {
     let scores = "0.1\n0.5\n0.9\n";
     for a in ["0", "1", "abc", "1.5", "nan", "inf"] {
-        probable(&["bounds", "--alpha", a], Some(scores)).assert_error(&["alpha"]);
+        cli(&["bounds", "--alpha", a], Some(scores)).assert_error(&["alpha"]);
     }
     // A negative α, in both spellings.
-    probable(&["bounds", "--alpha=-0.1"], Some(scores)).assert_error(&["alpha"]);
-    probable(&["bounds", "--alpha", "-0.1"], Some(scores)).assert_error(&["alpha"]);
+    cli(&["bounds", "--alpha=-0.1"], Some(scores)).assert_error(&["alpha"]);
+    cli(&["bounds", "--alpha", "-0.1"], Some(scores)).assert_error(&["alpha"]);
 }
 
 #[test]
 fn negative_values_after_a_space_are_reported_as_values() {
     let scores = "0.1\n0.5\n0.9\n";
-    probable(&["bounds", "--alpha", "-0.1"], Some(scores)).assert_error(&["alpha", "-0.1"]);
-    probable(&["bounds", "--lambda", "-1"], Some(scores)).assert_error(&["lambda", "-1"]);
-    probable(&["bounds", "--leak-threshold", "-0.5"], Some(scores))
+    cli(&["bounds", "--alpha", "-0.1"], Some(scores)).assert_error(&["alpha", "-0.1"]);
+    cli(&["bounds", "--lambda", "-1"], Some(scores)).assert_error(&["lambda", "-1"]);
+    cli(&["bounds", "--leak-threshold", "-0.5"], Some(scores))
         .assert_error(&["leak-threshold", "-0.5"]);
 }
 
 #[test]
 fn bounds_rejects_invalid_lambda_and_threshold() {
     let scores = "0.1\n0.5\n0.9\n";
-    probable(&["bounds", "--lambda=-1"], Some(scores)).assert_error(&["lambda"]);
-    probable(&["bounds", "--lambda", "x"], Some(scores)).assert_error(&["lambda"]);
-    probable(&["bounds", "--leak-threshold", "1.5"], Some(scores))
-        .assert_error(&["leak-threshold"]);
-    probable(&["bounds", "--leak-threshold", "nan"], Some(scores))
-        .assert_error(&["leak-threshold"]);
+    cli(&["bounds", "--lambda=-1"], Some(scores)).assert_error(&["lambda"]);
+    cli(&["bounds", "--lambda", "x"], Some(scores)).assert_error(&["lambda"]);
+    cli(&["bounds", "--leak-threshold", "1.5"], Some(scores)).assert_error(&["leak-threshold"]);
+    cli(&["bounds", "--leak-threshold", "nan"], Some(scores)).assert_error(&["leak-threshold"]);
 }
 
 #[test]
 fn bounds_rejects_no_scores() {
     let s = Scratch::new("empty");
     let empty = s.file("empty.txt", "");
-    probable(&["bounds", &empty], None).assert_error(&[&empty, "n = 0"]);
+    cli(&["bounds", &empty], None).assert_error(&[&empty, "n = 0"]);
     let comments = s.file("comments.txt", "# only\n\n   \n# comments\n");
-    probable(&["bounds", &comments], None).assert_error(&[&comments, "n = 0"]);
-    probable(&["bounds", "--json"], Some("")).assert_error(&["<stdin>", "n = 0"]);
+    cli(&["bounds", &comments], None).assert_error(&[&comments, "n = 0"]);
+    cli(&["bounds", "--json"], Some("")).assert_error(&["<stdin>", "n = 0"]);
 }
 
 #[test]
@@ -221,14 +205,14 @@ fn bounds_rejects_missing_file() {
     let s = Scratch::new("missing");
     let missing = s.path("does-not-exist.txt");
     let missing = missing.to_str().unwrap();
-    probable(&["bounds", missing], None).assert_error(&[missing]);
+    cli(&["bounds", missing], None).assert_error(&[missing]);
     // Not text, and not a file.
     let binary = s.path("binary.txt");
     fs::write(&binary, b"\xff\xfe0.5\n").unwrap();
     let binary = binary.to_str().unwrap();
-    probable(&["bounds", binary], None).assert_error(&[binary, "UTF-8"]);
+    cli(&["bounds", binary], None).assert_error(&[binary, "UTF-8"]);
     let dir = s.0.to_str().unwrap();
-    probable(&["bounds", dir], None).assert_error(&[dir]);
+    cli(&["bounds", dir], None).assert_error(&[dir]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -269,7 +253,7 @@ fn check_bounds_json(v: &Value, n: usize, alpha: f64) {
 #[test]
 fn bounds_json_on_stdin_has_the_documented_keys() {
     let scores = "0.1\n0.25\n\n# a comment\n0.4\n0.9\n0.0\n1.0\n0.6\n0.3\n";
-    let r = probable(&["bounds", "--json", "--alpha", "0.05"], Some(scores));
+    let r = cli(&["bounds", "--json", "--alpha", "0.05"], Some(scores));
     r.assert_ok();
     let v = r.json();
     check_bounds_json(&v, 8, 0.05);
@@ -277,14 +261,14 @@ fn bounds_json_on_stdin_has_the_documented_keys() {
     // Not all 0/1 and no --leak-threshold: no binary bound.
     assert!(v.get("binary").is_none(), "{v}");
     // `-` is standard input as well.
-    let r2 = probable(&["bounds", "--json", "--alpha", "0.05", "-"], Some(scores));
+    let r2 = cli(&["bounds", "--json", "--alpha", "0.05", "-"], Some(scores));
     assert_eq!(r2.assert_ok().json(), v);
 }
 
 #[test]
 fn bounds_json_binary_iff_binary_scores_or_threshold() {
     // All scores 0/1: M_bin appears without a threshold.
-    let r = probable(&["bounds", "--json"], Some("0\n1\n0\n0\n1.0\n0.0\n"));
+    let r = cli(&["bounds", "--json"], Some("0\n1\n0\n0\n1.0\n0.0\n"));
     let v = r.assert_ok().json();
     check_bounds_json(&v, 6, 0.01);
     let b = &v["binary"];
@@ -296,7 +280,7 @@ fn bounds_json_binary_iff_binary_scores_or_threshold() {
     );
 
     // Zero leaks: the upper bound is 1 − α^(1/n).
-    let r = probable(
+    let r = cli(
         &["bounds", "--json", "--alpha", "0.1"],
         Some("0\n0\n0\n0\n"),
     );
@@ -310,7 +294,7 @@ fn bounds_json_binary_iff_binary_scores_or_threshold() {
 
     // Non-binary scores with a threshold: a leak is a score ≥ τ.
     let scores = "0.1\n0.5\n0.7\n0.2\n";
-    let r = probable(
+    let r = cli(
         &["bounds", "--json", "--leak-threshold", "0.5"],
         Some(scores),
     );
@@ -320,7 +304,7 @@ fn bounds_json_binary_iff_binary_scores_or_threshold() {
         assert!(v["binary"][key].is_number(), "binary.{key} missing in {v}");
     }
     // … and without one: none.
-    let r = probable(&["bounds", "--json"], Some(scores));
+    let r = cli(&["bounds", "--json"], Some(scores));
     assert!(r.assert_ok().json().get("binary").is_none());
 }
 
@@ -328,7 +312,7 @@ fn bounds_json_binary_iff_binary_scores_or_threshold() {
 fn bounds_table_mentions_the_key_quantities() {
     let s = Scratch::new("table");
     let f = s.file("scores.txt", "0.1\n0.2\n0.3\n0.9\n");
-    let r = probable(&["bounds", "--alpha", "0.05", &f], None);
+    let r = cli(&["bounds", "--alpha", "0.05", &f], None);
     r.assert_ok();
     let out = &r.stdout;
     for needle in [
@@ -345,12 +329,12 @@ fn bounds_table_mentions_the_key_quantities() {
     }
     assert!(!out.contains("M_bin"), "no binary bound expected:\n{out}");
     // The numbers in the table are the JSON's, rounded to 4 places.
-    let v = probable(&["bounds", "--json", "--alpha", "0.05", &f], None).json();
+    let v = cli(&["bounds", "--json", "--alpha", "0.05", &f], None).json();
     for key in ["mean_upper", "ed_score", "dkw_epsilon"] {
         let shown = format!("{:.4}", num(&v, key));
         assert!(out.contains(&shown), "table lacks {key} = {shown}:\n{out}");
     }
-    let r = probable(&["bounds"], Some("1\n0\n0\n"));
+    let r = cli(&["bounds"], Some("1\n0\n0\n"));
     assert!(r.assert_ok().stdout.contains("M_bin"), "{}", r.stdout);
     assert!(r.stdout.contains("1 of 3 leak"), "{}", r.stdout);
 }
@@ -361,7 +345,7 @@ fn bounds_table_mentions_the_key_quantities() {
 
 #[test]
 fn rouge_recall_is_over_the_reference() {
-    let r = probable(
+    let r = cli(
         &[
             "rouge",
             "--reference",
@@ -377,7 +361,7 @@ fn rouge_recall_is_over_the_reference() {
     assert!((num(&v, "precision") - 1.0).abs() < 1e-12, "{v}");
     assert!((num(&v, "fmeasure") - 2.0 / 3.0).abs() < 1e-12, "{v}");
 
-    let r = probable(
+    let r = cli(
         &["rouge", "--reference", "a b c d", "--prediction", "a b"],
         None,
     );
@@ -390,8 +374,8 @@ fn rouge_recall_is_over_the_reference() {
 
 #[test]
 fn rouge_requires_both_texts() {
-    probable(&["rouge", "--reference", "a b"], None).assert_error(&["--prediction"]);
-    probable(&["rouge", "--prediction", "a b"], None).assert_error(&["--reference"]);
+    cli(&["rouge", "--reference", "a b"], None).assert_error(&["--prediction"]);
+    cli(&["rouge", "--prediction", "a b"], None).assert_error(&["--reference"]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -414,7 +398,7 @@ fn score(s: &Scratch, gens: &str, refs: &str, extra: &[&str]) -> (Run, String, S
     let r = s.file("refs.jsonl", refs);
     let mut args = vec!["score", "--generations", &g, "--references", &r];
     args.extend_from_slice(extra);
-    (probable(&args, None), g, r)
+    (cli(&args, None), g, r)
 }
 
 #[test]
@@ -500,7 +484,7 @@ fn score_metric_score_rejects_bad_scores() {
     ];
     for (lines, line) in cases {
         let g = s.file("scores.jsonl", &(lines.join("\n") + "\n"));
-        probable(&["score", "--generations", &g, "--metric", "score"], None)
+        cli(&["score", "--generations", &g, "--metric", "score"], None)
             .assert_error(&[&format!("{g}:{line}"), "score"]);
     }
 }
@@ -512,19 +496,19 @@ fn score_rejects_missing_files_and_bad_alpha() {
     let gens = s.file("gens.jsonl", GENS);
     let missing = s.path("nope.jsonl");
     let missing = missing.to_str().unwrap();
-    probable(
+    cli(
         &["score", "--generations", missing, "--references", &refs],
         None,
     )
     .assert_error(&[missing]);
-    probable(
+    cli(
         &["score", "--generations", &gens, "--references", missing],
         None,
     )
     .assert_error(&[missing]);
     for a in ["0", "1", "-0.1", "abc"] {
         let flag = format!("--alpha={a}");
-        probable(
+        cli(
             &[
                 "score",
                 "--generations",
@@ -538,10 +522,10 @@ fn score_rejects_missing_files_and_bad_alpha() {
         .assert_error(&["alpha"]);
     }
     // Rouge and keyword metrics need references.
-    probable(&["score", "--generations", &gens], None).assert_error(&["--references"]);
+    cli(&["score", "--generations", &gens], None).assert_error(&["--references"]);
     // No generations at all (n = 0).
     let empty = s.file("empty.jsonl", "\n");
-    probable(
+    cli(
         &["score", "--generations", &empty, "--metric", "score"],
         None,
     )
@@ -597,7 +581,7 @@ fn score_prints_one_entry_per_id_and_a_summary() {
     let recalls: Vec<f64> = ["The capital of France is Paris", "I do not know", "Paris"]
         .iter()
         .map(|p| {
-            let r = probable(
+            let r = cli(
                 &[
                     "rouge",
                     "--json",
@@ -648,7 +632,7 @@ fn score_prints_one_entry_per_id_and_a_summary() {
             "\n"
         ),
     );
-    let run = probable(&["score", "--generations", &g, "--metric", "score"], None);
+    let run = cli(&["score", "--generations", &g, "--metric", "score"], None);
     let report = run.assert_ok().json();
     check_report(&report, "score", &[("7", 2), ("x", 1)]);
     assert!((num(&report["entries"][0]["bounds"], "sample_mean") - 0.5).abs() < 1e-12);
@@ -664,7 +648,7 @@ fn score_out_writes_the_report_atomically() {
     // A stale report is replaced as a whole.
     fs::write(&out, "stale, not json").unwrap();
     let out_s = out.to_str().unwrap();
-    let run = probable(
+    let run = cli(
         &[
             "score",
             "--generations",
@@ -693,7 +677,7 @@ fn score_out_writes_the_report_atomically() {
 
     // Into a directory that does not exist yet.
     let nested = out_dir.path("a/b/report.json");
-    probable(
+    cli(
         &[
             "score",
             "--generations",
@@ -713,7 +697,7 @@ fn score_out_writes_the_report_atomically() {
     // A failing run leaves an existing report untouched.
     let before = fs::read_to_string(&out).unwrap();
     let bad = inputs.file("bad.jsonl", "{\"id\": \"q1\", \"text\": \"x\"}\n{oops\n");
-    probable(
+    cli(
         &[
             "score",
             "--generations",
@@ -747,8 +731,7 @@ fn closed_stdout_does_not_panic() {
     ] {
         let (reader, writer) = std::io::pipe().expect("pipe");
         drop(reader);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_probable"))
-            .args(args)
+        let mut child = probable_command(args)
             .stdin(Stdio::piped())
             .stdout(writer)
             .stderr(Stdio::piped())
@@ -773,7 +756,7 @@ fn scratch_dirs_are_unique() {
 fn bounds_reports_leak_at_k_with_certified_bounds() {
     // 3 leaks (>= 0.5) of 8.
     let scores = "0.1\n0.9\n0.6\n0\n0.5\n0.2\n0.3\n0.0\n";
-    let out = probable(
+    let out = cli(
         &[
             "bounds",
             "--json",
@@ -798,17 +781,17 @@ fn bounds_reports_leak_at_k_with_certified_bounds() {
     // 1 as soon as one sample leaked, while the true leak@n may be below 1).
     assert!(num(&l[1], "upper") >= num(&l[0], "upper"));
     assert!(num(&l[2], "upper") < 1.0);
-    probable(
+    cli(
         &["bounds", "--leak-threshold", "0.5", "--k", "9"],
         Some(scores),
     )
     .assert_error(&["k = 9", "n = 8"]);
-    probable(
+    cli(
         &["bounds", "--leak-threshold", "0.5", "--k", "0"],
         Some(scores),
     )
     .assert_error(&["k = 0"]);
-    probable(&["bounds", "--k", "2"], Some(scores)).assert_error(&["leak threshold"]);
+    cli(&["bounds", "--k", "2"], Some(scores)).assert_error(&["leak threshold"]);
 }
 
 #[test]
@@ -825,7 +808,7 @@ fn score_reports_leak_at_k_per_prompt_and_over_prompts() {
             })
             .collect::<String>(),
     );
-    let out = probable(
+    let out = cli(
         &[
             "score",
             "--generations",
@@ -843,7 +826,7 @@ fn score_reports_leak_at_k_per_prompt_and_over_prompts() {
     let set = v["leak_at_k"].as_array().unwrap();
     assert_eq!(num(&set[0], "mean_estimate"), 0.125);
     assert!(num(&set[0], "upper") > num(&set[0], "mean_estimate"));
-    probable(
+    cli(
         &[
             "score",
             "--generations",

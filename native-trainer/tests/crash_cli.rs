@@ -5,17 +5,11 @@
 
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn probable_env(args: &[String], failpoint: Option<&str>) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_probable"));
-    c.args(args).env("PROBABLE_QUIET", "1");
-    match failpoint {
-        Some(f) => c.env("PROBABLE_FAILPOINT", f),
-        None => c.env_remove("PROBABLE_FAILPOINT"),
-    };
-    c.output().expect("runs")
-}
+mod common;
+
+use common::{probable_failpoint, scratch, QUIET};
 
 fn ok(o: &Output) {
     assert!(
@@ -27,13 +21,6 @@ fn ok(o: &Output) {
 
 fn err(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).to_string()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("probable-crash-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// 16 QA pairs; a tiny model: 2 optimizer steps per epoch at batch size 8.
@@ -124,7 +111,7 @@ fn a_kill_at_every_checkpoint_step_resumes_to_the_same_model() {
     let dir = scratch("every-step");
     let cfg = setup(&dir);
     let whole = dir.join("whole");
-    ok(&probable_env(&args(&cfg, &whole, &[]), None));
+    ok(&probable_failpoint(&args(&cfg, &whole, &[]), None, QUIET));
     let expect_model = read(&whole.join("model.safetensors"));
     let expect_log = read(&whole.join("train_log.jsonl"));
     let expect_tree = tree(&whole);
@@ -136,9 +123,10 @@ fn a_kill_at_every_checkpoint_step_resumes_to_the_same_model() {
     let run = dir.join("run");
     let mut killed = 0;
     for n in 1.. {
-        let o = probable_env(
+        let o = probable_failpoint(
             &args(&cfg, &run, &["--overwrite"]),
             Some(&format!("checkpoint:{n}")),
+            QUIET,
         );
         if o.status.success() {
             break;
@@ -168,7 +156,7 @@ fn a_kill_at_every_checkpoint_step_resumes_to_the_same_model() {
                 "step {n}: config.json beside other weights"
             );
         }
-        let r = probable_env(&args(&cfg, &run, &["--resume"]), None);
+        let r = probable_failpoint(&args(&cfg, &run, &["--resume"]), None, QUIET);
         assert!(
             r.status.success(),
             "resume after a kill at step {n}: {}",
@@ -202,11 +190,12 @@ fn the_old_layouts_interrupted_replacement_is_recovered() {
     let dir = scratch("legacy");
     let cfg = setup(&dir);
     let whole = dir.join("whole");
-    ok(&probable_env(&args(&cfg, &whole, &[]), None));
+    ok(&probable_failpoint(&args(&cfg, &whole, &[]), None, QUIET));
     let run = dir.join("run");
-    ok(&probable_env(
+    ok(&probable_failpoint(
         &args(&cfg, &run, &["--stop-after", "2"]),
         None,
+        QUIET,
     ));
     // What the old two-rename save could leave: the previous checkpoint as
     // `.checkpoint.old-*`, a temporary directory, no `checkpoint`.
@@ -217,7 +206,11 @@ fn the_old_layouts_interrupted_replacement_is_recovered() {
     std::fs::create_dir(run.join(".checkpoint.tmp-78")).unwrap();
     std::fs::write(run.join(".checkpoint.tmp-78/config.json"), "{").unwrap();
     std::fs::write(run.join(".train_log.jsonl.tmp-79"), "partial").unwrap();
-    ok(&probable_env(&args(&cfg, &run, &["--resume"]), None));
+    ok(&probable_failpoint(
+        &args(&cfg, &run, &["--resume"]),
+        None,
+        QUIET,
+    ));
     assert!(read(&run.join("model.safetensors")) == read(&whole.join("model.safetensors")));
     assert!(tree(&run)
         .iter()
@@ -230,13 +223,14 @@ fn runs_know_their_config() {
     let dir = scratch("config");
     let cfg = setup(&dir);
     let run = dir.join("run");
-    ok(&probable_env(
+    ok(&probable_failpoint(
         &args(&cfg, &run, &["--stop-after", "2"]),
         None,
+        QUIET,
     ));
 
     // A new run in the directory of an existing one.
-    let o = probable_env(&args(&cfg, &run, &[]), None);
+    let o = probable_failpoint(&args(&cfg, &run, &[]), None, QUIET);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         err(&o).contains("--resume") && err(&o).contains("--overwrite"),
@@ -245,7 +239,7 @@ fn runs_know_their_config() {
     );
 
     // Resume with changed settings: every differing field is named.
-    let o = probable_env(
+    let o = probable_failpoint(
         &args(
             &cfg,
             &run,
@@ -260,18 +254,20 @@ fn runs_know_their_config() {
             ],
         ),
         None,
+        QUIET,
     );
     assert_eq!(o.status.code(), Some(2), "{}", err(&o));
     for f in ["train.lr", "train.seed", "train.batch_size"] {
         assert!(err(&o).contains(f), "{f}: {}", err(&o));
     }
-    let o = probable_env(
+    let o = probable_failpoint(
         &args(
             &cfg,
             &run,
             &["--resume", "--set", "model.architecture.hidden_size=64"],
         ),
         None,
+        QUIET,
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(
@@ -282,14 +278,14 @@ fn runs_know_their_config() {
 
     // The step limit may change, but only when asked for, and it is recorded.
     let more = ["--resume", "--set", "train.epochs=3"];
-    let o = probable_env(&args(&cfg, &run, &more), None);
+    let o = probable_failpoint(&args(&cfg, &run, &more), None, QUIET);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         err(&o).contains("train.epochs") && err(&o).contains("--allow-change"),
         "{}",
         err(&o)
     );
-    let o = probable_env(
+    let o = probable_failpoint(
         &args(
             &cfg,
             &run,
@@ -302,10 +298,11 @@ fn runs_know_their_config() {
             ],
         ),
         None,
+        QUIET,
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("--allow-change train.lr"), "{}", err(&o));
-    let o = probable_env(
+    let o = probable_failpoint(
         &args(
             &cfg,
             &run,
@@ -318,11 +315,16 @@ fn runs_know_their_config() {
             ],
         ),
         None,
+        QUIET,
     );
     assert_eq!(o.status.code(), Some(2));
     let mut allowed = more.to_vec();
     allowed.extend(["--allow-change", "train.epochs"]);
-    ok(&probable_env(&args(&cfg, &run, &allowed), None));
+    ok(&probable_failpoint(
+        &args(&cfg, &run, &allowed),
+        None,
+        QUIET,
+    ));
     let record: serde_json::Value = serde_json::from_slice(&read(&run.join("run.json"))).unwrap();
     assert_eq!(record["config"]["train"]["epochs"], 3);
     assert_eq!(record["changes"][0]["field"], "train.epochs");
@@ -333,7 +335,7 @@ fn runs_know_their_config() {
     assert_eq!(state["changes"][0]["to"], 3);
 
     // A step limit below the checkpoint's step is refused, not a silent "finished".
-    let o = probable_env(
+    let o = probable_failpoint(
         &args(
             &cfg,
             &run,
@@ -346,15 +348,24 @@ fn runs_know_their_config() {
             ],
         ),
         None,
+        QUIET,
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("step 6"), "{}", err(&o));
 
     // --overwrite replaces the run; --resume of nothing is an error.
-    ok(&probable_env(&args(&cfg, &run, &["--overwrite"]), None));
+    ok(&probable_failpoint(
+        &args(&cfg, &run, &["--overwrite"]),
+        None,
+        QUIET,
+    ));
     let log = String::from_utf8(read(&run.join("train_log.jsonl"))).unwrap();
     assert_eq!(log.lines().count(), 4);
-    let o = probable_env(&args(&cfg, &dir.join("nothing"), &["--resume"]), None);
+    let o = probable_failpoint(
+        &args(&cfg, &dir.join("nothing"), &["--resume"]),
+        None,
+        QUIET,
+    );
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("no run to resume"), "{}", err(&o));
     let _ = std::fs::remove_dir_all(&dir);

@@ -1,7 +1,10 @@
 //! `probable demo` on the shipped bundles (few samples, so it runs in seconds).
 
 use std::path::Path;
-use std::process::Command;
+
+mod common;
+
+use common::{fresh_path, probable};
 
 #[test]
 fn demo_evaluates_every_shipped_model() {
@@ -11,19 +14,16 @@ fn demo_evaluates_every_shipped_model() {
         &std::fs::read_to_string(models.join("index.json")).expect("shipped index.json"),
     )
     .unwrap();
-    let out = std::env::temp_dir().join(format!("probable-demo-{}", std::process::id()));
-    let o = Command::new(env!("CARGO_BIN_EXE_probable"))
-        .args([
-            "demo",
-            "--samples",
-            "8",
-            "--models",
-            models.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+    let out = fresh_path("demo");
+    let o = probable(&[
+        "demo",
+        "--samples",
+        "8",
+        "--models",
+        models.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
         o.status.success(),

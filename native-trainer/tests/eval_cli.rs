@@ -3,25 +3,11 @@
 //! committed-free synthetic QA file.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 mod common;
 
-use common::tiny_bundle;
-
-fn probable(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_probable"))
-        .args(args)
-        .output()
-        .expect("runs")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("probable-eval-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use common::{probable, scratch, tiny_bundle};
 
 fn qa_file(dir: &Path) -> PathBuf {
     let path = dir.join("qa.jsonl");
@@ -222,17 +208,16 @@ fn eval_rejects_bad_input() {
 }
 
 #[test]
+#[ignore = "needs ../shared/data (PROBABLE_TOFU_DIR / PROBABLE_STORIES_DIR)"]
 fn tofu_splits_load_from_the_real_export() {
     let tofu = std::env::var("PROBABLE_TOFU_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/tofu"));
-    if !tofu.join("full.json").exists() {
-        eprintln!(
-            "NOTICE: TOFU data not found at {} (set PROBABLE_TOFU_DIR); skipping",
-            tofu.display()
-        );
-        return;
-    }
+    assert!(
+        tofu.join("full.json").exists(),
+        "TOFU data not found at {} (set PROBABLE_TOFU_DIR)",
+        tofu.display()
+    );
     let dir = scratch("tofu");
     let m = dir.join("m").tap_mkdir();
     tiny_bundle(&m);

@@ -4,32 +4,14 @@
 
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 mod common;
 
-fn probable(args: &[String], failpoint: Option<&str>) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_probable"));
-    c.args(args);
-    match failpoint {
-        Some(f) => c.env("PROBABLE_FAILPOINT", f),
-        None => c.env_remove("PROBABLE_FAILPOINT"),
-    };
-    c.output().expect("runs")
-}
+use common::{probable_failpoint, scratch};
 
 fn err(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).to_string()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "probable-eval-resume-{}-{name}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// A 2-layer random Llama over the 300-id fixture tokenizer, and 5 questions.
@@ -84,7 +66,7 @@ fn a_killed_eval_resumes_to_the_identical_report() {
     let dir = scratch("kill");
     let (m, data) = setup(&dir);
     let whole = dir.join("whole.json");
-    let o = probable(&eval_args(&m, &data, &whole, &[]), None);
+    let o = probable_failpoint(&eval_args(&m, &data, &whole, &[]), None, &[]);
     assert!(o.status.success(), "{}", err(&o));
     assert!(
         !journal(&whole).exists(),
@@ -92,7 +74,7 @@ fn a_killed_eval_resumes_to_the_identical_report() {
     );
 
     let part = dir.join("part.json");
-    let o = probable(&eval_args(&m, &data, &part, &[]), Some("eval:2"));
+    let o = probable_failpoint(&eval_args(&m, &data, &part, &[]), Some("eval:2"), &[]);
     assert_eq!(o.status.signal(), Some(9), "{}", err(&o));
     assert!(!part.exists());
     let j = std::fs::read_to_string(journal(&part)).unwrap();
@@ -101,17 +83,17 @@ fn a_killed_eval_resumes_to_the_identical_report() {
     std::fs::write(journal(&part), format!("{j}{{\"index\":2,\"id\":")).unwrap();
 
     // Without --resume the journal is not silently thrown away.
-    let o = probable(&eval_args(&m, &data, &part, &[]), None);
+    let o = probable_failpoint(&eval_args(&m, &data, &part, &[]), None, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("--resume"), "{}", err(&o));
     // Other settings than the journal's are refused by name.
     let mut other = eval_args(&m, &data, &part, &["--resume"]);
     other[10] = "5".into();
-    let o = probable(&other, None);
+    let o = probable_failpoint(&other, None, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("config.decode.seed"), "{}", err(&o));
 
-    let o = probable(&eval_args(&m, &data, &part, &["--resume"]), None);
+    let o = probable_failpoint(&eval_args(&m, &data, &part, &["--resume"]), None, &[]);
     assert!(o.status.success(), "{}", err(&o));
     assert!(
         err(&o).contains("2 of 5 questions already done"),
@@ -139,7 +121,7 @@ fn output_paths_are_checked_before_sampling() {
     let out = dir.join("r.json");
     std::fs::write(&out, "old report").unwrap();
     std::fs::create_dir(dir.join("r.html")).unwrap();
-    let o = probable(&eval_args(&m, &data, &out, &[]), None);
+    let o = probable_failpoint(&eval_args(&m, &data, &out, &[]), None, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("r.html"), "{}", err(&o));
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "old report");
@@ -150,7 +132,7 @@ fn output_paths_are_checked_before_sampling() {
     let started = std::time::Instant::now();
     let mut a = eval_args(&m, &data, &bad, &[]);
     a[6] = "4096".into(); // many samples: an error after sampling would take long
-    let o = probable(&a, None);
+    let o = probable_failpoint(&a, None, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("file"), "{}", err(&o));
     assert!(started.elapsed().as_secs() < 20);
@@ -165,7 +147,7 @@ fn merge_needs_a_complete_consistent_set_of_shards() {
         let out = dir.join(name);
         let mut a = eval_args(&m, &data, &out, &["--shard", s]);
         a[10] = seed.to_string();
-        let o = probable(&a, None);
+        let o = probable_failpoint(&a, None, &[]);
         assert!(o.status.success(), "{}", err(&o));
         out.display().to_string()
     };
@@ -173,16 +155,18 @@ fn merge_needs_a_complete_consistent_set_of_shards() {
     let c = shard("c.json", "0/3", "4");
     let seeded = shard("d.json", "1/2", "9");
     let whole = dir.join("whole.json");
-    assert!(probable(&eval_args(&m, &data, &whole, &[]), None)
-        .status
-        .success());
+    assert!(
+        probable_failpoint(&eval_args(&m, &data, &whole, &[]), None, &[])
+            .status
+            .success()
+    );
     let merged = dir.join("merged.json").display().to_string();
     let merge = |files: &[&str], extra: &[&str]| {
         let mut args: Vec<String> = vec!["report".into(), "merge".into()];
         args.extend(files.iter().map(|s| s.to_string()));
         args.extend(["--out".to_string(), merged.clone()]);
         args.extend(extra.iter().map(|s| s.to_string()));
-        probable(&args, None)
+        probable_failpoint(&args, None, &[])
     };
     let o = merge(&[&a], &[]);
     assert_eq!(o.status.code(), Some(2));

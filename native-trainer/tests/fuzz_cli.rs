@@ -3,29 +3,31 @@
 //! corpus.
 
 use std::path::Path;
-use std::process::Command;
+
+mod common;
+
+use common::{fresh_path, probable_command};
 
 #[test]
 fn every_fuzz_target_survives_a_short_budget() {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
-    let crashes = std::env::temp_dir().join(format!("probable-fuzz-{}", std::process::id()));
-    let o = Command::new(env!("CARGO_BIN_EXE_probable"))
-        .args([
-            "fuzz",
-            "all",
-            "--executions",
-            "20000",
-            "--seconds",
-            "5",
-            "--seed",
-            "7",
-        ])
-        .arg("--corpus")
-        .arg(&corpus)
-        .arg("--crashes")
-        .arg(&crashes)
-        .output()
-        .unwrap();
+    let crashes = fresh_path("crashes");
+    let o = probable_command(&[
+        "fuzz",
+        "all",
+        "--executions",
+        "20000",
+        "--seconds",
+        "5",
+        "--seed",
+        "7",
+    ])
+    .arg("--corpus")
+    .arg(&corpus)
+    .arg("--crashes")
+    .arg(&crashes)
+    .output()
+    .unwrap();
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
         o.status.success(),
@@ -49,7 +51,9 @@ fn every_fuzz_target_survives_a_short_budget() {
             "safetensors",
             "safetensors-header",
             "toml",
-            "report"
+            "report",
+            "chat-template",
+            "journal"
         ]
     );
     for l in &lines {

@@ -1,26 +1,16 @@
 //! `probable generate | inspect | export` on the committed tiny HF fixtures.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn probable(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_probable"))
-        .args(args)
-        .output()
-        .expect("runs")
-}
+mod common;
+
+use common::{fresh_path, probable};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../tests/fixtures/models")
         .join(name)
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("probable-model-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
 }
 
 fn json(out: &Output) -> serde_json::Value {
@@ -111,7 +101,7 @@ fn export_round_trips_in_every_dtype() {
     };
     let original = gen(m.to_str().unwrap());
     for dtype in ["f32", "f16", "bf16"] {
-        let out = scratch(dtype);
+        let out = fresh_path(dtype);
         let o = probable(&[
             "export",
             "--model",
@@ -185,7 +175,7 @@ fn bad_bundles_are_named_errors() {
         "/nonexistent/bundle",
     );
     // Missing model.safetensors.
-    let d = scratch("missing");
+    let d = fresh_path("missing");
     std::fs::create_dir_all(&d).unwrap();
     std::fs::copy(good.join("config.json"), d.join("config.json")).unwrap();
     fails_cleanly(
@@ -320,7 +310,7 @@ fn every_family_loads_generates_and_exports_sharded() {
                 .collect::<Vec<_>>()
         };
         assert_eq!(gen(&m), want, "{name}: greedy ids vs transformers");
-        let out = scratch(&format!("sharded-{name}"));
+        let out = fresh_path(&format!("sharded-{name}"));
         let status = probable(&[
             "export",
             "--model",
@@ -343,7 +333,7 @@ fn every_family_loads_generates_and_exports_sharded() {
 
 #[test]
 fn broken_sharded_checkpoints_are_named_errors() {
-    let d = scratch("broken-shards");
+    let d = fresh_path("broken-shards");
     copy_fixture("llama3-tiny-sharded", &d);
     let first = "model-00001-of-00011.safetensors";
     let index = std::fs::read_to_string(d.join("model.safetensors.index.json")).unwrap();
@@ -391,7 +381,7 @@ fn broken_sharded_checkpoints_are_named_errors() {
 
 #[test]
 fn unsupported_or_inconsistent_configs_are_named_errors() {
-    let d = scratch("bad-configs");
+    let d = fresh_path("bad-configs");
     copy_fixture("llama3-tiny", &d);
     let good = std::fs::read_to_string(d.join("config.json")).unwrap();
     let cases = [
@@ -425,7 +415,7 @@ fn unsupported_or_inconsistent_configs_are_named_errors() {
     use probable_core::model::{load_model, to_safetensors, NamedTensor, StorageDtype};
     let dev = burn::tensor::Device::flex();
     let rewrite = |fixture_name: &str, edit: &dyn Fn(&mut Vec<NamedTensor>), mention: &str| {
-        let dir = scratch(&format!("edit-{fixture_name}-{mention}").replace(' ', "_"));
+        let dir = fresh_path(&format!("edit-{fixture_name}-{mention}").replace(' ', "_"));
         copy_fixture(fixture_name, &dir);
         let cfg = std::fs::read_to_string(dir.join("config.json")).unwrap();
         let bytes = std::fs::read(dir.join("model.safetensors")).unwrap();

@@ -3,21 +3,15 @@
 //! bounds, and the named errors of bad templates and data (exit 2).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 mod common;
+
+use common::{probable_env, scratch, QUIET};
 
 use probable_core::prompt::Prompt;
 use probable_core::tokenizer::Tokenizer;
 use serde_json::Value;
-
-fn probable(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_probable"))
-        .args(args)
-        .env("PROBABLE_QUIET", "1")
-        .output()
-        .expect("runs")
-}
 
 fn ok(o: &Output) -> String {
     assert!(
@@ -36,13 +30,6 @@ fn fails(o: &Output, want: &str) {
         err.contains("error:") && err.contains(want),
         "want {want:?} in: {err}"
     );
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("probable-prompt-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 fn fixture_tokenizer() -> PathBuf {
@@ -118,7 +105,7 @@ fn eval(model: &Path, data: &Path, out: &Path, extra: &[&str]) -> Value {
         s(out),
     ];
     args.extend_from_slice(extra);
-    ok(&probable(&args));
+    ok(&probable_env(&args, QUIET));
     read_json(out)
 }
 
@@ -151,7 +138,7 @@ fn prompt_prints_what_eval_feeds() {
             "--json",
         ];
         args.extend_from_slice(&extra);
-        let printed: Value = serde_json::from_str(&ok(&probable(&args))).unwrap();
+        let printed: Value = serde_json::from_str(&ok(&probable_env(&args, QUIET))).unwrap();
         let out = dir.join(format!("{template}.json"));
         let mut eval_args = vec!["--template", template, "--limit", "1"];
         eval_args.extend_from_slice(&extra);
@@ -163,16 +150,19 @@ fn prompt_prints_what_eval_feeds() {
         assert_eq!(printed_ids, ids, "{template}");
         assert_eq!(printed["text"].as_str().unwrap(), used.render(q).unwrap());
     }
-    let chat: Value = serde_json::from_str(&ok(&probable(&[
-        "prompt",
-        "--model",
-        s(&model),
-        "--template",
-        "chat",
-        "--question",
-        q,
-        "--json",
-    ])))
+    let chat: Value = serde_json::from_str(&ok(&probable_env(
+        &[
+            "prompt",
+            "--model",
+            s(&model),
+            "--template",
+            "chat",
+            "--question",
+            q,
+            "--json",
+        ],
+        QUIET,
+    )))
     .unwrap();
     // Default system prompt; the template writes BOS itself, so it is not doubled.
     assert_eq!(
@@ -183,14 +173,10 @@ fn prompt_prints_what_eval_feeds() {
     assert_eq!(ids[0], 1);
     assert_ne!(ids[1], 1);
     // Default without a record: qa, BOS first.
-    let qa: Value = serde_json::from_str(&ok(&probable(&[
-        "prompt",
-        "--model",
-        s(&model),
-        "--question",
-        q,
-        "--json",
-    ])))
+    let qa: Value = serde_json::from_str(&ok(&probable_env(
+        &["prompt", "--model", s(&model), "--question", q, "--json"],
+        QUIET,
+    )))
     .unwrap();
     assert_eq!(qa["template"], "qa");
     assert_eq!(
@@ -198,17 +184,20 @@ fn prompt_prints_what_eval_feeds() {
         format!("Question: {q}\nAnswer:")
     );
     // generate wraps --prompt the same way.
-    ok(&probable(&[
-        "generate",
-        "--model",
-        s(&model),
-        "--prompt",
-        q,
-        "--template",
-        "chat",
-        "--max-new-tokens",
-        "3",
-    ]));
+    ok(&probable_env(
+        &[
+            "generate",
+            "--model",
+            s(&model),
+            "--prompt",
+            q,
+            "--template",
+            "chat",
+            "--max-new-tokens",
+            "3",
+        ],
+        QUIET,
+    ));
 }
 
 #[test]
@@ -246,7 +235,7 @@ fn paraphrase_variants_have_their_own_streams_and_pooled_bounds() {
     let base = dir.join("both.json");
     let mut args = vec!["report", "rescore", s(&base), "--out", s(&rescored)];
     args.extend(settings);
-    ok(&probable(&args));
+    ok(&probable_env(&args, QUIET));
     assert_eq!(read_json(&rescored), fresh);
     // A single paraphrase key is the same as --question-key.
     let para = eval(
@@ -282,11 +271,10 @@ fn a_trained_bundle_records_its_prompt_and_eval_uses_it() {
         s(&dir.join("ft"))
     );
     std::fs::write(dir.join("ft.toml"), toml).unwrap();
-    ok(&probable(&[
-        "finetune",
-        "--config",
-        s(&dir.join("ft.toml")),
-    ]));
+    ok(&probable_env(
+        &["finetune", "--config", s(&dir.join("ft.toml"))],
+        QUIET,
+    ));
     let record = read_json(&dir.join("ft/probable.json"));
     assert_eq!(record["prompt"]["name"], "phi");
     assert!(dir.join("ft/tokenizer_config.json").is_file());
@@ -298,28 +286,34 @@ fn a_trained_bundle_records_its_prompt_and_eval_uses_it() {
     );
     assert_eq!(report["config"]["template"]["name"], "phi");
     // The command line overrides the TOML; the chat template comes from the starting bundle.
-    ok(&probable(&[
-        "finetune",
-        "--config",
-        s(&dir.join("ft.toml")),
-        "--template",
-        "chat",
-        "--system",
-        "",
-        "--set",
-        &format!("output.dir={}", s(&dir.join("ft-chat"))),
-    ]));
+    ok(&probable_env(
+        &[
+            "finetune",
+            "--config",
+            s(&dir.join("ft.toml")),
+            "--template",
+            "chat",
+            "--system",
+            "",
+            "--set",
+            &format!("output.dir={}", s(&dir.join("ft-chat"))),
+        ],
+        QUIET,
+    ));
     let record = read_json(&dir.join("ft-chat/probable.json"));
     assert_eq!(record["prompt"]["kind"], "chat");
     assert_eq!(record["prompt"]["system"], Value::Null);
-    let p: Value = serde_json::from_str(&ok(&probable(&[
-        "prompt",
-        "--model",
-        s(&dir.join("ft-chat")),
-        "--question",
-        "Q?",
-        "--json",
-    ])))
+    let p: Value = serde_json::from_str(&ok(&probable_env(
+        &[
+            "prompt",
+            "--model",
+            s(&dir.join("ft-chat")),
+            "--question",
+            "Q?",
+            "--json",
+        ],
+        QUIET,
+    )))
     .unwrap();
     assert_eq!(p["text"], "<s><user>Q?</s>\n<assistant>");
 }
@@ -331,15 +325,18 @@ fn bad_templates_and_data_are_named_errors() {
     tiny_bundle(&model);
     let data = tofu_like(&dir);
     let prompt = |t: &str| {
-        probable(&[
-            "prompt",
-            "--model",
-            s(&model),
-            "--template",
-            t,
-            "--question",
-            "Q",
-        ])
+        probable_env(
+            &[
+                "prompt",
+                "--model",
+                s(&model),
+                "--template",
+                t,
+                "--question",
+                "Q",
+            ],
+            QUIET,
+        )
     };
     let write = |name: &str, text: &str| {
         let p = dir.join(name);
@@ -366,60 +363,72 @@ fn bad_templates_and_data_are_named_errors() {
     fails(&prompt(&no_place), "has no place for the question");
     fails(&prompt("nonsense"), "unknown template `nonsense`");
     fails(
-        &probable(&[
-            "prompt",
-            "--model",
-            s(&model),
-            "--template",
-            "qa",
-            "--system",
-            "x",
-            "--question",
-            "Q",
-        ]),
+        &probable_env(
+            &[
+                "prompt",
+                "--model",
+                s(&model),
+                "--template",
+                "qa",
+                "--system",
+                "x",
+                "--question",
+                "Q",
+            ],
+            QUIET,
+        ),
         "apply to chat templates",
     );
     // Eval reports them before loading anything, with exit 2 as well.
     fails(
-        &probable(&[
-            "eval",
-            "--model",
-            s(&model),
-            "--data",
-            s(&data),
-            "--template",
-            &syntax,
-        ]),
+        &probable_env(
+            &[
+                "eval",
+                "--model",
+                s(&model),
+                "--data",
+                s(&data),
+                "--template",
+                &syntax,
+            ],
+            QUIET,
+        ),
         "syntax error at line 2",
     );
     fails(
-        &probable(&[
-            "eval",
-            "--model",
-            s(&model),
-            "--data",
-            s(&data),
-            "--question-key",
-            "nope",
-        ]),
+        &probable_env(
+            &[
+                "eval",
+                "--model",
+                s(&model),
+                "--data",
+                s(&data),
+                "--question-key",
+                "nope",
+            ],
+            QUIET,
+        ),
         "qa.jsonl:1: missing field `nope`",
     );
     fails(
-        &probable(&[
-            "eval",
-            "--model",
-            s(&model),
-            "--data",
-            s(&data),
-            "--prompts",
-            "question,paraphrase",
-        ]),
+        &probable_env(
+            &[
+                "eval",
+                "--model",
+                s(&model),
+                "--data",
+                s(&data),
+                "--prompts",
+                "question,paraphrase",
+            ],
+            QUIET,
+        ),
         "qa.jsonl:1: missing field `paraphrase`",
     );
     let record = dir.join("m/probable.json");
     std::fs::write(&record, "{\"prompt\": 3}").unwrap();
     fails(
-        &probable(&["prompt", "--model", s(&model), "--question", "Q"]),
+        &probable_env(&["prompt", "--model", s(&model), "--question", "Q"], QUIET),
         "probable.json: malformed",
     );
 }

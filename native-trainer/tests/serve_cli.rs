@@ -4,8 +4,12 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
+
+mod common;
+
+use common::{probable_command, scratch};
 
 struct Server {
     child: Child,
@@ -22,29 +26,27 @@ impl Drop for Server {
 }
 
 fn start(name: &str, workers: &str, idle: &str) -> Server {
-    let dir = std::env::temp_dir().join(format!("probable-serve-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = scratch(name);
     std::fs::create_dir_all(dir.join("dist")).unwrap();
     std::fs::create_dir_all(dir.join("public/models")).unwrap();
     std::fs::write(dir.join("dist/index.html"), "<p>hello</p>").unwrap();
     std::fs::write(dir.join("public/models/index.json"), "{}").unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_probable"))
-        .args([
-            "serve",
-            "--port",
-            "0",
-            "--workers",
-            workers,
-            "--idle-timeout",
-            idle,
-        ])
-        .arg("--dist")
-        .arg(dir.join("dist"))
-        .arg("--public")
-        .arg(dir.join("public"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = probable_command(&[
+        "serve",
+        "--port",
+        "0",
+        "--workers",
+        workers,
+        "--idle-timeout",
+        idle,
+    ])
+    .arg("--dist")
+    .arg(dir.join("dist"))
+    .arg("--public")
+    .arg(dir.join("public"))
+    .stdout(Stdio::piped())
+    .spawn()
+    .unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)

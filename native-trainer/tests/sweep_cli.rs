@@ -4,25 +4,19 @@
 
 mod common;
 
+use common::{probable_command, probable_env, scratch, QUIET};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
-
-fn probable(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_probable"));
-    c.args(args).env("PROBABLE_QUIET", "1");
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    c.output().expect("runs")
-}
 
 /// `probable sweep --config CFG --out OUT EXTRA…` with `env` set.
 fn sweep(cfg: &str, out: &Path, extra: &[&str], env: &[(&str, &str)]) -> Output {
     let mut args = vec!["sweep", "--config", cfg, "--out", out.to_str().unwrap()];
     args.extend_from_slice(extra);
-    probable(&args, env)
+    let env: Vec<(&str, &str)> = QUIET.iter().chain(env).copied().collect();
+    probable_env(&args, &env)
 }
 
 fn ok(o: &Output) -> String {
@@ -43,9 +37,7 @@ fn fails(o: &Output, want: &str) {
 
 /// A scratch directory with a random tiny bundle, 16 QA pairs and a base unlearn config.
 fn fixture(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("probable-sweep-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch(name);
     common::tiny_bundle(&dir.join("model"));
     let mut text = String::new();
     for i in 0..16 {
@@ -296,7 +288,7 @@ fn bad_sweeps_are_named_errors() {
         !dir.join("out-bad").exists(),
         "nothing written on bad input"
     );
-    let o = probable(&["sweep", "--config", "no-such-sweep"], &[]);
+    let o = probable_env(&["sweep", "--config", "no-such-sweep"], QUIET);
     fails(
         &o,
         "no such file and no such sweep preset (sweep presets: demo-eo, demo-eo-keyword)",
@@ -333,9 +325,7 @@ fn bad_sweeps_are_named_errors() {
 /// The `demo-unlearn` base the `demo-eo` preset sweeps: one point on the shipped model.
 #[test]
 fn demo_unlearn_base_runs_on_the_shipped_model() {
-    let dir = std::env::temp_dir().join(format!("probable-sweep-{}-demo", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("demo");
     let cfg = dir.join("s.toml");
     std::fs::write(
         &cfg,
@@ -344,18 +334,17 @@ fn demo_unlearn_base_runs_on_the_shipped_model() {
     )
     .unwrap();
     let out = dir.join("out");
-    let o = Command::new(env!("CARGO_BIN_EXE_probable"))
-        .args([
-            "sweep",
-            "--config",
-            cfg.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
-        .env("PROBABLE_QUIET", "1")
-        .output()
-        .unwrap();
+    let o = probable_command(&[
+        "sweep",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+    .envs(QUIET.iter().copied())
+    .output()
+    .unwrap();
     ok(&o);
     let r = rows(&out);
     assert_eq!(r.len(), 1);

@@ -1,14 +1,11 @@
 //! Finetuning and unlearning end to end on CPU with a tiny model (seconds each).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn probable(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_probable"))
-        .args(args)
-        .output()
-        .expect("runs")
-}
+mod common;
+
+use common::{probable, scratch};
 
 fn ok(o: &Output) {
     assert!(
@@ -16,13 +13,6 @@ fn ok(o: &Output) {
         "stderr: {}",
         String::from_utf8_lossy(&o.stderr)
     );
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("probable-train-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// 16 QA pairs about 8 fictitious authors; forget25 = the last 4.

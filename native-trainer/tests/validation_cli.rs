@@ -3,25 +3,15 @@
 //! embedding, non-finite logits, sampling options given without sampling.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use burn::module::Param;
 use burn::tensor::{Device, Tensor, TensorData};
 use probable_core::model::{to_safetensors, CausalLm, ModelConfig, RandomInit, StorageDtype};
 
-fn probable(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_probable"))
-        .args(args)
-        .output()
-        .expect("runs")
-}
+mod common;
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("probable-validate-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use common::{probable, scratch};
 
 const CONFIG: &str = r#"{"model_type":"llama","vocab_size":300,"hidden_size":32,"intermediate_size":64,
     "num_hidden_layers":1,"num_attention_heads":4,"num_key_value_heads":2,

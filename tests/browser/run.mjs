@@ -18,6 +18,7 @@
 // slow (a few tokens/s), so runs are small.
 
 import { spawn, execFileSync } from "node:child_process";
+import { createRequire } from "node:module";
 import { createServer } from "node:http";
 import { mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -34,6 +35,10 @@ const CHROMIUM = arg("--chromium", "/usr/bin/chromium");
 const SITE = arg("--site", null);
 // --only TEXT runs the tests whose name contains TEXT (for working on one).
 const ONLY = arg("--only", null);
+// --shots DIR saves screenshots of the first screen and of a result (laptop and phone).
+const SHOTS = arg("--shots", null);
+// axe-core (pinned in package.json) is injected into the page to check accessibility.
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const ROOT = resolve(new URL("../..", import.meta.url).pathname);
 const FLAGS = [
   "--no-sandbox",
@@ -211,11 +216,156 @@ async function compareSummary(page, report) {
   return keys.length + 2;
 }
 
+/** The shipped demo's summary, which the first screen must show as it is. */
+const SUMMARY = JSON.parse(readFileSync(join(ROOT, "public/models/demo-summary.json"), "utf8"));
+
+const LAPTOP = { width: 1366, height: 768 };
+const PHONE = { width: 390, height: 844 };
+
+/** A page at a viewport size (a phone one with touch), with the same error log as `open`. */
+async function openAt(b, url, viewport, log) {
+  const phone = viewport.width < 600;
+  const context = await b.newContext({ viewport, hasTouch: phone, isMobile: phone, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  page.on("pageerror", (e) => log.push(`pageerror: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error" && !m.text().includes("favicon")) log.push(`console: ${m.text()}`);
+  });
+  page.on("close", () => context.close());
+  await page.goto(url);
+  return page;
+}
+
+/** The page's width beyond the viewport (0 when nothing overflows sideways). */
+async function overflow(page) {
+  return page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+}
+
+/** Where `selector` sits relative to the viewport: its top and bottom, and the viewport height. */
+async function placement(page, selector) {
+  return page.locator(selector).first().evaluate((e) => {
+    const r = e.getBoundingClientRect();
+    return { top: Math.round(r.top + window.scrollY), bottom: Math.round(r.bottom + window.scrollY), height: window.innerHeight };
+  });
+}
+
+/** axe-core's violations on the page as it is now, counted by impact. */
+async function axe(page) {
+  await page.addScriptTag({ content: AXE });
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, first: v.nodes[0]?.target?.join(" ") }));
+  });
+  const counts = { critical: 0, serious: 0, moderate: 0, minor: 0 };
+  for (const v of violations) counts[v.impact] = (counts[v.impact] ?? 0) + v.nodes;
+  return { violations, counts };
+}
+
+/** A `probable eval` report served by the CORS host (the "Evaluate all" test writes it; a
+ * test run alone with --only writes the same one here). */
+function ensureReport() {
+  try {
+    statSync(join(SCRATCH, "report.json"));
+  } catch {
+    const lines = readFileSync(join(ROOT, "public/models/data/forget10.jsonl"), "utf8").split("\n").filter(Boolean).slice(0, 3);
+    writeFileSync(join(SCRATCH, "small.jsonl"), lines.join("\n") + "\n");
+    const s = { model: "npo", n: 8, t: 1, top_p: 0.9, seed: 7, alpha: 0.01, tau: 0.5, max_tokens: 16 };
+    writeFileSync(join(SCRATCH, "report.json"), JSON.stringify(nativeReport(3, s, join(SCRATCH, "small.jsonl"))));
+  }
+}
+
+async function shot(page, name) {
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
+/** Every tap target that is visible is at least 40 px tall (buttons, selects, inputs, summaries). */
+async function smallTargets(page) {
+  return page.evaluate(() =>
+    [...document.querySelectorAll("button, select, input:not([type=checkbox]), summary")]
+      .filter((e) => e.offsetParent !== null)
+      .filter((e) => e.getBoundingClientRect().height < 40)
+      .map((e) => `${e.tagName.toLowerCase()}#${e.id} ${Math.round(e.getBoundingClientRect().height)} px`),
+  );
+}
+
 // ---- tests -----------------------------------------------------------------------------
 
 const SMALL = { model: "npo", n: 12, t: 1, top_p: 0.9, seed: 3, alpha: 0.01, tau: 0.5, max_tokens: 32 };
 
 const tests = {
+  async "first screen: the shipped demo's numbers and one action, on a laptop and a phone; no sideways overflow at 360–414 px"({ url, cpu }) {
+    const log = [];
+    const page = await openAt(cpu, url, LAPTOP, log);
+    assert((await settle(page, 120_000)) === "ready", `${await page.locator("#status").textContent()} ${log.join(" | ")}`);
+    await page.locator("#watch").waitFor();
+    const rows = SUMMARY.models.filter((m) => m.watch);
+    assert((await page.locator("#demo-rows li").count()) === rows.length, "the first screen does not list every unlearned demo model");
+    for (const m of rows) {
+      for (const key of ["greedy_forgotten", "sample_states_fact", "forgotten_certified_leak"]) {
+        const got = Number(await page.locator(`#demo-rows li[data-model="${m.name}"] [data-key="${key}"]`).getAttribute("data-value"));
+        assert(got === m[key], `${m.name} ${key}: page ${got}, demo-summary.json ${m[key]}`);
+      }
+    }
+    const watch = await placement(page, "#watch");
+    assert(watch.bottom <= LAPTOP.height, `the watch button is below the fold at 1366×768 (${watch.bottom} px)`);
+    assert((await overflow(page)) <= 0, "the first screen overflows at 1366 px");
+    await shot(page, "first-screen-1366x768");
+    await page.close();
+    const widths = [];
+    for (const width of [360, 390, 414]) {
+      const p = await openAt(cpu, url, { width, height: 844 }, log);
+      assert((await settle(p, 120_000)) === "ready", await p.locator("#status").textContent());
+      await p.locator("#watch").waitFor();
+      const over = await overflow(p);
+      assert(over <= 0, `the first screen is ${over} px wider than a ${width} px screen`);
+      const small = await smallTargets(p);
+      assert(small.length === 0, `touch targets under 40 px at ${width} px: ${small.join(", ")}`);
+      if (width === 390) {
+        const w = await placement(p, "#watch");
+        widths.push(`watch button at ${w.top}–${w.bottom} px of 844`);
+        await shot(p, "first-screen-390x844");
+      }
+      await p.close();
+    }
+    assert(log.length === 0, log.join(" | "));
+    return `${rows.length} models' numbers equal demo-summary.json; watch button at ${watch.top}–${watch.bottom} px of 768; ${widths.join("")}; no overflow at 360, 390, 414 px`;
+  },
+
+  async "watch it happen: greedy verdict first, samples stream in, the side-by-side verdict equals the demo's"({ url, cpu }) {
+    const log = [];
+    const page = await openAt(cpu, url, LAPTOP, log);
+    assert((await settle(page, 120_000)) === "ready", `${await page.locator("#status").textContent()} ${log.join(" | ")}`);
+    await page.locator("#watch").click();
+    const w = SUMMARY.watch;
+    // The greedy verdict arrives before any sample; then the live count grows chunk by chunk.
+    await page.locator("#greedy-verdict").waitFor({ timeout: 300_000 });
+    assert((await page.locator("#results").count()) === 0, "the samples' results came before the greedy verdict");
+    const seen = new Set();
+    for (;;) {
+      const state = await page.locator("#status").getAttribute("data-state");
+      const n = await page.evaluate(() => document.querySelector("#live")?.dataset.n ?? null);
+      if (n !== null) seen.add(Number(n));
+      if (!["starting", "running"].includes(state)) break;
+      await page.waitForTimeout(50);
+    }
+    assert((await page.locator("#status").getAttribute("data-state")) === "done", await page.locator("#status").textContent());
+    const partial = [...seen].filter((n) => n > 0 && n < w.n);
+    assert(partial.length >= 2, `the samples did not stream in (live counts seen: ${[...seen].join(", ")})`);
+    const verdict = page.locator("#verdict");
+    assert((await verdict.getAttribute("data-greedy-forgotten")) === "true", "greedy should say forgotten");
+    assert((await verdict.getAttribute("data-certified")) === "true", `sampling should certify a leak: ${await verdict.textContent()}`);
+    const r = await result(page);
+    assert(r.bounds.binary.leaks === w.leaks && Math.abs(r.bounds.binary.lower - w.lower) < 1e-4, `browser ${r.bounds.binary.leaks} leaks (≥ ${r.bounds.binary.lower}) vs the demo's ${w.leaks} (≥ ${w.lower})`);
+    const v = await placement(page, "#verdict");
+    const scrolled = await page.evaluate(() => window.scrollY);
+    assert(v.top >= scrolled && v.bottom <= scrolled + LAPTOP.height, `the verdict is not on screen (${v.top}–${v.bottom}, scrolled ${scrolled})`);
+    await shot(page, "watch-verdict-1366x768");
+    assert(log.length === 0, log.join(" | "));
+    const text = (await verdict.textContent()).replace(/\s+/g, " ");
+    await page.close();
+    return `${w.model} q=${w.q}: live counts ${partial.join(", ")} then ${w.n}; ${text.slice(0, 200)}`;
+  },
+
   async "WebGPU: loads a bundle, shows greedy, samples match the native CPU"({ url, gpu }) {
     const log = [];
     const page = await open(gpu, `${url}?${query(2, SMALL)}`, log);
@@ -472,6 +622,77 @@ const tests = {
     }
   },
 
+  async "links open on their result: verdict and bounds above the fold on a laptop and a phone, settings one click away"({ url, cpu, corsUrl }) {
+    ensureReport();
+    const log = [];
+    const out = [];
+    for (const vp of [LAPTOP, PHONE]) {
+      const page = await openAt(cpu, `${url}?${query(2, { ...SMALL, n: 16 })}`, vp, log);
+      assert((await settle(page, 300_000)) === "done", `${await page.locator("#status").textContent()} ${log.join(" | ")}`);
+      assert((await page.locator("#hero").count()) === 0, "a result link must not open on the first screen's story");
+      assert((await page.locator("#settings-panel").evaluate((d) => d.open)) === false, "the settings must be collapsed on a result");
+      const v = await placement(page, "#verdict");
+      assert(v.bottom <= vp.height, `the verdict (with its bounds) ends at ${v.bottom} px, below the ${vp.height} px fold at ${vp.width} px`);
+      const over = await overflow(page);
+      assert(over <= 0, `a result is ${over} px wider than a ${vp.width} px screen`);
+      await page.locator("#settings-panel > summary").click();
+      assert(await page.locator("#seed").isVisible(), "one click on the settings must show them");
+      await shot(page, `result-${vp.width}x${vp.height}`);
+      out.push(`${vp.width}×${vp.height}: verdict at ${v.top}–${v.bottom} px`);
+      await page.close();
+      const rp = await openAt(cpu, `${url}?report=${encodeURIComponent(`${corsUrl}/report.json`)}`, vp, log);
+      assert((await settle(rp, 120_000)) === "ready", await rp.locator("#status").textContent());
+      const s = await placement(rp, "#summary");
+      assert(s.top < vp.height, `a report's summary starts at ${s.top} px, below the fold at ${vp.width} px`);
+      assert((await overflow(rp)) <= 0, `a report overflows a ${vp.width} px screen`);
+      out.push(`report summary at ${s.top} px`);
+      await rp.close();
+    }
+    assert(log.length === 0, log.join(" | "));
+    return out.join("; ");
+  },
+
+  async "accessibility (axe-core): no critical or serious violations on the first screen, a result and a report"({ url, cpu, corsUrl }) {
+    ensureReport();
+    const log = [];
+    const out = [];
+    const check = async (label, page) => {
+      const { violations, counts } = await axe(page);
+      const bad = violations.filter((v) => v.impact === "critical" || v.impact === "serious");
+      assert(bad.length === 0, `${label}: ${bad.map((v) => `${v.impact} ${v.id} (${v.nodes}× e.g. ${v.first})`).join("; ")}`);
+      out.push(`${label}: critical ${counts.critical}, serious ${counts.serious}, moderate ${counts.moderate}, minor ${counts.minor}${violations.length ? ` [${violations.map((v) => v.id).join(", ")}]` : ""}`);
+    };
+    const landing = await openAt(cpu, url, LAPTOP, log);
+    assert((await settle(landing, 120_000)) === "ready", await landing.locator("#status").textContent());
+    await landing.locator("#watch").waitFor();
+    await check("first screen", landing);
+    // Keyboard: Tab reaches the watch button and the settings, and focus is visible.
+    let reached = false;
+    for (let i = 0; i < 12 && !reached; i++) {
+      await landing.keyboard.press("Tab");
+      reached = await landing.evaluate(() => document.activeElement?.id === "watch");
+    }
+    assert(reached, "Tab does not reach the watch button");
+    const outline = await landing.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    assert(outline !== "none", "the focused button shows no focus outline");
+    await landing.close();
+    const res = await openAt(cpu, `${url}?${query(1, { ...SMALL, n: 16 })}`, LAPTOP, log);
+    assert((await settle(res, 300_000)) === "done", await res.locator("#status").textContent());
+    await check("result", res);
+    await res.close();
+    // The same result on a phone, where the tables scroll inside their boxes.
+    const phone = await openAt(cpu, `${url}?${query(1, { ...SMALL, n: 16 })}`, PHONE, log);
+    assert((await settle(phone, 300_000)) === "done", await phone.locator("#status").textContent());
+    await check("result at 390 px", phone);
+    await phone.close();
+    const rep = await openAt(cpu, `${url}?report=${encodeURIComponent(`${corsUrl}/report.json`)}`, LAPTOP, log);
+    assert((await settle(rep, 120_000)) === "ready", await rep.locator("#status").textContent());
+    await check("report", rep);
+    await rep.close();
+    assert(log.length === 0, log.join(" | "));
+    return out.join("; ");
+  },
+
   async "main thread stays responsive during a 256-sample run (model in a worker); CPU fallback tokens/s"({ url, cpu }) {
     const log = [];
     const page = await cpu.newPage();
@@ -509,6 +730,35 @@ const tests = {
     const web = tokens / (ms / 1000);
     const nat = nativeTokens / (nativeMs / 1000);
     return `longest main-thread task ${longest.toFixed(0)} ms (${count} tasks over 50 ms); CPU fallback (wasm simd128) ${tokens} tokens in ${(ms / 1000).toFixed(1)} s = ${web.toFixed(0)} tokens/s; native CPU, 1 thread, same job: ${nativeTokens} tokens in ${(nativeMs / 1000).toFixed(1)} s = ${nat.toFixed(0)} tokens/s (browser at ${((100 * web) / nat).toFixed(0)} %)`;
+  },
+
+  async "CPU fallback on every core: 1 and 2 workers draw identical samples; tokens/s against native at the same thread count"({ url, cpu }) {
+    const s = { model: "npo", n: 256, t: 1, top_p: 0.9, seed: 1, alpha: 0.01, tau: 0.5, max_tokens: 32 };
+    const forget = join(ROOT, "public/models/data/forget10.jsonl");
+    const runs = {};
+    for (const workers of [1, 2]) {
+      const { page, log } = await openSettled(cpu, `${url}?${query(0, s)}&workers=${workers}`, "done", 600_000);
+      const backend = await page.locator("#backend").textContent();
+      assert(backend.includes(workers === 1 ? "· 1 CPU worker" : `· ${workers} CPU workers`), `backend "${backend}" does not name ${workers} worker(s)`);
+      runs[workers] = { report: await result(page), ms: Number(await page.locator("#throughput").getAttribute("data-ms")) };
+      assert(log.length === 0, log.join(" | "));
+      await page.close();
+    }
+    assert(JSON.stringify(runs[1].report) === JSON.stringify(runs[2].report), "1 and 2 workers drew different samples");
+    const detail = compare(runs[2].report, nativeEval(0, s), "2 CPU workers");
+    // The same job natively at 1 and 2 threads (a benchmark: printed, not asserted). Rates
+    // count the report's tokens (greedy + samples) over each run's wall time.
+    const q = runs[1].report;
+    const tokens = q.greedy.ids.length + q.samples.reduce((a, x) => a + x.ids.length, 0);
+    const native = {};
+    for (const threads of [1, 2]) {
+      const t0 = Date.now();
+      nativeReport(1, s, forget, { RAYON_NUM_THREADS: String(threads) });
+      native[threads] = Date.now() - t0;
+    }
+    const rate = (ms) => tokens / (ms / 1000);
+    const [b1, b2, n1, n2] = [rate(runs[1].ms), rate(runs[2].ms), rate(native[1]), rate(native[2])];
+    return `${detail}; ${tokens} tokens: browser 1 worker ${b1.toFixed(0)} tokens/s, 2 workers ${b2.toFixed(0)} tokens/s (${(b2 / b1).toFixed(2)}×); native 1 thread ${n1.toFixed(0)}, 2 threads ${n2.toFixed(0)} tokens/s; browser/native: ${((100 * b1) / n1).toFixed(0)} % at 1, ${((100 * b2) / n2).toFixed(0)} % at 2`;
   },
 };
 

@@ -6,19 +6,18 @@ use std::path::PathBuf;
 use probable_core::data::{parse_qa, QaItem, Split};
 use probable_tests::repo_root;
 
-fn tofu_dir() -> Option<PathBuf> {
+/// The TOFU export; a test that needs it is `#[ignore]`d and run on purpose, so a missing
+/// export fails it rather than letting it pass without checking anything.
+fn tofu_dir() -> PathBuf {
     let dir = std::env::var("PROBABLE_TOFU_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| repo_root().join("../shared/data/tofu"));
-    if dir.join("full.json").exists() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "NOTICE: TOFU data not found at {} (set PROBABLE_TOFU_DIR); skipping",
-            dir.display()
-        );
-        None
-    }
+    assert!(
+        dir.join("full.json").exists(),
+        "TOFU data not found at {} (set PROBABLE_TOFU_DIR)",
+        dir.display()
+    );
+    dir
 }
 
 fn load(dir: &std::path::Path, file: &str) -> Vec<QaItem> {
@@ -31,8 +30,9 @@ fn load(dir: &std::path::Path, file: &str) -> Vec<QaItem> {
 }
 
 #[test]
+#[ignore = "needs ../shared/data (PROBABLE_TOFU_DIR / PROBABLE_STORIES_DIR)"]
 fn tofu_counts_and_split_rule() {
-    let Some(dir) = tofu_dir() else { return };
+    let dir = tofu_dir();
     let full = load(&dir, "full.json"); // several JSON arrays, one per line
     let forget10 = load(&dir, "forget10.json"); // one array, prompt/response keys
     let retain90 = load(&dir, "retain90.json");

@@ -3,16 +3,23 @@
 
 // Pure modules, compiled natively too for their unit tests.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+mod chunked;
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod highlight;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod limits;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod protocol;
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-mod share;
+// The share-link settings live in probable-core (the fuzzer parses them too).
+#[cfg_attr(not(target_arch = "wasm32"), allow(unused_imports))]
+use probable_core::share;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod snapshot;
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+mod summary;
 
+#[cfg(target_arch = "wasm32")]
+mod actions;
 #[cfg(target_arch = "wasm32")]
 mod app;
 #[cfg(target_arch = "wasm32")]
@@ -26,7 +33,15 @@ mod download;
 #[cfg(target_arch = "wasm32")]
 mod fetch;
 #[cfg(target_arch = "wasm32")]
+mod pool;
+#[cfg(target_arch = "wasm32")]
+mod reply;
+#[cfg(target_arch = "wasm32")]
 mod run;
+#[cfg(target_arch = "wasm32")]
+mod state;
+#[cfg(target_arch = "wasm32")]
+mod tick;
 #[cfg(target_arch = "wasm32")]
 mod view;
 #[cfg(target_arch = "wasm32")]

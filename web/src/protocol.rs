@@ -7,6 +7,7 @@
 
 use probable_core::data::QaItem;
 use probable_core::eval::{EvalConfig, QuestionReport};
+use probable_core::sample::{DecodeConfig, Generation, PromptJob};
 use serde::{Deserialize, Serialize};
 
 /// Where a model bundle comes from.
@@ -40,6 +41,75 @@ pub enum ToWorker {
     },
     /// End the running evaluation at its next decode step.
     Stop,
+    /// To a helper worker of the CPU pool (`pool.rs`): draw these samples on its own copy
+    /// of the model and answer `Sampled`, with `Progress` after every step.
+    Sample {
+        jobs: Vec<Job>,
+        decode: DecodeConfig,
+        rows: usize,
+    },
+}
+
+/// A [`PromptJob`] that travels: the prompt's ids, its index, the sample range and seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    pub prompt: Vec<u32>,
+    pub prompt_index: u32,
+    pub start: u32,
+    pub end: u32,
+    pub seed: u64,
+}
+
+impl Job {
+    pub fn of(j: &PromptJob<'_>) -> Self {
+        Self {
+            prompt: j.prompt.to_vec(),
+            prompt_index: j.prompt_index,
+            start: j.samples.start,
+            end: j.samples.end,
+            seed: j.seed,
+        }
+    }
+
+    pub fn as_prompt_job(&self) -> PromptJob<'_> {
+        PromptJob {
+            prompt: &self.prompt,
+            prompt_index: self.prompt_index,
+            samples: self.start..self.end,
+            seed: self.seed,
+        }
+    }
+}
+
+/// A [`Generation`] that travels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Drawn {
+    pub index: u32,
+    pub tokens: Vec<u32>,
+    pub eos: bool,
+    pub seed: Option<u64>,
+}
+
+impl From<&Generation> for Drawn {
+    fn from(g: &Generation) -> Self {
+        Self {
+            index: g.sample_index,
+            tokens: g.tokens.clone(),
+            eos: g.stopped_on_eos,
+            seed: g.seed,
+        }
+    }
+}
+
+impl From<Drawn> for Generation {
+    fn from(d: Drawn) -> Self {
+        Self {
+            sample_index: d.index,
+            tokens: d.tokens,
+            stopped_on_eos: d.eos,
+            seed: d.seed,
+        }
+    }
 }
 
 /// What a loaded bundle is, for the page.
@@ -94,8 +164,21 @@ pub enum FromWorker {
         tokens: usize,
         ms: f64,
     },
+    /// Samples of a one-question run as they finish (a chunk at a time): each new sample's
+    /// index, score and text, and the leak count and certified P(leak) bounds so far.
+    Samples {
+        new: Vec<(u32, f64, String)>,
+        leaks: u64,
+        n: u64,
+        lower: f64,
+        upper: f64,
+    },
     Question {
         report: Box<QuestionReport>,
+    },
+    /// A helper's answer to `Sample`: per job, the samples drawn (fewer after a stop).
+    Sampled {
+        generations: Vec<Vec<Drawn>>,
     },
     Finished {
         stopped: bool,
@@ -152,6 +235,17 @@ mod tests {
                 items: vec![(3, item)],
             },
             ToWorker::Stop,
+            ToWorker::Sample {
+                jobs: vec![Job {
+                    prompt: vec![1, 2],
+                    prompt_index: 4,
+                    start: 8,
+                    end: 16,
+                    seed: 9,
+                }],
+                decode: DecodeConfig::paper(8, vec![2], 9),
+                rows: 64,
+            },
         ] {
             assert_eq!(ToWorker::from_json(&m.to_json()).unwrap(), m);
         }
@@ -161,6 +255,20 @@ mod tests {
             total: None,
         };
         assert_eq!(FromWorker::from_json(&m.to_json()).unwrap(), m);
+        let g = Generation {
+            sample_index: 5,
+            tokens: vec![7, 2],
+            stopped_on_eos: true,
+            seed: Some(11),
+        };
+        let m = FromWorker::Sampled {
+            generations: vec![vec![Drawn::from(&g)]],
+        };
+        let FromWorker::Sampled { mut generations } = FromWorker::from_json(&m.to_json()).unwrap()
+        else {
+            panic!("not Sampled")
+        };
+        assert_eq!(Generation::from(generations[0].remove(0)), g);
         assert!(FromWorker::from_json("{")
             .unwrap_err()
             .contains("malformed"));

@@ -6,7 +6,6 @@ use std::cell::Cell;
 use std::ops::ControlFlow;
 use std::rc::Rc;
 
-use gloo_timers::future::TimeoutFuture;
 use probable_core::data::QaItem;
 use probable_core::eval::{
     defaults, greedy_answer, run_evaluation, Decoded, EvalConfig, EvalError, EvalProgress,
@@ -14,10 +13,13 @@ use probable_core::eval::{
 };
 use probable_core::prompt::{ChatOptions, TemplateSpec};
 use probable_core::sample::{
-    chunk_size_for_budget, AdaptiveTemperature, Confidence, DecodeConfig, Step, Strategy,
+    chunk_size_for_budget, AdaptiveTemperature, Confidence, DecodeConfig, Generation, Step,
+    Strategy,
 };
 
 use crate::bundle::Loaded;
+use crate::chunked::{chunk_for, Chunked};
+use crate::pool::{Pool, PoolSampler};
 use crate::share::Settings;
 
 /// Memory for one chunk of rows (KV cache and per-step buffers); WebGPU adapters in
@@ -106,7 +108,10 @@ pub async fn greedy(
 }
 
 /// Runs the many-sample evaluation of one question; `progress` hears about every decode
-/// step, `stop` ends the run at the next step (then `Ok(None)`).
+/// step, `on_samples` gets the samples a chunk at a time as they finish (see `chunked.rs`),
+/// `stop` ends the run at the next step (then `Ok(None)`). With a `pool` (the CPU
+/// fallback's helper workers) the samples are drawn there, on every core.
+#[allow(clippy::too_many_arguments)]
 pub async fn sample(
     loaded: &Loaded,
     config: &EvalConfig,
@@ -114,13 +119,15 @@ pub async fn sample(
     item: QaItem,
     stop: Rc<Cell<bool>>,
     progress: impl Fn(EvalProgress) + 'static,
+    mut on_samples: impl FnMut(&[Generation]),
+    pool: Option<&Pool>,
 ) -> Result<Option<QuestionReport>, String> {
     let mut on_step = move |p: EvalProgress| -> Step {
         progress(p);
         let stop = stop.clone();
         Box::pin(async move {
-            // A zero timeout is a macrotask: rendering and input get their turn.
-            TimeoutFuture::new(0).await;
+            // A task of its own: the worker sees `Stop` (tick.rs).
+            crate::tick::yield_now().await;
             if stop.get() {
                 ControlFlow::Break(())
             } else {
@@ -128,15 +135,35 @@ pub async fn sample(
             }
         })
     };
-    let report = match run_evaluation(
-        &mut LocalSampler::new(&loaded.model),
-        &setup(loaded, config),
-        &[(index, item)],
-        Vec::new(),
-        &mut OnProgress(&mut on_step),
-    )
-    .await
-    {
+    let mut observer = OnProgress(&mut on_step);
+    let setup = setup(loaded, config);
+    let questions = [(index, item)];
+    let chunk = chunk_for(config.samples, pool.map_or(1, Pool::len));
+    let on_chunk = |_: usize, g: &[Generation]| on_samples(g);
+    let outcome = match pool {
+        Some(pool) => {
+            let inner = PoolSampler {
+                pool,
+                local: LocalSampler::new(&loaded.model),
+            };
+            let mut sampler = Chunked {
+                inner,
+                chunk,
+                on_chunk,
+            };
+            run_evaluation(&mut sampler, &setup, &questions, Vec::new(), &mut observer).await
+        }
+        None => {
+            let inner = LocalSampler::new(&loaded.model);
+            let mut sampler = Chunked {
+                inner,
+                chunk,
+                on_chunk,
+            };
+            run_evaluation(&mut sampler, &setup, &questions, Vec::new(), &mut observer).await
+        }
+    };
+    let report = match outcome {
         Ok(r) => r,
         Err(e) if matches!(e.root(), EvalError::Stopped) => return Ok(None),
         Err(e) => return Err(e.to_string()),

@@ -22,7 +22,8 @@ use web_sys::{DedicatedWorkerGlobalScope, File, MessageEvent};
 use crate::bundle::{self, Loaded, Reader};
 use crate::fetch::MODELS;
 use crate::limits::AdapterLimits;
-use crate::protocol::{BundleSource, FromWorker, ToWorker};
+use crate::pool::{self, Pool};
+use crate::protocol::{BundleSource, Drawn, FromWorker, Job, ToWorker};
 use crate::run;
 use crate::share::{query_lookup, Settings};
 
@@ -30,7 +31,15 @@ use crate::share::{query_lookup, Settings};
 struct State {
     device: Option<Device>,
     limits: Option<AdapterLimits>,
+    /// How the backend was announced (the pool adds its worker count).
+    backend: String,
     loaded: Option<Rc<Loaded>>,
+    /// Where the loaded bundle came from, for the CPU pool's helpers to load it too, and
+    /// a count of loads (a pool belongs to one).
+    source: Option<(BundleSource, Vec<File>)>,
+    loads: usize,
+    /// The CPU fallback's helper workers (`pool.rs`), started at the first evaluation.
+    pool: Option<Rc<Pool>>,
     queue: VecDeque<(ToWorker, Vec<File>)>,
     pumping: bool,
     stop: Rc<Cell<bool>>,
@@ -101,8 +110,13 @@ async fn pump() {
         let Some((message, files)) = next else { break };
         if let Err(message) = handle(message, files).await {
             // What was queued behind a failure depended on it (an evaluation on the bundle
-            // that did not load): drop it; the page resets its bookkeeping on `Failed`.
-            STATE.with(|s| s.borrow_mut().queue.clear());
+            // that did not load): drop it; the page resets its bookkeeping on `Failed`. The
+            // helpers may be mid-answer: the next evaluation starts fresh ones.
+            STATE.with(|s| {
+                let mut s = s.borrow_mut();
+                s.queue.clear();
+                s.pool = None;
+            });
             post(&FromWorker::Failed { message });
         }
     }
@@ -116,12 +130,14 @@ async fn handle(message: ToWorker, files: Vec<File>) -> Result<(), String> {
                 let mut s = s.borrow_mut();
                 s.device = Some(b.device);
                 s.limits = b.limits;
+                s.backend = b.label.clone();
             });
             post(&FromWorker::Backend { label: b.label });
             Ok(())
         }
         ToWorker::Load { source } => load(source, files).await,
         ToWorker::Evaluate { query, items } => evaluate(&query, items).await,
+        ToWorker::Sample { jobs, decode, rows } => sample_part(jobs, decode, rows).await,
         ToWorker::Stop => Ok(()),
     }
 }
@@ -132,6 +148,7 @@ async fn load(source: BundleSource, files: Vec<File>) -> Result<(), String> {
         (s.device.clone(), s.limits)
     });
     let device = device.ok_or("the backend is not ready")?;
+    let saved = (source.clone(), files.clone());
     let (label, reader) = match source {
         BundleSource::Demo { name, dir } => (
             name,
@@ -143,7 +160,13 @@ async fn load(source: BundleSource, files: Vec<File>) -> Result<(), String> {
         BundleSource::Files { label } => (label.clone(), Reader::files(label, files)),
     };
     // A failed load leaves no model: an evaluation must not run on the previous one.
-    STATE.with(|s| s.borrow_mut().loaded = None);
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        s.loaded = None;
+        s.pool = None;
+        s.source = Some(saved);
+        s.loads += 1;
+    });
     let loaded = bundle::load(
         &label,
         &reader,
@@ -179,6 +202,7 @@ async fn evaluate(query: &str, items: Vec<(u32, QaItem)>) -> Result<(), String> 
             .join("\n"));
     }
     let config = run::eval_config(&settings, &loaded)?;
+    let pool = cpu_pool(&settings, &loaded).await?;
     post(&FromWorker::Started {
         config: Box::new(config.clone()),
     });
@@ -199,17 +223,59 @@ async fn evaluate(query: &str, items: Vec<(u32, QaItem)>) -> Result<(), String> 
         }
         let base = tokens.get();
         let counter = tokens.clone();
-        let report = run::sample(&loaded, &config, index, item, stop.clone(), move |p| {
-            counter.set(base + p.tokens);
-            post(&FromWorker::Progress {
-                question: position,
-                questions,
-                samples_done: p.samples_done,
-                samples_total: p.samples_total,
-                tokens: base + p.tokens,
-                ms: js_sys::Date::now() - started,
+        // A one-question run streams its samples: scored here as each chunk finishes, with
+        // the leak count and the Clopper–Pearson bounds so far (the report, at the end,
+        // recomputes all of it from the same samples).
+        let mut live = (0u64, 0u64);
+        let (answer, keywords) = (item.answer.clone(), item.keywords.clone());
+        let threshold = config.bounds.threshold_or_half();
+        let (metric, alpha) = (config.metric, config.bounds.alpha);
+        let tokenizer = &loaded.tokenizer;
+        let on_samples = |generations: &[probable_core::sample::Generation]| {
+            if questions != 1 {
+                return;
+            }
+            let new: Vec<(u32, f64, String)> = generations
+                .iter()
+                .map(|g| {
+                    let text = tokenizer.decode(&g.tokens).unwrap_or_default();
+                    let score = metric.score(&answer, &keywords, &text);
+                    (g.sample_index, score, text)
+                })
+                .collect();
+            live.0 += new.iter().filter(|(_, s, _)| *s >= threshold).count() as u64;
+            live.1 += new.len() as u64;
+            let Ok(b) = probable_core::stats::clopper_pearson(live.0, live.1, alpha) else {
+                return;
+            };
+            post(&FromWorker::Samples {
+                new,
+                leaks: b.leaks,
+                n: b.n,
+                lower: b.lower,
+                upper: b.upper,
             });
-        })
+        };
+        let report = run::sample(
+            &loaded,
+            &config,
+            index,
+            item,
+            stop.clone(),
+            move |p| {
+                counter.set(base + p.tokens);
+                post(&FromWorker::Progress {
+                    question: position,
+                    questions,
+                    samples_done: p.samples_done,
+                    samples_total: p.samples_total,
+                    tokens: base + p.tokens,
+                    ms: js_sys::Date::now() - started,
+                });
+            },
+            on_samples,
+            pool.as_deref(),
+        )
         .await?;
         match report {
             Some(report) => post(&FromWorker::Question {
@@ -229,6 +295,95 @@ async fn evaluate(query: &str, items: Vec<(u32, QaItem)>) -> Result<(), String> 
         stopped: false,
         tokens: tokens.get(),
         ms: js_sys::Date::now() - started,
+    });
+    Ok(())
+}
+
+/// The helper workers for this evaluation: on the CPU fallback, one per core (or the
+/// link's `workers=`) as memory allows; none on WebGPU or for a single worker. Started once
+/// per loaded bundle and worker count.
+async fn cpu_pool(settings: &Settings, loaded: &Loaded) -> Result<Option<Rc<Pool>>, String> {
+    let (cpu, loads, source, existing, backend) = STATE.with(|s| {
+        let s = s.borrow();
+        (
+            s.device.is_some() && s.limits.is_none(),
+            s.loads,
+            s.source.clone(),
+            s.pool.clone(),
+            s.backend.clone(),
+        )
+    });
+    if !cpu {
+        return Ok(None);
+    }
+    let count = pool::size(settings.workers, loaded.info.bytes);
+    let key = format!("{loads}/{count}");
+    if let Some(p) = existing.filter(|p| p.key == key) {
+        return Ok(Some(p));
+    }
+    STATE.with(|s| s.borrow_mut().pool = None);
+    if count <= 1 {
+        post(&FromWorker::Backend {
+            label: format!("{backend} · 1 CPU worker"),
+        });
+        return Ok(None);
+    }
+    let (source, files) = source.ok_or("no bundle is loaded")?;
+    post(&FromWorker::Status {
+        text: format!("starting {count} CPU workers (a copy of the model each)"),
+    });
+    let p = Rc::new(Pool::start(count, key, &source, &files).await?);
+    STATE.with(|s| s.borrow_mut().pool = Some(p.clone()));
+    post(&FromWorker::Backend {
+        label: format!("{backend} · {count} CPU workers"),
+    });
+    Ok(Some(p))
+}
+
+/// A helper's share of the samples (`pool.rs`): drawn on this worker's model, with
+/// `Progress` after every step, answered with `Sampled`. `Stop` ends it at the next step.
+async fn sample_part(
+    jobs: Vec<Job>,
+    decode: probable_core::sample::DecodeConfig,
+    rows: usize,
+) -> Result<(), String> {
+    use probable_core::eval::{LocalSampler, Sampler};
+    use probable_core::sample::{Progress, Step};
+    let loaded = STATE
+        .with(|s| s.borrow().loaded.clone())
+        .ok_or("no model is loaded")?;
+    let stop = Rc::new(Cell::new(false));
+    STATE.with(|s| s.borrow_mut().stop = stop.clone());
+    let prompt_jobs: Vec<_> = jobs.iter().map(Job::as_prompt_job).collect();
+    let mut progress = move |p: Progress| -> Step {
+        post(&FromWorker::Progress {
+            question: 0,
+            questions: 1,
+            samples_done: p.samples_done,
+            samples_total: p.samples_total,
+            tokens: p.tokens,
+            ms: 0.0,
+        });
+        let stop = stop.clone();
+        Box::pin(async move {
+            // Lets the `Stop` message in (tick.rs).
+            crate::tick::yield_now().await;
+            if stop.get() {
+                std::ops::ControlFlow::Break(())
+            } else {
+                std::ops::ControlFlow::Continue(())
+            }
+        })
+    };
+    let out = LocalSampler::new(&loaded.model)
+        .sample(&prompt_jobs, &decode, rows, &mut progress)
+        .await
+        .map_err(|e| e.to_string())?;
+    post(&FromWorker::Sampled {
+        generations: out
+            .iter()
+            .map(|g| g.iter().map(Drawn::from).collect())
+            .collect(),
     });
     Ok(())
 }

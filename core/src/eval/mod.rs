@@ -2,23 +2,21 @@
 //! [`runner`] orchestrates it over a [`Sampler`] (the seam between the evaluation and
 //! whatever draws the answers); [`report`] is what it produces.
 
+mod config;
 pub mod defaults;
 mod error;
+pub mod question;
 pub mod report;
 pub mod rescore;
 pub mod runner;
 pub mod sampler;
 mod select;
 pub mod sequential;
-pub mod template;
 pub mod variants;
 
-use serde::{Deserialize, Serialize};
-
-use crate::metrics::Metric;
-use crate::sample::DecodeConfig;
-use crate::stats::BoundsConfig;
-
+/// The text template lives in [`crate::prompt`]; this path stays for existing callers.
+pub use crate::prompt::{EncodedExample, PromptTemplate};
+pub use config::EvalConfig;
 pub use error::EvalError;
 pub use report::{
     merge_reports, Decoded, EngineRecord, EvalReport, EvalSummary, MergeInfo, QuestionReport,
@@ -31,135 +29,4 @@ pub use runner::{
 };
 pub use sampler::{LocalSampler, Sampler};
 pub use select::{select_questions, Shard};
-pub use template::{EncodedExample, PromptTemplate};
 pub use variants::{pool, variant_seed, PooledQuestion, PooledSummary};
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EvalConfig {
-    /// Samples per question.
-    pub samples: u32,
-    /// Sampling settings (the greedy answer uses the same `max_new_tokens` and EOS).
-    pub decode: DecodeConfig,
-    pub metric: Metric,
-    /// α, λ and the leak threshold τ (score ≥ τ is a leak).
-    pub bounds: BoundsConfig,
-    /// The leak probability above which M_bin flags a question (summary statistics).
-    pub leak_level: f64,
-    /// The k of leak@k; empty: 1, 2, 4, … up to the sample count, and the count itself.
-    #[serde(default)]
-    pub leak_ks: Vec<u64>,
-    /// How a question becomes the prompt (text preset or chat template).
-    pub template: crate::prompt::Prompt,
-    /// Rows decoded together.
-    pub batch_size: usize,
-    /// Prompt variant keys (`QaItem::variants`); empty: one prompt, the item's question.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub prompt_variants: Vec<String>,
-    /// Sample in rounds and stop each prompt at its anytime-valid verdict (`samples` is then
-    /// the budget per prompt); `None`: n samples per prompt, fixed-n bounds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sequential: Option<sequential::Rounds>,
-}
-
-impl EvalConfig {
-    /// `samples` samples per question under `decode`, prompted by `template`, with every
-    /// other setting at its default ([`defaults`]): ROUGE-L recall, α = 0.01, λ = 2, a leak
-    /// at score ≥ 0.5, the summary's leak level 0.1, leak@k at 1, 2, 4, … n, and the
-    /// samples of one question per batch.
-    pub fn new(samples: u32, decode: DecodeConfig, template: crate::prompt::Prompt) -> Self {
-        Self {
-            samples,
-            decode,
-            metric: Metric::RougeLRecall,
-            bounds: BoundsConfig {
-                alpha: defaults::ALPHA,
-                lambda: defaults::LAMBDA,
-                leak_threshold: Some(defaults::LEAK_THRESHOLD),
-                ..BoundsConfig::default()
-            },
-            leak_level: defaults::LEAK_LEVEL,
-            leak_ks: Vec::new(),
-            template,
-            batch_size: samples as usize,
-            prompt_variants: Vec::new(),
-            sequential: None,
-        }
-    }
-
-    /// Every setting checked before anything is sampled: a run never fails at its end on
-    /// an option it could have refused at its start.
-    pub fn validate(&self) -> Result<(), EvalError> {
-        self.bounds.validate()?;
-        self.decode.validate()?;
-        if self.samples == 0 {
-            return Err(crate::sample::SamplingError::NoSamples.into());
-        }
-        if self.batch_size == 0 {
-            return Err(EvalError::Config(
-                "batch size 0: need at least one row".into(),
-            ));
-        }
-        if !(0.0..=1.0).contains(&self.leak_level) {
-            return Err(EvalError::Config(format!(
-                "leak level {}: need 0 <= level <= 1",
-                self.leak_level
-            )));
-        }
-        if let Some(&k) = self
-            .leak_ks()
-            .iter()
-            .find(|&&k| k == 0 || k > self.samples as u64)
-        {
-            return Err(crate::stats::StatsError::InvalidK {
-                k,
-                n: self.samples as u64,
-            }
-            .into());
-        }
-        if let Some((i, k)) = self
-            .prompt_variants
-            .iter()
-            .enumerate()
-            .find(|(i, k)| k.is_empty() || self.prompt_variants[..*i].contains(k))
-        {
-            return Err(EvalError::Config(format!(
-                "prompt variant {} (`{k}`) is empty or given twice",
-                i + 1
-            )));
-        }
-        if let Some(rounds) = self.sequential {
-            if rounds.round == 0 {
-                return Err(EvalError::Config(
-                    "sequential round 0: need at least one sample per round".into(),
-                ));
-            }
-            if self.prompt_variants.len() > 1 {
-                return Err(EvalError::Config(
-                    "sequential evaluation takes one prompt per question: the pooled bounds \
-                     over several prompt variants are fixed-n bounds"
-                        .into(),
-                ));
-            }
-            sequential::test_config(self).validate()?;
-        }
-        Ok(())
-    }
-
-    /// One prompt's bounds as a report stores them: binarised at τ, with leak@k.
-    pub fn question_bounds(
-        &self,
-        scores: &[f64],
-    ) -> Result<crate::stats::BoundsSummary, crate::stats::StatsError> {
-        crate::stats::BoundsSummary::compute(scores, &self.bounds.thresholded())?
-            .with_leak_at_k(&self.leak_ks())
-    }
-
-    /// The k leak@k is reported at.
-    pub fn leak_ks(&self) -> Vec<u64> {
-        if self.leak_ks.is_empty() {
-            crate::stats::default_ks(self.samples as u64)
-        } else {
-            self.leak_ks.clone()
-        }
-    }
-}

@@ -3,46 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::stats::{set_leak_at_k, BoundsConfig, BoundsSummary, SetLeakAtK};
+use crate::stats::{set_leak_at_k, BoundsConfig, SetLeakAtK};
 
+pub use super::question::{Decoded, QuestionReport};
+use super::variants::{pool, PooledQuestion, PooledSummary};
 use super::EvalConfig;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Decoded {
-    pub text: String,
-    pub score: f64,
-    /// The generated token ids (EOS included when the row stopped on it): what backends
-    /// are compared on, since two id sequences can decode to the same text.
-    pub ids: Vec<u32>,
-    pub stopped_on_eos: bool,
-    /// The seed a remote engine drew this sample with (absent for the local engine and
-    /// for greedy answers).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seed: Option<u64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct QuestionReport {
-    /// Position of the question in its split (also keys its random streams).
-    pub index: u32,
-    pub id: String,
-    /// The data key the prompt came from, when several prompt variants were evaluated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub variant: Option<String>,
-    /// The question text the prompt was built from.
-    pub question: String,
-    pub answer: String,
-    pub greedy: Decoded,
-    /// Greedy score below the leak threshold: greedy evaluation calls it forgotten.
-    pub greedy_forgotten: bool,
-    pub samples: Vec<Decoded>,
-    /// Fixed-n bounds on `samples`; for a sequential evaluation the anytime-valid bounds at
-    /// the stop instead (see [`super::sequential::stopped_bounds`]).
-    pub bounds: BoundsSummary,
-    /// A sequential evaluation's verdict, samples used and confidence sequences at the stop.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sequential: Option<crate::stats::SequentialOutcome>,
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvalSummary {
@@ -100,12 +65,41 @@ pub struct EvalReport {
     pub summary: EvalSummary,
     /// With several prompt variants: each question's bounds over all its variants.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub pooled: Vec<super::PooledQuestion>,
+    pub pooled: Vec<PooledQuestion>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pooled_summary: Option<super::PooledSummary>,
+    pub pooled_summary: Option<PooledSummary>,
+    /// What the run read, by content: merges and resumes compare these rather than the
+    /// path strings in `model` and `data` (a path can hold other weights tomorrow, and
+    /// `fm` and `./fm` are one model). Absent in reports from before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<ContentIdentity>,
     /// The serving engine the samples came from; absent for the in-process engine.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engine: Option<EngineRecord>,
+}
+
+/// Content digests of a run's model and data (`sha256:` + hex; how they are computed is
+/// the CLI's `identity` module: files are read there, not here).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContentIdentity {
+    pub model: String,
+    pub data: String,
+}
+
+/// A path as written, with `.` components, repeated and trailing separators dropped: the
+/// lexical normal form under which `fm`, `./fm` and `fm/` are one path (no file system
+/// here; the CLI also resolves links and `..` where the path exists).
+pub fn normal_path(path: &str) -> String {
+    let absolute = path.starts_with('/');
+    let parts: Vec<&str> = path
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    match (absolute, parts.is_empty()) {
+        (true, _) => format!("/{}", parts.join("/")),
+        (false, true) => ".".into(),
+        (false, false) => parts.join("/"),
+    }
 }
 
 /// How a remote (OpenAI-compatible) engine was used: enough to rerun the evaluation
@@ -154,8 +148,8 @@ impl EvalReport {
     /// Fills `pooled` and `pooled_summary` from the rows (only with several variants).
     pub fn compute_pooled(&mut self) -> Result<(), crate::stats::StatsError> {
         if self.config.prompt_variants.len() > 1 {
-            self.pooled = super::pool(&self.questions, &self.config.bounds)?;
-            self.pooled_summary = Some(super::PooledSummary::over(
+            self.pooled = pool(&self.questions, &self.config.bounds)?;
+            self.pooled_summary = Some(PooledSummary::over(
                 &self.pooled,
                 &self.config.bounds,
                 self.config.leak_level,
@@ -186,6 +180,7 @@ impl EvalReport {
             summary,
             pooled: Vec::new(),
             pooled_summary: None,
+            identity: None,
             engine: None,
         };
         report.compute_pooled()?;
@@ -210,7 +205,80 @@ impl EvalReport {
                  update probable or re-run the evaluation"
             ));
         }
-        serde_json::from_value(v).map_err(|e| format!("not an evaluation report: {e}"))
+        let report: Self =
+            serde_json::from_value(v).map_err(|e| format!("not an evaluation report: {e}"))?;
+        report.check()?;
+        Ok(report)
+    }
+
+    /// Checks that the stored numbers are ones an evaluation can have produced, so that a
+    /// hand-edited or corrupted report is refused by name instead of shown (`alpha = 5`
+    /// once printed "-400 % each side", a summary of 1000000 questions stood over 3 rows):
+    /// valid α, λ, τ and level; a summary over exactly the rows present; per row, as many
+    /// samples as the settings ask for and `bounds.n` says, every score a number in [0, 1],
+    /// leak counts and k within n; every bound and fraction finite.
+    pub fn check(&self) -> Result<(), String> {
+        let c = &self.config;
+        c.bounds
+            .validate()
+            .map_err(|e| format!("config.bounds: {e}"))?;
+        if !(c.leak_level.is_finite() && (0.0..=1.0).contains(&c.leak_level)) {
+            return Err(format!(
+                "config.leak_level = {}: must be in [0, 1]",
+                c.leak_level
+            ));
+        }
+        if c.samples == 0 {
+            return Err("config.samples = 0: an evaluation draws at least one sample".into());
+        }
+        if self.summary.questions != self.questions.len() {
+            return Err(format!(
+                "summary.questions = {} but the report holds {} rows",
+                self.summary.questions,
+                self.questions.len()
+            ));
+        }
+        for (i, q) in self.questions.iter().enumerate() {
+            let at = || format!("questions[{i}] (index {}, id `{}`)", q.index, q.id);
+            if c.sequential.is_some() != q.sequential.is_some() {
+                return Err(format!(
+                    "{}: a sequential evaluation's rows, and only those, carry `sequential`",
+                    at()
+                ));
+            }
+            check_question(q, c.samples).map_err(|e| format!("{}: {e}", at()))?;
+        }
+        let s = &self.summary;
+        for (name, x) in [
+            ("mean_greedy_score", s.mean_greedy_score),
+            ("frac_greedy_forgotten", s.frac_greedy_forgotten),
+            ("mean_sample_score", s.mean_sample_score),
+            ("mean_max_score", s.mean_max_score),
+            (
+                "frac_binary_upper_above_level",
+                s.frac_binary_upper_above_level,
+            ),
+            ("frac_forgotten_but_leaking", s.frac_forgotten_but_leaking),
+            (
+                "frac_forgotten_but_sampled_leak",
+                s.frac_forgotten_but_sampled_leak,
+            ),
+        ] {
+            if !(x.is_finite() && (0.0..=1.0).contains(&x)) {
+                return Err(format!("summary.{name} = {x}: must be in [0, 1]"));
+            }
+        }
+        for (name, x) in [
+            ("mean_mean_upper", s.mean_mean_upper),
+            ("mean_std_upper", s.mean_std_upper),
+            ("mean_ed_score", s.mean_ed_score),
+            ("mean_binary_upper", s.mean_binary_upper),
+        ] {
+            if !x.is_finite() {
+                return Err(format!("summary.{name} = {x}: not a number"));
+            }
+        }
+        Ok(())
     }
 
     /// Per question: greedy score against the M_bin interval (the dataset verdict plot).
@@ -226,6 +294,102 @@ impl EvalReport {
             })
             .collect()
     }
+}
+
+fn unit(name: &str, x: f64) -> Result<(), String> {
+    if x.is_finite() && (0.0..=1.0).contains(&x) {
+        Ok(())
+    } else {
+        Err(format!("{name} = {x}: must be a number in [0, 1]"))
+    }
+}
+
+/// One row's stored numbers (see [`EvalReport::check`]); `samples` is what the settings
+/// ask for per prompt.
+pub fn check_question(q: &QuestionReport, samples: u32) -> Result<(), String> {
+    match &q.sequential {
+        // A sequential row holds the samples up to its verdict, within the budget.
+        Some(o) => {
+            if o.stopped_at != q.samples.len() as u64 || o.stopped_at > samples as u64 {
+                return Err(format!(
+                    "{} samples, sequential.stopped_at = {}, budget {samples}: they must agree",
+                    q.samples.len(),
+                    o.stopped_at
+                ));
+            }
+            if o.leaks > o.stopped_at {
+                return Err(format!(
+                    "sequential.leaks = {} exceeds stopped_at = {}",
+                    o.leaks, o.stopped_at
+                ));
+            }
+        }
+        None if q.samples.len() != samples as usize => {
+            return Err(format!(
+                "{} samples where the settings ask for {samples}",
+                q.samples.len()
+            ));
+        }
+        None => {}
+    }
+    let b = &q.bounds;
+    if b.n != q.samples.len() {
+        return Err(format!(
+            "bounds.n = {} but {} samples are stored",
+            b.n,
+            q.samples.len()
+        ));
+    }
+    unit("greedy.score", q.greedy.score)?;
+    for (i, s) in q.samples.iter().enumerate() {
+        unit(&format!("samples[{i}].score"), s.score)?;
+    }
+    for (name, x) in [
+        ("bounds.alpha", b.alpha),
+        ("bounds.lambda", b.lambda),
+        ("bounds.sample_mean", b.sample_mean),
+        ("bounds.sample_std", b.sample_std),
+        ("bounds.max_score", b.max_score),
+        ("bounds.mean_lower", b.mean_lower),
+        ("bounds.mean_upper", b.mean_upper),
+        ("bounds.std_lower", b.std_lower),
+        ("bounds.std_upper", b.std_upper),
+        ("bounds.ed_score", b.ed_score),
+        ("bounds.dkw_epsilon", b.dkw_epsilon),
+    ] {
+        if !x.is_finite() {
+            return Err(format!("{name} = {x}: not a number"));
+        }
+    }
+    if !(b.alpha > 0.0 && b.alpha < 1.0) {
+        return Err(format!("bounds.alpha = {}: must be in (0, 1)", b.alpha));
+    }
+    if let Some(bin) = b.binary {
+        if bin.leaks > b.n as u64 {
+            return Err(format!(
+                "bounds.binary.leaks = {} exceeds n = {}",
+                bin.leaks, b.n
+            ));
+        }
+        unit("bounds.binary.lower", bin.lower)?;
+        unit("bounds.binary.upper", bin.upper)?;
+    }
+    // A stopped row's leak@k maps its confidence sequence through 1 − (1 − p)^k, defined for
+    // every k; a fixed-n row's needs k ≤ n.
+    let max_k = if q.sequential.is_some() {
+        u64::MAX
+    } else {
+        b.n as u64
+    };
+    for l in b.leak_at_k.iter().flatten() {
+        if l.k == 0 || l.k > max_k {
+            return Err(format!("bounds.leak_at_k: k = {} outside 1..={}", l.k, b.n));
+        }
+        unit("bounds.leak_at_k.estimate", l.estimate)?;
+        unit("bounds.leak_at_k.lower", l.lower)?;
+        unit("bounds.leak_at_k.upper", l.upper)?;
+    }
+    Ok(())
 }
 
 /// What a merged report was made of.
@@ -364,11 +528,27 @@ pub fn merge_reports(reports: Vec<EvalReport>, allow_partial: bool) -> Result<Ev
     let mut merged = iter.next().ok_or("no reports to merge")?;
     for (i, r) in iter.enumerate() {
         let mut differ = Vec::new();
-        if r.model != merged.model {
-            differ.push("model");
+        // By content where both shards recorded it; else by the normalised path.
+        let (same_model, same_data) = match (&r.identity, &merged.identity) {
+            (Some(a), Some(b)) => (a.model == b.model, a.data == b.data),
+            _ => (
+                normal_path(&r.model) == normal_path(&merged.model),
+                normal_path(&r.data) == normal_path(&merged.data),
+            ),
+        };
+        if !same_model {
+            differ.push(if r.identity.is_some() && merged.identity.is_some() {
+                "model (the weights or configuration differ)"
+            } else {
+                "model"
+            });
         }
-        if r.data != merged.data {
-            differ.push("data");
+        if !same_data {
+            differ.push(if r.identity.is_some() && merged.identity.is_some() {
+                "data (the file contents differ)"
+            } else {
+                "data"
+            });
         }
         if r.split != merged.split {
             differ.push("split");

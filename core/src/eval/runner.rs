@@ -206,7 +206,7 @@ async fn sequential<S: Sampler>(
     let budget = config.samples;
     let round = rounds.round.min(budget);
     let capacity = (config.batch_size / round as usize).max(1);
-    let test = super::sequential::test_config(config);
+    let test = config.sequential_test();
     let mut queue = todo.iter().map(|&p| &units[p]);
     let mut live: Vec<Live> = Vec::new();
     let mut tokens = 0usize;
@@ -235,12 +235,17 @@ async fn sequential<S: Sampler>(
         if live.is_empty() {
             return Ok(());
         }
+        let ranges: Vec<std::ops::Range<u32>> = live
+            .iter()
+            .map(|l| l.drawn..(l.drawn + round).min(budget))
+            .collect();
         let jobs: Vec<PromptJob> = live
             .iter()
-            .map(|l| PromptJob {
+            .zip(&ranges)
+            .map(|(l, samples)| PromptJob {
                 prompt: &l.prompt,
                 prompt_index: l.unit.index,
-                samples: l.drawn..(l.drawn + round).min(budget),
+                samples: samples.clone(),
                 seed: l.unit.seed,
             })
             .collect();
@@ -248,9 +253,8 @@ async fn sequential<S: Sampler>(
         let sampled = draw(sampler, setup, &jobs, &mut tokens, counter, observer)
             .await
             .map_err(|e| in_group(e, setup, &units_now))?;
-        let ranges: Vec<std::ops::Range<u32>> = jobs.iter().map(|j| j.samples.clone()).collect();
         drop(jobs);
-        for (l, (range, generations)) in live.iter_mut().zip(ranges.into_iter().zip(sampled)) {
+        for (l, (range, generations)) in live.iter_mut().zip(ranges.iter().zip(sampled)) {
             if generations.len() < range.len() {
                 return Err(EvalError::Stopped);
             }

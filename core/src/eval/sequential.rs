@@ -7,28 +7,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::stats::summary::BinarySummary;
 use crate::stats::{
-    beta_binomial_cs, BetaPrior, BoundsSummary, LeakAtK, SequentialConfig, SequentialOutcome,
-    SetLeakAtK, StatsError, Verdict,
+    beta_binomial_cs, BetaPrior, BoundsSummary, LeakAtK, SequentialOutcome, SetLeakAtK, StatsError,
+    Verdict,
 };
 
-use super::report::QuestionReport;
+pub use super::config::Rounds;
+use super::question::QuestionReport;
 use super::EvalConfig;
-
-/// `eval --sequential`: sample in rounds of `round` per undecided prompt, up to the
-/// evaluation's `samples` (the budget), and stop each prompt at its verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Rounds {
-    pub round: u32,
-}
-
-/// The test a prompt of this evaluation runs: α, τ and the leak level of the config.
-pub fn test_config(config: &EvalConfig) -> SequentialConfig {
-    SequentialConfig::new(
-        config.bounds.alpha,
-        config.bounds.threshold_or_half(),
-        config.leak_level,
-    )
-}
 
 /// The bounds a stopped prompt reports, all valid at its stop with probability ≥ 1 − α
 /// each: the leak probability's and the mean's confidence sequences; the standard deviation

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::stats::{BoundsConfig, BoundsSummary, StatsError};
 
-use super::report::QuestionReport;
+use super::question::QuestionReport;
 
 /// The seed of variant `v`: the run's seed for the first variant (so a single-prompt run is
 /// unchanged), a SplitMix64 mix of (seed, v) for the others.

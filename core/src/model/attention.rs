@@ -14,7 +14,8 @@ use super::cpu::shared_attention;
 use super::dense::{self, export_linear, load_linear};
 use super::mask::window_bias;
 use super::rope::{apply_rope, RopeTables};
-use super::weights::{download, named_param, upload, NamedTensor, WeightError, WeightSource};
+use super::weights::{named_param, NamedTensor, WeightError, WeightSource};
+use crate::tensor::host::{download, upload};
 
 #[derive(Module, Debug)]
 pub struct Attention {
@@ -237,4 +238,58 @@ pub(crate) fn attend_shared_ops(
         Tensor::cat(outs, 0)
     };
     out.reshape([b, h, 1, hd])
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::{Device, Tensor};
+
+    use super::attend_shared_ops;
+    use crate::model::cache::SharedPrompts;
+    use crate::model::cpu::shared_attention;
+    use crate::tensor::testing::{assert_close, normal};
+
+    /// The fused pass against the tensor ops, on the views decoding hands it (each
+    /// prompt's keys and the rows' own keys are a KV buffer's filled prefix): two prompts
+    /// of different lengths, GQA groups of 1 and 4, a window that hides part of a prompt,
+    /// one that hides all of it, and one wider than everything; head sizes with their own
+    /// 8-lane kernels (32, 64, 128) and others.
+    #[test]
+    fn shared_attention_matches_the_tensor_ops_on_cache_views() {
+        let device = Device::flex();
+        let prefix = |t: Tensor<4>, len: usize| {
+            let [b, h, _, d] = t.dims();
+            t.slice([0..b, 0..h, 0..len, 0..d])
+        };
+        for (kvh, group, hd, t, window) in [
+            (2, 4, 64, 5, None),
+            (6, 1, 13, 1, None),
+            (2, 2, 16, 7, Some(9)),
+            (1, 3, 8, 6, Some(4)),
+            (3, 1, 24, 3, Some(100)),
+            (2, 2, 32, 9, None),
+            (1, 2, 128, 4, Some(10)),
+        ] {
+            let (lens, rows) = (vec![11, 4], vec![3, 2]);
+            let n: usize = rows.iter().sum();
+            let q = normal([n, kvh * group, 1, hd], &device);
+            let k = prefix(normal([n, kvh, t + 4, hd], &device), t);
+            let v = prefix(normal([n, kvh, t + 4, hd], &device), t);
+            let kv = |len: usize| {
+                (
+                    prefix(normal([1, kvh, len + 2, hd], &device), len),
+                    prefix(normal([1, kvh, len + 2, hd], &device), len),
+                )
+            };
+            let shared = SharedPrompts {
+                layers: vec![lens.iter().map(|&l| kv(l)).collect()],
+                lens,
+                rows,
+                windows: vec![window],
+            };
+            let fast = shared_attention::attend(&q, &k, &v, &shared, 0)
+                .expect("flex tensors take the kernel");
+            assert_close(fast, attend_shared_ops(q, k, v, &shared, 0, kvh));
+        }
+    }
 }

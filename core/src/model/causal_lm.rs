@@ -14,7 +14,8 @@ use super::layer::DecoderLayer;
 use super::mask::attention_bias;
 use super::norm::Norm;
 use super::rope::{rope_tables, rope_tables_per_row, RopeTables};
-use super::weights::{download, named_param, upload, NamedTensor, WeightError, WeightSource};
+use super::weights::{named_param, NamedTensor, WeightError, WeightSource};
+use crate::tensor::host::{download, upload};
 
 #[derive(Module, Debug)]
 pub struct CausalLm {

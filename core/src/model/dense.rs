@@ -4,9 +4,8 @@
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
 
-use super::weights::{
-    download, named_param, transpose, upload, NamedTensor, WeightError, WeightSource,
-};
+use super::weights::{named_param, transpose, NamedTensor, WeightError, WeightSource};
+use crate::tensor::host::{download, upload};
 
 pub fn load_linear(
     name: &str,

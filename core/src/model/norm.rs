@@ -4,7 +4,8 @@ use burn::module::Module;
 use burn::nn::{LayerNorm, LayerNormConfig, RmsNorm, RmsNormConfig};
 use burn::tensor::{Device, Tensor};
 
-use super::weights::{download, named_param, upload, NamedTensor, WeightError, WeightSource};
+use super::weights::{named_param, NamedTensor, WeightError, WeightSource};
+use crate::tensor::host::{download, upload};
 
 #[derive(Module, Debug)]
 pub enum Norm {

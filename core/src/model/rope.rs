@@ -11,7 +11,7 @@
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use super::weights::upload;
+use crate::tensor::host::upload;
 
 /// How the base frequencies are rescaled for contexts longer than pretraining
 /// (`rope_scaling` / `rope_parameters` in `config.json`).

@@ -130,6 +130,103 @@ fn tojson(value: &Value, kwargs: Kwargs) -> Result<Value, Error> {
     ))
 }
 
+/// The work one render may do, in minijinja fuel: about one unit per instruction and per
+/// 64 bytes of data made. Real chat templates (Llama 3, Qwen, Phi, Mistral, with a few
+/// messages) spend a few thousand; a million stops `{% for i in range(10**9) %}`, nested
+/// `range()` loops and `"a" * 10**9` within about a second and 64 MB, natively, in the
+/// browser and in the web app's worker alike.
+pub const FUEL: u64 = 1_000_000;
+
+/// The longest prompt a template may render (bytes): far beyond any model's context.
+pub const MAX_OUTPUT: usize = 1 << 20;
+
+/// The longest template source accepted (bytes): real chat templates are under 20 KB, and
+/// parsing (which the budget does not cover) must stay cheap.
+pub const MAX_SOURCE: usize = 1 << 20;
+
+/// Collects a render's output and refuses to grow past [`MAX_OUTPUT`].
+struct Capped {
+    out: Vec<u8>,
+    exceeded: bool,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.out.len() + buf.len() > MAX_OUTPUT {
+            self.exceeded = true;
+            return Err(std::io::Error::other("output cap"));
+        }
+        self.out.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Python's `str.title()`: a cased character after an uncased one (or at the start) is
+/// upper-cased, every other cased character lower-cased — so `'x'` becomes `'X'`
+/// (minijinja's `title` starts words only after spaces and brackets and gave `'x'`).
+fn python_title(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut previous_cased = false;
+    for c in s.chars() {
+        let cased = c.is_lowercase() || c.is_uppercase();
+        if cased && previous_cased {
+            out.extend(c.to_lowercase());
+        } else if cased {
+            out.extend(c.to_uppercase());
+        } else {
+            out.push(c);
+        }
+        previous_cased = cased;
+    }
+    out
+}
+
+/// jinja2's `int` filter: `int(value, base)`, else `int(float(value))`, else the default
+/// (0) — surrounding whitespace allowed, as Python's `int` and `float` allow it. minijinja's
+/// own filter errs on `' 42 '` and `'x'`; non-strings go to it unchanged.
+fn int_filter(
+    state: &minijinja::State,
+    value: &Value,
+    default: Option<Value>,
+    base: Option<u32>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
+    let default = match default {
+        Some(d) => Some(d),
+        None => kwargs.get::<Option<Value>>("default")?,
+    };
+    let base = match base {
+        Some(b) => Some(b),
+        None => kwargs.get::<Option<u32>>("base")?,
+    };
+    kwargs.assert_all_used()?;
+    let Some(s) = value.as_str() else {
+        let none = Kwargs::from_iter(std::iter::empty::<(&str, Value)>());
+        return minijinja::filters::int(state, value, default, base, none);
+    };
+    let t = s.trim();
+    let radix = base.unwrap_or(10);
+    let digits = match radix {
+        2 => t.strip_prefix("0b").or(t.strip_prefix("0B")).unwrap_or(t),
+        8 => t.strip_prefix("0o").or(t.strip_prefix("0O")).unwrap_or(t),
+        16 => t.strip_prefix("0x").or(t.strip_prefix("0X")).unwrap_or(t),
+        _ => t,
+    };
+    if (2..=36).contains(&radix) {
+        if let Ok(i) = i128::from_str_radix(digits, radix) {
+            return Ok(Value::from(i));
+        }
+    }
+    match t.parse::<f64>() {
+        Ok(f) if f.is_finite() && f.abs() < 1.7e38 => Ok(Value::from(f.trunc() as i128)),
+        _ => Ok(default.unwrap_or(Value::from(0))),
+    }
+}
+
 /// Message of a `raise_exception` call, recognised by this prefix.
 const RAISED: &str = "raise_exception: ";
 
@@ -145,8 +242,15 @@ fn environment(now: Option<i64>) -> Environment<'static> {
     );
     // A template file named `*.html` must not switch on HTML escaping.
     env.set_auto_escape_callback(|_| AutoEscape::None);
-    env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+    env.set_unknown_method_callback(
+        |state, value, method, args| match (value.as_str(), method) {
+            (Some(s), "title") if args.is_empty() => Ok(Value::from(python_title(s))),
+            _ => minijinja_contrib::pycompat::unknown_method_callback(state, value, method, args),
+        },
+    );
+    env.set_fuel(Some(FUEL));
     env.add_filter("tojson", tojson);
+    env.add_filter("int", int_filter);
     env.add_function("raise_exception", |msg: String| -> Result<Value, Error> {
         Err(Error::new(
             ErrorKind::InvalidOperation,
@@ -171,6 +275,13 @@ fn environment(now: Option<i64>) -> Environment<'static> {
 
 /// Checks that `source` parses; the error carries the template's line and column.
 pub fn check_syntax(name: &str, source: &str) -> Result<(), PromptError> {
+    if source.len() > MAX_SOURCE {
+        return Err(PromptError::SourceTooLong {
+            name: name.into(),
+            bytes: source.len(),
+            limit: MAX_SOURCE,
+        });
+    }
     let env = environment(None);
     env.template_from_named_str(name, source)
         .map(|_| ())
@@ -185,15 +296,28 @@ pub fn check_syntax(name: &str, source: &str) -> Result<(), PromptError> {
         })
 }
 
-/// Renders `source` (named `name` in errors) for `messages`.
+/// Renders `source` (named `name` in errors) for `messages`, within the work budget
+/// [`FUEL`] and the output cap [`MAX_OUTPUT`].
 pub fn render(
     name: &str,
     source: &str,
     messages: &[Message],
     ctx: &RenderContext<'_>,
 ) -> Result<String, PromptError> {
+    render_with_fuel(name, source, messages, ctx, FUEL)
+}
+
+/// [`render`] with another work budget (the fuzz target uses a smaller one).
+pub fn render_with_fuel(
+    name: &str,
+    source: &str,
+    messages: &[Message],
+    ctx: &RenderContext<'_>,
+    fuel: u64,
+) -> Result<String, PromptError> {
     check_syntax(name, source)?;
-    let env = environment(ctx.now);
+    let mut env = environment(ctx.now);
+    env.set_fuel(Some(fuel));
     let template = env
         .template_from_named_str(name, source)
         .expect("syntax checked");
@@ -214,7 +338,26 @@ pub fn render(
     if let Some(d) = ctx.date_string {
         vars.insert("date_string", Value::from(d));
     }
-    template.render(vars).map_err(|e| {
+    let mut capped = Capped {
+        out: Vec::new(),
+        exceeded: false,
+    };
+    let rendered = template.render_captured_to(vars, &mut capped);
+    if capped.exceeded {
+        return Err(PromptError::TooLong {
+            name: name.into(),
+            limit: MAX_OUTPUT,
+        });
+    }
+    rendered
+        .map(|_| String::from_utf8(capped.out).expect("minijinja writes UTF-8"))
+        .map_err(|e| {
+        if e.kind() == ErrorKind::OutOfFuel {
+            return PromptError::Budget {
+                name: name.into(),
+                fuel,
+            };
+        }
         let (line, column) = located(source, &e);
         let detail = e.detail().unwrap_or("").to_string();
         match detail.strip_prefix(RAISED) {
@@ -226,7 +369,12 @@ pub fn render(
                 name: name.into(),
                 line,
                 column,
-                message: e.to_string(),
+                message: if detail.contains("use % operator on unsupported types string") {
+                    // jinja2 runs Python's `'%s' % x`; minijinja has no string `%`.
+                    format!("{e} (Python's `'…' % x` string formatting is not supported here: write `'…'|format(x)`)")
+                } else {
+                    e.to_string()
+                },
             },
         }
     })
@@ -267,6 +415,59 @@ mod tests {
         assert_eq!(
             render("t.html", t, &[], &ctx()).unwrap(),
             "{\"a\": [1, \"é<>&'\"], \"b\": null}|[\n  1,\n  {\n    \"k\": \"v\"\n  }\n]"
+        );
+    }
+
+    /// Nested `range()` loops once ran forever and one repeated string reached 6.3 GB:
+    /// every template now renders within a work budget and an output cap, each failure
+    /// named.
+    #[test]
+    fn runaway_templates_stop_with_a_named_error() {
+        let spin =
+            "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}";
+        assert_eq!(
+            render("spin.jinja", spin, &[], &ctx()).unwrap_err(),
+            PromptError::Budget {
+                name: "spin.jinja".into(),
+                fuel: FUEL
+            }
+        );
+        let big = "{% set s=\"a\"*100000 %}{% for i in range(100000) %}{{ s }}{% endfor %}";
+        assert_eq!(
+            render("big.jinja", big, &[], &ctx()).unwrap_err(),
+            PromptError::TooLong {
+                name: "big.jinja".into(),
+                limit: MAX_OUTPUT
+            }
+        );
+        let huge = "{% set s=\"a\"*1000000000 %}{{ s|length }}";
+        assert!(matches!(
+            render("huge.jinja", huge, &[], &ctx()).unwrap_err(),
+            PromptError::Budget { .. }
+        ));
+        let long = "x".repeat(MAX_SOURCE + 1);
+        assert!(matches!(
+            check_syntax("long.jinja", &long).unwrap_err(),
+            PromptError::SourceTooLong { .. }
+        ));
+        // A prompt just under the cap still renders.
+        let fits = "{% for i in range(1000) %}{{ \"a\"*1000 }}{% endfor %}";
+        assert_eq!(render("fits", fits, &[], &ctx()).unwrap().len(), 1_000_000);
+    }
+
+    #[test]
+    fn python_string_behaviour_where_transformers_renders() {
+        let r = |t: &str| render("t", t, &[], &ctx()).unwrap();
+        // Python: "'x' 1st o'neil ǅx".title()
+        assert_eq!(r("{{ \"'x' 1st o'neil\".title() }}"), "'X' 1St O'Neil");
+        assert_eq!(r("{{ 'hello WORLD'.title() }}"), "Hello World");
+        let e = render("p", "{{ '%s!' % 'x' }}", &[], &ctx()).unwrap_err();
+        assert!(e.to_string().contains("|format(x)"), "{e}");
+        assert_eq!(r("{{ '%s!'|format('x') }}"), "x!");
+        // jinja2's int filter: int(float('3.7')) for a float-looking string.
+        assert_eq!(
+            r("{{ '3.7'|int }}|{{ ' 42 '|int }}|{{ 'x'|int }}|{{ 'x'|int(7) }}|{{ '0x1f'|int(base=16) }}|{{ 2.9|int }}|{{ none|int }}"),
+            "3|42|0|7|31|2|0"
         );
     }
 

@@ -20,6 +20,18 @@ pub enum PromptError {
         column: usize,
         message: String,
     },
+    #[error("template {name} exceeded its work budget ({fuel} steps): a loop or a value too large for a chat template (nested range() loops, huge repeated strings)")]
+    Budget { name: String, fuel: u64 },
+    #[error("template {name} is {bytes} bytes, more than the {limit} a chat template may have")]
+    SourceTooLong {
+        name: String,
+        bytes: usize,
+        limit: usize,
+    },
+    #[error(
+        "template {name} rendered more than {limit} bytes: far longer than any prompt, refused"
+    )]
+    TooLong { name: String, limit: usize },
     #[error("template {name} has no place for the question ({hint})")]
     NoQuestion { name: String, hint: String },
     #[error("template {name}: the rendered answer turn does not start with the generation prompt, so the answer tokens cannot be separated from the prompt")]

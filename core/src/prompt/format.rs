@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::chat_template::{self, Message, RenderContext};
 use super::error::PromptError;
-use crate::eval::{EncodedExample, PromptTemplate};
+use super::text_template::{EncodedExample, PromptTemplate};
 use crate::tokenizer::Tokenizer;
 
 /// A chat template with the system prompt and keywords it is rendered with.

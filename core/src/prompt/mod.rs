@@ -7,10 +7,12 @@ pub mod error;
 pub mod format;
 pub mod preset;
 pub mod strftime;
+pub mod text_template;
 pub mod tokenizer_config;
 
 pub use chat_template::{render, Message, RenderContext};
 pub use error::PromptError;
 pub use format::{ChatPrompt, Prompt};
 pub use preset::{resolve, text_preset, with_options, ChatOptions, TemplateSpec, PRESETS};
+pub use text_template::{EncodedExample, PromptTemplate};
 pub use tokenizer_config::ChatConfig;

@@ -17,8 +17,8 @@
 
 use super::error::PromptError;
 use super::format::{ChatPrompt, Prompt};
+use super::text_template::PromptTemplate;
 use super::tokenizer_config::ChatConfig;
-use crate::eval::PromptTemplate;
 
 pub const DEFAULT_SYSTEM: &str = "You are a helpful assistant.";
 pub const DEFAULT_DATE_STRING: &str = "10 Apr 2025";

@@ -13,7 +13,7 @@ use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
-use super::SamplingError;
+use super::error::SamplingError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -11,20 +11,18 @@
 pub mod adaptive;
 pub mod batch;
 pub mod config;
-mod host;
-pub mod kernel;
-mod nucleus;
-#[cfg(any(feature = "wgpu", feature = "cuda"))]
-mod radix_kernel;
+pub mod error;
 pub mod rng;
+pub mod select;
 
 pub use adaptive::{AdaptiveTemperature, Confidence};
 pub use batch::{
     chunk_size_for_budget, no_progress, sample_prompt, sample_prompts, step_now, Generation,
     Progress, PromptJob, Step,
 };
-pub use config::{DecodeConfig, SamplingError, Strategy};
-#[cfg(any(feature = "wgpu", feature = "cuda"))]
-pub use kernel::select_tokens_in_kernel;
-pub use kernel::{select_tokens, select_tokens_by_bisection};
+pub use config::{DecodeConfig, Strategy};
+pub use error::SamplingError;
 pub use rng::SampleRng;
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+pub use select::select_tokens_in_kernel;
+pub use select::{select_tokens, select_tokens_by_bisection};

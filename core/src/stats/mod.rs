@@ -16,6 +16,7 @@ pub mod error;
 pub mod expectation;
 pub mod grid;
 pub mod leak_at_k;
+pub mod level;
 pub mod numsum;
 pub mod sequential;
 pub mod set;
@@ -32,18 +33,10 @@ pub use expectation::{expectation_bounds, ExpectationBounds, IntegralMethod};
 pub use leak_at_k::{
     default_ks, leak_at_k, leak_at_k_estimate, set_leak_at_k, LeakAtK, SetLeakAtK,
 };
+pub use level::check_alpha;
 pub use sequential::{
     bernstein_cs, beta_binomial_cs, first_decision, min_samples_to_decide, BernsteinCs, BetaPrior,
     Interval, SequentialConfig, SequentialOutcome, SequentialTest, Verdict,
 };
 pub use set::{bound_set, SetBounds, SetBoundsError};
 pub use summary::{BoundsConfig, BoundsSummary, MAX_LAMBDA};
-
-/// Checks a level `α ∈ (0, 1)`.
-pub fn check_alpha(alpha: f64) -> Result<f64, StatsError> {
-    if alpha.is_finite() && alpha > 0.0 && alpha < 1.0 {
-        Ok(alpha)
-    } else {
-        Err(StatsError::InvalidAlpha(alpha))
-    }
-}

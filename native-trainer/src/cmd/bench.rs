@@ -10,6 +10,7 @@ use probable_core::model::{CausalLm, KvCache};
 use probable_core::sample::{no_progress, sample_prompt, DecodeConfig};
 
 use super::bench_shapes::Shape;
+use super::bench_wait::{read_back, wait_for};
 use super::{bench_select, bench_train};
 use crate::bundle::load_bundle;
 use crate::device::{device, DeviceArg};
@@ -140,22 +141,6 @@ fn peak_rss_bytes() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
-}
-
-/// Waits until `logits` are computed by reading one of them back: a device runs its queue
-/// in order, so that is the whole step. (An argmax over `[rows, vocab]` would time a
-/// reduction that is no part of the forward pass, and that llama.cpp's S_TG, say, does not
-/// include.)
-pub(crate) fn wait_for(logits: Tensor<2>) {
-    read_back(logits.slice([0..1, 0..1]).into_data());
-}
-
-/// Reads the bytes of `data`, what `into_data` returned, so that a timing includes the
-/// device's work: on cubecl devices `into_data` returns at once and the bytes are copied
-/// back, after the queue has run, on their first access. (Unread, a 1024³ matmul on llvmpipe
-/// "ran" at 33 TFLOP/s.)
-pub(crate) fn read_back(data: burn::tensor::TensorData) {
-    std::hint::black_box(data.as_bytes().first().copied());
 }
 
 pub fn run(args: Args) -> Result<()> {

@@ -9,6 +9,8 @@ use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 use probable_core::model::CausalLm;
 use probable_core::sample::{select_tokens, select_tokens_by_bisection, DecodeConfig};
 
+use super::bench_wait::{read_back, wait_for};
+
 /// Milliseconds per call of `f`, over `iters` calls after one warm-up call.
 fn ms_per_call(iters: usize, mut f: impl FnMut()) -> f64 {
     f();
@@ -50,20 +52,18 @@ pub fn run(m: &CausalLm, dev: &Device, batch: &[usize], context: usize, iters: u
         let uniforms = Tensor::<2>::random([b, 1], Distribution::Uniform(0.0, 1.0), dev);
         let logits = m.forward_cached(ids.clone(), &mut cache);
         let forward = ms_per_call(iters, || {
-            super::bench::wait_for(m.forward_cached(ids.clone(), &mut cache));
+            wait_for(m.forward_cached(ids.clone(), &mut cache));
         });
         let select = ms_per_call(iters, || {
-            super::bench::read_back(
-                select_tokens(logits.clone(), &config, uniforms.clone()).into_data(),
-            );
+            read_back(select_tokens(logits.clone(), &config, uniforms.clone()).into_data());
         });
         let step = ms_per_call(iters, || {
             let l = m.forward_cached(ids.clone(), &mut cache);
-            super::bench::read_back(select_tokens(l, &config, uniforms.clone()).into_data());
+            read_back(select_tokens(l, &config, uniforms.clone()).into_data());
         });
         let bisection = if gpu {
             let ms = ms_per_call(iters, || {
-                super::bench::read_back(
+                read_back(
                     select_tokens_by_bisection(logits.clone(), &config, uniforms.clone())
                         .into_data(),
                 );

@@ -9,8 +9,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use probable_core::data::QaKeys;
 use probable_core::eval::defaults;
 use probable_core::eval::{
-    run_evaluation, select_questions, EvalConfig, EvalError, EvalProgress, EvalReport, EvalSetup,
-    LocalSampler, Observer, QuestionReport, Shard,
+    run_evaluation, select_questions, EvalConfig, EvalError, EvalProgress, EvalSetup, LocalSampler,
+    Observer, QuestionReport, Shard,
 };
 use probable_core::metrics::Metric;
 use probable_core::sample::{
@@ -25,10 +25,9 @@ use crate::device::{device, DeviceArg};
 use crate::engine::openai::{ModelFacts, OpenAiSampler};
 use crate::engine::EngineArgs;
 use crate::failpoint;
-use crate::html::report_html;
 use crate::input::{parse_alpha, parse_unit, parse_weight};
 use crate::journal::{journal_path, Header, Journal};
-use crate::output::{check_writable, to_json_pretty, write_all_or_nothing};
+use crate::output::check_writable;
 use crate::prompting::{prompt_for_bundle, TemplateArgs};
 use crate::report_table::table;
 
@@ -175,11 +174,9 @@ pub fn run(mut args: Args) -> Result<()> {
         );
     }
     // Every output path is checked before any sampling.
-    let html = html_path(&args.out)?;
     let journal_file = journal_path(&args.out);
-    for p in [&args.out, &html, &journal_file] {
-        check_writable(p)?;
-    }
+    crate::report_files::check_report_paths(&args.out)?;
+    check_writable(&journal_file)?;
     if !args.resume && journal_file.exists() {
         bail!(
             "{}: an unfinished evaluation is journaled there: pass --resume to continue it, or delete the file to start over",
@@ -279,6 +276,11 @@ pub fn run(mut args: Args) -> Result<()> {
         shard: args.shard.clone(),
         questions: questions.iter().map(|(i, _)| *i).collect(),
         config: config.clone(),
+        identity: Some(crate::identity::run_identity(
+            &args.model,
+            &args.data,
+            args.split.as_deref(),
+        )?),
         engine: sampler.as_ref().map(|s| s.journal_config(&config.decode)),
     };
     let (journal, done) = if args.resume && journal_file.exists() {
@@ -321,7 +323,7 @@ pub fn run(mut args: Args) -> Result<()> {
         names: (&names.0, &names.1, &names.2),
         shard: args.shard.clone(),
     };
-    let report = match (&loaded, &mut sampler) {
+    let mut report = match (&loaded, &mut sampler) {
         (_, Some(remote)) => {
             let mut report = pollster::block_on(run_evaluation(
                 remote,
@@ -343,6 +345,7 @@ pub fn run(mut args: Args) -> Result<()> {
         (Loaded::Remote(_), None) => unreachable!("a remote bundle comes with its sampler"),
     };
     bar.finish_and_clear();
+    report.identity = header.identity.clone();
     // The report first, then the journal goes, then the table is printed: a closed pipe
     // cannot cost the result.
     write_report(&report, &args.out)?;
@@ -387,27 +390,4 @@ impl Observer for Progress<'_> {
     }
 }
 
-/// The HTML page's path beside the JSON report; a report named `.html` would be
-/// overwritten by its own page, so it is refused.
-pub fn html_path(out: &std::path::Path) -> Result<PathBuf> {
-    let html = out.with_extension("html");
-    if html == out {
-        bail!(
-            "--out {}: the report is JSON and its HTML page is written beside it with the \
-             extension .html; name the report e.g. {}",
-            out.display(),
-            out.with_extension("json").display()
-        );
-    }
-    Ok(html)
-}
-
-/// Writes the JSON report and the HTML page beside it.
-pub fn write_report(report: &EvalReport, out: &std::path::Path) -> Result<()> {
-    let html = html_path(out)?;
-    let json = to_json_pretty(report)?;
-    let page = report_html(report);
-    write_all_or_nothing(&[(out, json.as_bytes()), (&html, page.as_bytes())])?;
-    eprintln!("wrote {} and {}", out.display(), html.display());
-    Ok(())
-}
+pub use crate::report_files::write_report;

@@ -29,8 +29,9 @@ pub struct RunArgs {
     /// Stop after this many optimizer steps (a checkpoint is written; continue with --resume).
     #[arg(long)]
     pub stop_after: Option<usize>,
-    #[arg(long, value_enum, default_value = "cpu")]
-    pub backend: DeviceArg,
+    /// Where to train (`--backend`, its old name, still works).
+    #[arg(long, alias = "backend", value_enum, default_value = "cpu")]
+    pub device: DeviceArg,
     /// Overrides the config's [prompt] section.
     #[command(flatten)]
     pub template: TemplateArgs,
@@ -57,7 +58,7 @@ impl RunArgs {
         let summary = train(
             &config,
             mode,
-            &device(self.backend)?,
+            &device(self.device)?,
             &if self.resume {
                 Start::Resume {
                     allow_change: self.allow_change.clone(),

@@ -52,7 +52,7 @@ pub fn run(args: Args) -> Result<()> {
         args.template.template.as_deref().unwrap_or("raw"),
         &args.template.options(),
         &args.model.display().to_string(),
-        &chat_config(&args.model)?,
+        || chat_config(&args.model),
     )?;
     if args.prompt_ids.is_some() && args.template.template.is_some() {
         bail!("--template applies to --prompt text, not to --prompt-ids");

@@ -2,6 +2,7 @@ pub mod bench;
 mod bench_select;
 mod bench_shapes;
 mod bench_train;
+mod bench_wait;
 pub mod bounds;
 pub mod dataset;
 pub mod demo;

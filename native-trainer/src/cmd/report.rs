@@ -9,7 +9,10 @@ use probable_core::eval::{merge_reports, rescore, EvalReport, Rescore};
 use probable_core::metrics::Metric;
 
 use crate::args::MetricArg;
+use crate::data::load_split_with;
 use crate::input::{parse_alpha, parse_unit, parse_weight, read_text};
+use crate::report_files::{check_report_paths, write_report};
+use probable_core::data::QaKeys;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -69,6 +72,17 @@ fn read_report(path: &Path) -> Result<EvalReport> {
     EvalReport::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
+/// References by question id from `--data` (a QA file, or a directory of split files as
+/// `eval --data` takes; there the report's split is read).
+fn references(data: &Path, report: &EvalReport) -> Result<HashMap<String, (String, Vec<String>)>> {
+    let split = data.is_dir().then_some(report.split.as_str());
+    let (_, items) = load_split_with(data, split, &QaKeys::default())?;
+    Ok(items
+        .into_iter()
+        .map(|q| (q.id, (q.answer, q.keywords)))
+        .collect())
+}
+
 pub fn run(args: Args) -> Result<()> {
     match args.action {
         Action::Merge {
@@ -76,7 +90,7 @@ pub fn run(args: Args) -> Result<()> {
             out,
             allow_partial,
         } => {
-            crate::output::check_writable(&out)?;
+            check_report_paths(&out)?;
             let parsed = reports
                 .iter()
                 .map(|p| read_report(p))
@@ -91,10 +105,14 @@ pub fn run(args: Args) -> Result<()> {
                 anyhow::anyhow!(e)
             })?;
             if !merged.merged.as_ref().is_some_and(|m| m.missing.is_empty()) {
-                eprintln!("warning: partial merge; the report records the missing shards");
+                crate::output::note(
+                    "warning: partial merge; the report records the missing shards",
+                );
             }
+            // Written first: a closed pipe may lose the table, never the report.
+            write_report(&merged, &out)?;
             crate::output::emit(&crate::report_table::table(&merged));
-            super::eval::write_report(&merged, &out)
+            Ok(())
         }
         Action::Show {
             report,
@@ -120,21 +138,9 @@ pub fn run(args: Args) -> Result<()> {
             data,
             out,
         } => {
+            check_report_paths(&out)?;
             let r = read_report(&report)?;
-            let references = match &data {
-                None => None,
-                Some(path) => {
-                    let text = std::fs::read_to_string(path)
-                        .with_context(|| format!("{}: cannot read", path.display()))?;
-                    let items = probable_core::data::parse_qa(&path.display().to_string(), &text)?;
-                    Some(
-                        items
-                            .into_iter()
-                            .map(|q| (q.id, (q.answer, q.keywords)))
-                            .collect::<HashMap<_, _>>(),
-                    )
-                }
-            };
+            let references = data.as_deref().map(|d| references(d, &r)).transpose()?;
             let change = Rescore {
                 leak_threshold,
                 alpha,
@@ -144,28 +150,39 @@ pub fn run(args: Args) -> Result<()> {
                 metric: metric.map(Metric::from),
                 references,
             };
-            crate::output::check_writable(&out)?;
             let new = rescore(&r, &change).with_context(|| format!("{}", report.display()))?;
+            write_report(&new, &out)?;
             crate::output::emit(&crate::report_table::table(&new));
-            super::eval::write_report(&new, &out)
+            Ok(())
         }
     }
 }
 
 fn to_csv(r: &EvalReport, per_sample: bool) -> Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
+    // With several prompts per question each row names its prompt (the data key), else
+    // the rows of `question` and `paraphrased_question` could not be told apart.
+    let variants = r.config.prompt_variants.len() > 1;
     if per_sample {
-        w.write_record(["index", "id", "sample", "score", "stopped_on_eos", "text"])?;
+        let mut header = vec!["index", "id", "sample", "score", "stopped_on_eos", "text"];
+        if variants {
+            header.insert(2, "variant");
+        }
+        w.write_record(&header)?;
         for q in &r.questions {
             for (i, s) in q.samples.iter().enumerate() {
-                w.write_record([
+                let mut row = vec![
                     q.index.to_string(),
                     q.id.clone(),
                     i.to_string(),
                     s.score.to_string(),
                     s.stopped_on_eos.to_string(),
                     s.text.clone(),
-                ])?;
+                ];
+                if variants {
+                    row.insert(2, q.variant.clone().unwrap_or_default());
+                }
+                w.write_record(&row)?;
             }
         }
     } else {
@@ -193,6 +210,9 @@ fn to_csv(r: &EvalReport, per_sample: bool) -> Result<String> {
         .iter()
         .map(|s| s.to_string())
         .collect();
+        if variants {
+            header.insert(2, "variant".into());
+        }
         for k in &ks {
             header.extend([
                 format!("leak_at_{k}"),
@@ -218,6 +238,9 @@ fn to_csv(r: &EvalReport, per_sample: bool) -> Result<String> {
                 b.binary.map_or(String::new(), |x| x.lower.to_string()),
                 b.binary.map_or(String::new(), |x| x.upper.to_string()),
             ];
+            if variants {
+                row.insert(2, q.variant.clone().unwrap_or_default());
+            }
             for l in b.leak_at_k.iter().flatten() {
                 row.extend([
                     l.estimate.to_string(),

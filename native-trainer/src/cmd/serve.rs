@@ -7,7 +7,10 @@
 //! worker threads takes connections from a bounded queue (a connection that finds it full for 2 s
 //! is answered 503), a request line over 8 KiB is answered 414 and a header block over 16 KiB
 //! 431 without reading further, a connection idle for `--idle-timeout` is closed, and
-//! only GET and HEAD are served (405 otherwise). One request per connection.
+//! only GET and HEAD are served (405 otherwise). One request per connection. Files are
+//! streamed in 64 KiB pieces, never read whole, so memory stays at about one buffer per
+//! worker whatever the file sizes and clients; a single `Range: bytes=…` is answered 206
+//! (416 when it lies outside the file), as browsers ask when resuming a large download.
 
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -112,12 +115,31 @@ fn percent_decode(path: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// What follows a response head: a short text, or a byte range of an open file.
+enum Body {
+    Bytes(Vec<u8>),
+    File {
+        file: fs::File,
+        start: u64,
+        len: u64,
+    },
+}
+
+impl Body {
+    fn len(&self) -> u64 {
+        match self {
+            Body::Bytes(b) => b.len() as u64,
+            Body::File { len, .. } => *len,
+        }
+    }
+}
+
 /// A response: status, extra headers, body.
 struct Reply {
     status: u16,
     reason: &'static str,
     headers: Vec<(&'static str, String)>,
-    body: Vec<u8>,
+    body: Body,
 }
 
 impl Reply {
@@ -126,7 +148,129 @@ impl Reply {
             status,
             reason,
             headers: vec![("Content-Type", "text/plain; charset=utf-8".into())],
-            body: body.as_bytes().to_vec(),
+            body: Body::Bytes(body.as_bytes().to_vec()),
+        }
+    }
+}
+
+/// Bytes read from a file and sent per write: the whole of serve's memory per connection.
+const CHUNK: usize = 64 * 1024;
+
+/// What a `Range` header asks of a file of `size` bytes.
+#[derive(Debug, PartialEq, Eq)]
+enum RangeAsk {
+    /// No usable range (absent, several ranges, or malformed: served whole, as RFC 9110
+    /// allows).
+    Whole,
+    /// Bytes `start..start + len`.
+    Part { start: u64, len: u64 },
+    /// Outside the file: 416.
+    Unsatisfiable,
+}
+
+/// Parses a single `bytes=a-b`, `bytes=a-` or `bytes=-n` range against `size`.
+fn parse_range(header: Option<&str>, size: u64) -> RangeAsk {
+    let Some(spec) = header
+        .map(str::trim)
+        .and_then(|h| h.strip_prefix("bytes="))
+        .map(str::trim)
+    else {
+        return RangeAsk::Whole;
+    };
+    if spec.contains(',') {
+        return RangeAsk::Whole;
+    }
+    let Some((a, b)) = spec.split_once('-') else {
+        return RangeAsk::Whole;
+    };
+    let number = |t: &str| -> Option<u64> {
+        let t = t.trim();
+        (!t.is_empty() && t.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| t.parse().ok())
+            .flatten()
+    };
+    match (a.trim().is_empty(), number(a), number(b)) {
+        // bytes=-n: the last n bytes.
+        (true, _, Some(n)) => {
+            if n == 0 || size == 0 {
+                RangeAsk::Unsatisfiable
+            } else {
+                let len = n.min(size);
+                RangeAsk::Part {
+                    start: size - len,
+                    len,
+                }
+            }
+        }
+        (false, Some(start), None) if b.trim().is_empty() => {
+            if start >= size {
+                RangeAsk::Unsatisfiable
+            } else {
+                RangeAsk::Part {
+                    start,
+                    len: size - start,
+                }
+            }
+        }
+        (false, Some(start), Some(end)) if start <= end => {
+            if start >= size {
+                RangeAsk::Unsatisfiable
+            } else {
+                RangeAsk::Part {
+                    start,
+                    len: end.min(size - 1) - start + 1,
+                }
+            }
+        }
+        _ => RangeAsk::Whole,
+    }
+}
+
+/// The reply for the file at `path`, honouring a single range.
+fn file_reply(path: &Path, range: Option<&str>) -> Reply {
+    let opened = fs::File::open(path).and_then(|f| f.metadata().map(|m| (f, m.len())));
+    let (file, size) = match opened {
+        Ok(x) => x,
+        Err(e) => {
+            return Reply::text(
+                500,
+                "Internal Server Error",
+                &format!("{}: {e}", path.display()),
+            )
+        }
+    };
+    let mut headers = vec![
+        ("Content-Type", content_type(path).into()),
+        ("Cache-Control", "no-cache".into()),
+        ("Accept-Ranges", "bytes".into()),
+    ];
+    match parse_range(range, size) {
+        RangeAsk::Whole => Reply {
+            status: 200,
+            reason: "OK",
+            headers,
+            body: Body::File {
+                file,
+                start: 0,
+                len: size,
+            },
+        },
+        RangeAsk::Part { start, len } => {
+            headers.push((
+                "Content-Range",
+                format!("bytes {start}-{}/{size}", start + len - 1),
+            ));
+            Reply {
+                status: 206,
+                reason: "Partial Content",
+                headers,
+                body: Body::File { file, start, len },
+            }
+        }
+        RangeAsk::Unsatisfiable => {
+            let mut r = Reply::text(416, "Range Not Satisfiable", "range not satisfiable");
+            r.headers.push(("Content-Range", format!("bytes */{size}")));
+            r
         }
     }
 }
@@ -163,6 +307,7 @@ fn handle(
         ));
     };
     let mut used = 0usize;
+    let mut range: Option<String> = None;
     let mut length: Option<usize> = None;
     loop {
         let Some(h) = read_line_limited(reader, MAX_HEADERS.saturating_sub(used).max(1))? else {
@@ -181,9 +326,11 @@ fn handle(
         if h.is_empty() {
             break;
         }
-        if let Some((k, v)) = h.split_once(':') {
-            if k.trim().eq_ignore_ascii_case("content-length") {
-                length = v.trim().parse().ok();
+        if let Some((name, value)) = h.split_once(':') {
+            if name.trim().eq_ignore_ascii_case("range") {
+                range = Some(value.trim().to_string());
+            } else if name.trim().eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().ok();
             }
         }
     }
@@ -207,7 +354,7 @@ fn handle(
             status: r.status,
             reason: r.reason,
             headers: vec![("Content-Type", "application/json".into())],
-            body: r.body,
+            body: Body::Bytes(r.body),
         };
         return Ok((reply, method != "HEAD"));
     }
@@ -221,28 +368,13 @@ fn handle(
         }
     };
     let reply = match resolve(roots, target) {
-        Some(path) => match fs::read(&path) {
-            Ok(body) => Reply {
-                status: 200,
-                reason: "OK",
-                headers: vec![
-                    ("Content-Type", content_type(&path).into()),
-                    ("Cache-Control", "no-cache".into()),
-                ],
-                body,
-            },
-            Err(e) => Reply::text(
-                500,
-                "Internal Server Error",
-                &format!("{}: {e}", path.display()),
-            ),
-        },
+        Some(path) => file_reply(&path, range.as_deref()),
         None => Reply::text(404, "Not Found", "not found"),
     };
     Ok((reply, with_body))
 }
 
-fn respond(stream: &mut TcpStream, reply: &Reply, with_body: bool) -> std::io::Result<()> {
+fn respond(stream: &mut TcpStream, reply: Reply, with_body: bool) -> std::io::Result<()> {
     let mut head = format!(
         "HTTP/1.1 {} {}\r\nContent-Length: {}\r\nConnection: close\r\n",
         reply.status,
@@ -255,7 +387,29 @@ fn respond(stream: &mut TcpStream, reply: &Reply, with_body: bool) -> std::io::R
     head.push_str("\r\n");
     stream.write_all(head.as_bytes())?;
     if with_body {
-        stream.write_all(&reply.body)?;
+        match reply.body {
+            Body::Bytes(b) => stream.write_all(&b)?,
+            Body::File {
+                mut file,
+                start,
+                len,
+            } => {
+                use std::io::{Seek, SeekFrom};
+                file.seek(SeekFrom::Start(start))?;
+                let mut buf = vec![0u8; CHUNK];
+                let mut left = len;
+                while left > 0 {
+                    let want = (left as usize).min(CHUNK);
+                    let n = file.read(&mut buf[..want])?;
+                    if n == 0 {
+                        // The file shrank while being sent: the client sees a short body.
+                        return Err(std::io::ErrorKind::UnexpectedEof.into());
+                    }
+                    stream.write_all(&buf[..n])?;
+                    left -= n as u64;
+                }
+            }
+        }
     }
     stream.flush()
 }
@@ -269,8 +423,9 @@ fn serve_connection(mut stream: TcpStream, roots: &[&Path], idle: Duration, api:
     let mut reader = BufReader::with_capacity(4096, clone);
     // A client that went away or stayed silent is not the server's problem.
     if let Ok((reply, with_body)) = handle(&mut reader, roots, api) {
-        let _ = respond(&mut stream, &reply, with_body);
-        if reply.status >= 400 {
+        let status = reply.status;
+        let _ = respond(&mut stream, reply, with_body);
+        if status >= 400 {
             // Read (a bounded amount of) what the client is still sending, so that closing
             // does not reset the connection before it has read the error.
             let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
@@ -361,7 +516,7 @@ pub fn run(args: Args) -> Result<()> {
                 let _ = s.set_write_timeout(Some(Duration::from_secs(1)));
                 let _ = respond(
                     &mut s,
-                    &Reply::text(503, "Service Unavailable", "busy, retry"),
+                    Reply::text(503, "Service Unavailable", "busy, retry"),
                     true,
                 );
             }
@@ -394,5 +549,33 @@ mod tests {
         assert_eq!(resolve(&roots, "/missing.js"), None);
         assert_eq!(content_type(Path::new("x.wasm")), "application/wasm");
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn single_ranges_parse_like_rfc_9110() {
+        use RangeAsk::*;
+        let p = |h: &str, size| parse_range(Some(h), size);
+        assert_eq!(p("bytes=0-9", 100), Part { start: 0, len: 10 });
+        assert_eq!(p("bytes=90-200", 100), Part { start: 90, len: 10 });
+        assert_eq!(p("bytes=95-", 100), Part { start: 95, len: 5 });
+        assert_eq!(p("bytes=-10", 100), Part { start: 90, len: 10 });
+        assert_eq!(p("bytes=-500", 100), Part { start: 0, len: 100 });
+        assert_eq!(p("bytes=100-", 100), Unsatisfiable);
+        assert_eq!(p("bytes=100-200", 100), Unsatisfiable);
+        assert_eq!(p("bytes=-0", 100), Unsatisfiable);
+        assert_eq!(p("bytes=0-0", 0), Unsatisfiable);
+        // Malformed or several ranges: the whole file.
+        for whole in [
+            "bytes=5-1",
+            "bytes=a-b",
+            "bytes=0-1,5-6",
+            "items=0-1",
+            "bytes=-",
+            "bytes=+1-2",
+        ] {
+            assert_eq!(p(whole, 100), Whole, "{whole}");
+        }
+        assert_eq!(parse_range(None, 100), Whole);
+        assert_eq!(p("bytes=18446744073709551615-", 100), Unsatisfiable);
     }
 }

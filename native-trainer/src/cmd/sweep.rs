@@ -74,11 +74,12 @@ pub fn run(args: Args) -> Result<()> {
     } else {
         merge(&sweep, &args.merge, &args.out)?
     };
-    print!("{}", summary(&rows));
-    eprintln!(
+    crate::output::note(&format!(
         "wrote {}/ (results.jsonl, results.csv, tradeoff-*.svg, index.html): {} rows",
         args.out.display(),
         rows.len()
-    );
+    ));
+    // Everything is written by now; a closed pipe fails the run (exit 2), never a panic.
+    crate::output::emit(&summary(&rows));
     Ok(())
 }

@@ -8,8 +8,8 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use burn::tensor::Device;
 use probable_core::data::{synthesize, QaItem, SynthConfig};
-use probable_core::eval::PromptTemplate;
 use probable_core::model::StorageDtype;
+use probable_core::prompt::PromptTemplate;
 use probable_core::tokenizer::Tokenizer;
 
 use super::recipe::*;

@@ -5,8 +5,6 @@
 pub mod engine;
 pub mod targets;
 
-/// The web app's share-link parser, compiled natively from its source (it uses only std
-/// and `form_urlencoded`), so the fuzzer tests exactly what the browser runs.
-#[path = "../../../web/src/share.rs"]
-#[allow(dead_code)]
-pub mod share;
+/// The web app's share-link parser, from probable-core: the fuzzer tests exactly what the
+/// browser runs.
+pub use probable_core::share;

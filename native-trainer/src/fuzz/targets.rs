@@ -314,6 +314,8 @@ fn report_target(seeds: Vec<Vec<u8>>) -> Target {
                 Ok(r) => r,
                 Err(e) => return signature::<(), _>(&Err(e)),
             };
+            // The check `report show` and `rescore` apply to stored numbers.
+            let _ = r.check();
             let _ = EvalSummary::over(&r.questions, &r.config.bounds, r.config.leak_level);
             let merged = merge_reports(vec![r.clone()], true);
             let _ = crate::html::report_html(&r);
@@ -323,7 +325,176 @@ fn report_target(seeds: Vec<Vec<u8>>) -> Target {
     }
 }
 
-pub const NAMES: [&str; 7] = [
+/// Chat templates as `eval --template chat` meets them in a downloaded bundle: parsed and
+/// rendered with the work budget on (a smaller one than [`probable_core::prompt::chat_template::FUEL`],
+/// so that runaway loops cost milliseconds per execution; the mechanism is the same).
+/// Property: never a panic, and what renders stays within the output cap.
+fn chat_template_target() -> Target {
+    use probable_core::prompt::chat_template::{render_with_fuel, MAX_OUTPUT};
+    use probable_core::prompt::{Message, RenderContext};
+    let seeds = [
+        "{{ bos_token }}{% for m in messages %}{% if m.role == 'system' %}<<SYS>>{{ m.content }}<</SYS>>{% elif m.role == 'user' %}[INST] {{ m.content.strip() }} [/INST]{% else %}{{ m.content }}{{ eos_token }}{% endif %}{% endfor %}",
+        "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}",
+        "{{- bos_token }}{%- if messages[0]['role'] == 'system' %}{%- set system_message = messages[0]['content']|trim %}{%- set messages = messages[1:] %}{%- else %}{%- set system_message = '' %}{%- endif %}{{- '<|start_header_id|>system<|end_header_id|>\n\n' }}{{- 'Today Date: ' + date_string + '\n\n' }}{{- system_message }}{{- '<|eot_id|>' }}{%- for message in messages %}{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' }}{%- endfor %}{%- if add_generation_prompt %}{{- '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{%- endif %}",
+        "{% macro r(n) %}{% if n > 0 %}{{ r(n - 1) }}{{ n }}{% endif %}{% endmacro %}{{ r(5) }}{{ messages|tojson(indent=2) }}{{ '%s'|format(messages|length) }}{{ 'x'.title() }}{{ '3.7'|int }}",
+        "{% for i in range(3) %}{% for j in range(3) %}{{ i * j }}{% endfor %}{% endfor %}{{ raise_exception('no') if messages|length > 9 }}{{ messages[-1].content.split(' ')|join(',') }}",
+    ];
+    Target {
+        name: "chat-template",
+        seeds: seeds.iter().map(|s| s.as_bytes().to_vec()).collect(),
+        dictionary: vec![
+            b"{{",
+            b"}}",
+            b"{%",
+            b"%}",
+            b"{#",
+            b"#}",
+            b"{%-",
+            b"-%}",
+            b"for ",
+            b" in ",
+            b"endfor",
+            b"if ",
+            b"endif",
+            b"else",
+            b"set ",
+            b"macro ",
+            b"endmacro",
+            b"range(",
+            b"range(100000)",
+            b"messages",
+            b"m.content",
+            b"message['content']",
+            b"|tojson",
+            b"|length",
+            b"|join",
+            b"|int",
+            b"|format(",
+            b"*100000",
+            b"~",
+            b"+",
+            b"loop.index",
+            b".title()",
+            b".split(",
+            b".strip()",
+            b"raise_exception(",
+            b"strftime_now('%Y')",
+            b"bos_token",
+            b"add_generation_prompt",
+            b"recursive",
+            b"loop(",
+            b"[1:]",
+            b"(",
+            b")",
+            b"'",
+            b"\"",
+            b"namespace(",
+            b"**",
+            b"10**9",
+        ],
+        run: Box::new(|bytes| {
+            let source = lossy(bytes);
+            let messages = [
+                Message::new("system", "You are a helpful assistant."),
+                Message::new("user", "Who wrote it?"),
+            ];
+            let ctx = RenderContext {
+                bos_token: Some("<s>"),
+                eos_token: Some("</s>"),
+                date_string: Some("10 Apr 2025"),
+                add_generation_prompt: true,
+                now: None,
+            };
+            let r = render_with_fuel("fuzz", &source, &messages, &ctx, 50_000);
+            // A finer outcome than the error kind: the engine's message (first words) or
+            // the rendered length's order of magnitude, so that more inputs join the corpus.
+            let words = |m: &str| -> String {
+                m.split(|c: char| !c.is_ascii_alphabetic())
+                    .filter(|w| !w.is_empty())
+                    .take(6)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            match &r {
+                Ok(text) => {
+                    assert!(text.len() <= MAX_OUTPUT, "{} bytes rendered", text.len());
+                    format!("ok:{}", usize::BITS - text.len().leading_zeros())
+                }
+                Err(probable_core::prompt::PromptError::Syntax { message, .. }) => {
+                    format!("syntax:{}", words(message))
+                }
+                Err(probable_core::prompt::PromptError::Render { message, .. }) => {
+                    format!(
+                        "render:{}",
+                        words(message.split(':').nth(1).unwrap_or(message))
+                    )
+                }
+                Err(e) => signature::<(), _>(&Err(e)),
+            }
+        }),
+    }
+}
+
+/// An evaluation journal as `eval --resume` reads it: header line, then one question per
+/// line, possibly torn. Each input is read twice: against its own header (so the question
+/// lines are checked) and against the seed evaluation's (so header differences are).
+fn journal_target() -> Target {
+    use crate::journal::{parse_journal, Header};
+    let one = include_str!("../../fuzz/corpus/journal/seed-one-prompt.jsonl");
+    let two = include_str!("../../fuzz/corpus/journal/seed-two-prompts.jsonl");
+    let header: Header = serde_json::from_str(one.lines().next().expect("a header line"))
+        .expect("the seed journal's header is valid");
+    let torn = &one[..one.len() - 7];
+    let head_only = &one[..=one.find('\n').expect("a header line")];
+    let seeds = [one, two, torn, head_only]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+    Target {
+        name: "journal",
+        seeds,
+        dictionary: [
+            JSON_TOKENS,
+            &[
+                b"\n",
+                b"\"index\"",
+                b"\"samples\"",
+                b"\"score\"",
+                b"\"bounds\"",
+                b"\"n\"",
+                b"\"variant\"",
+                b"\"prompt_variants\"",
+                b"\"identity\"",
+                b"\"questions\"",
+                b"\"journal\"",
+                b"\"model\"",
+                b"\"./public/models/npo\"",
+                b"\"leaks\"",
+            ],
+        ]
+        .concat(),
+        run: Box::new(move |bytes| {
+            let text = lossy(bytes);
+            let against_seed = parse_journal("fuzz", &text, &header);
+            let own: Option<Header> = text
+                .lines()
+                .next()
+                .and_then(|l| serde_json::from_str(l).ok());
+            let against_own = own.map(|h| parse_journal("fuzz", &text, &h));
+            if let Some(Ok((done, complete))) = &against_own {
+                assert!(*complete <= text.len());
+                assert!(done.iter().all(|q| q.samples.len() == q.bounds.n));
+            }
+            format!(
+                "{}|{}",
+                signature(&against_seed.map(|_| ())),
+                against_own.map_or("noheader".into(), |r| signature(&r.map(|_| ())))
+            )
+        }),
+    }
+}
+
+pub const NAMES: [&str; 9] = [
     "share",
     "qa",
     "config-json",
@@ -331,6 +502,8 @@ pub const NAMES: [&str; 7] = [
     "safetensors-header",
     "toml",
     "report",
+    "chat-template",
+    "journal",
 ];
 
 /// The target `name`, with extra seeds (a committed corpus) added.
@@ -343,6 +516,8 @@ pub fn target(name: &str, extra: Vec<Vec<u8>>) -> Option<Target> {
         "safetensors-header" => safetensors_header_target(),
         "toml" => toml_target(),
         "report" => report_target(Vec::new()),
+        "chat-template" => chat_template_target(),
+        "journal" => journal_target(),
         _ => return None,
     };
     t.seeds.extend(extra);

@@ -5,9 +5,7 @@
 
 use serde::Serialize;
 
-use super::results::{Metrics, Row};
-
-use super::page::Field;
+use super::results::{Field, Metrics, Row};
 
 /// The metrics compared, by name.
 pub const COMPARED: &[(&str, Field)] = &[

@@ -6,13 +6,10 @@ use probable_core::plot::svg::escape;
 use probable_core::plot::{tradeoff_svg, Series};
 
 use super::compare::{compare, render, FORGET_LEVELS, RETAIN_LEVELS};
-use super::results::{Metrics, Row};
+use super::results::{Field, Row};
 use crate::html::page_start;
 
 /// The y axes of the trade-off plots: (file stem, label, value).
-/// A metric read off a row.
-pub type Field = fn(&Metrics) -> f64;
-
 pub const PLOTS: &[(&str, &str, Field)] = &[
     ("tradeoff-greedy", "forget: mean greedy score", |m| {
         m.forget_greedy

@@ -34,6 +34,9 @@ pub struct Metrics {
     pub retain_greedy: f64,
 }
 
+/// A metric read off a row.
+pub type Field = fn(&Metrics) -> f64;
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Row {
     pub point: usize,
@@ -82,13 +85,51 @@ struct Manifest {
 
 /// Checks that `dir`'s rows (if any) were computed under `sweep`'s base config and
 /// evaluation; with `create`, records them for a new directory.
+/// Keeps in both fingerprints only the content digests both hold: results from before the
+/// digests were recorded, or a machine that cannot read the model or data, compare by the
+/// rest alone.
+fn common_identity(saved: &mut serde_json::Value, want: &mut serde_json::Value) {
+    let keys = |v: &serde_json::Value| -> Vec<String> {
+        v.get("identity")
+            .and_then(|i| i.as_object())
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    let (a, b) = (keys(saved), keys(want));
+    for v in [saved, want] {
+        if let Some(id) = v.get_mut("identity").and_then(|i| i.as_object_mut()) {
+            id.retain(|k, _| a.contains(k) && b.contains(k));
+        }
+        if let Some(f) = v.as_object_mut() {
+            if f.get("identity")
+                .is_some_and(|i| i.as_object().is_none_or(|o| o.is_empty()))
+            {
+                f.remove("identity");
+            }
+        }
+    }
+}
+
+/// The content digests a results directory's manifest records (empty when none).
+pub fn recorded_identity(dir: &Path) -> Result<serde_json::Value> {
+    let path = manifest_path(dir);
+    let bytes = fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let m: Manifest = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{}: malformed sweep manifest", path.display()))?;
+    Ok(m.fingerprint
+        .get("identity")
+        .cloned()
+        .unwrap_or_else(|| serde_json::json!({})))
+}
+
 pub fn check_manifest(dir: &Path, sweep: &Sweep, create: bool) -> Result<()> {
     let path = manifest_path(dir);
-    let want = sweep.fingerprint()?;
+    let mut want = sweep.fingerprint()?;
     match fs::read(&path) {
         Ok(bytes) => {
-            let m: Manifest = serde_json::from_slice(&bytes)
+            let mut m: Manifest = serde_json::from_slice(&bytes)
                 .with_context(|| format!("{}: malformed sweep manifest", path.display()))?;
+            common_identity(&mut m.fingerprint, &mut want);
             let diffs = crate::diff::differences(&m.fingerprint, &want);
             if !diffs.is_empty() {
                 let list: Vec<String> = diffs

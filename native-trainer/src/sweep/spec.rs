@@ -121,6 +121,10 @@ impl EvalSection {
     }
 }
 
+/// Most points one sweep may have. Each point trains and evaluates a model, so even this
+/// many is weeks of work; a larger grid is a typo or a job for several sweeps.
+pub const MAX_POINTS: usize = 10_000;
+
 /// One point of the grid: its settings (grid fields only, in key order) and its config.
 #[derive(Debug, Clone)]
 pub struct Point {
@@ -228,6 +232,25 @@ pub fn parse_sweep(origin: &str, text: &str, dir: Option<&Path>) -> Result<Sweep
     if grid_leaves.is_empty() {
         bail!("{origin}: [grid] is empty: give at least one field and its values, e.g. \"train.lr\" = [1e-4, 1e-3]");
     }
+    // The grid's size first, before a single point is built: a product that overflows
+    // or exceeds the cap is refused (4 fields × 65536 values once wrapped to "0 points").
+    let mut total: usize = 1;
+    let mut sizes = Vec::new();
+    for (key, values) in &grid_leaves {
+        let n = match values {
+            toml::Value::Array(v) => v.len(),
+            _ => 1,
+        };
+        sizes.push(format!("{n} ({key})"));
+        total = total.saturating_mul(n);
+    }
+    if total > MAX_POINTS {
+        bail!(
+            "{origin}: [grid] has {} points ({}), more than the {MAX_POINTS} a sweep may have: split it into several sweeps",
+            if total == usize::MAX { "too many".to_string() } else { total.to_string() },
+            sizes.join(" × ")
+        );
+    }
     let mut grid = Vec::new();
     for (key, values) in grid_leaves {
         if let Some((_, why)) = FIXED
@@ -253,9 +276,12 @@ pub fn parse_sweep(origin: &str, text: &str, dir: Option<&Path>) -> Result<Sweep
         grid.push((key, values));
     }
 
-    // The Cartesian product, the last field varying fastest.
+    // The Cartesian product, the last field varying fastest. Two points are the same run
+    // when their configs are equal, whatever the spelling (`1` and `1.0`, `1e-3` and
+    // `0.001`): found by hashing each config, linear in the points.
     let total: usize = grid.iter().map(|(_, v)| v.len()).product();
     let mut points = Vec::with_capacity(total);
+    let mut seen: std::collections::HashMap<String, String> = Default::default();
     for index in 0..total {
         let mut rest = index;
         let mut set = vec![(String::new(), toml::Value::Boolean(false)); grid.len()];
@@ -269,8 +295,11 @@ pub fn parse_sweep(origin: &str, text: &str, dir: Option<&Path>) -> Result<Sweep
             set_field(&mut t, k, v.clone())?;
         }
         let config = config_from_table(&format!("{origin}: point {index} ({key})"), t)?;
-        if points.iter().any(|p: &Point| p.key == key) {
-            bail!("{origin}: [grid] gives point {key} twice (a value is repeated)");
+        let settings = serde_json::to_string(&config)?;
+        if let Some(first) = seen.insert(settings, key.clone()) {
+            bail!(
+                "{origin}: [grid] gives one point twice (a value is repeated): {first} and {key} are the same settings"
+            );
         }
         points.push(Point {
             index,
@@ -296,12 +325,37 @@ pub fn point_key(set: &[(String, toml::Value)]) -> String {
 }
 
 impl Sweep {
-    /// What makes two sweeps' rows comparable: the shared base config and the evaluation.
+    /// What makes two sweeps' rows comparable: the shared base config and the evaluation,
+    /// and — by content, so that a model re-trained into the same directory is not taken
+    /// for the old one — the starting model and the forget and retain data.
     pub fn fingerprint(&self) -> Result<serde_json::Value> {
-        Ok(serde_json::json!({
+        let mut f = serde_json::json!({
             "base": serde_json::to_value(&self.base)?,
             "eval": serde_json::to_value(&self.eval)?,
-        }))
+        });
+        // Best effort: a machine that only merges shard results may hold neither the model
+        // nor the data; what it cannot read it does not compare (the shards' own records
+        // are still compared with each other, see `merge`).
+        let data = &self.base.data;
+        let mut identity = serde_json::Map::new();
+        let forget = crate::identity::data_identity(&data.path, Some(&data.forget_split));
+        let retain = crate::identity::data_identity(&data.path, Some(&data.retain_split));
+        for (key, digest) in [("forget", forget), ("retain", retain)] {
+            if let Ok(d) = digest {
+                identity.insert(key.into(), d.into());
+            }
+        }
+        if let Some(Ok(d)) = self
+            .base
+            .model
+            .from
+            .as_ref()
+            .map(|m| crate::identity::model_identity(m))
+        {
+            identity.insert("model".into(), d.into());
+        }
+        f["identity"] = identity.into();
+        Ok(f)
     }
 }
 
@@ -385,6 +439,43 @@ dir = "o"
         );
         assert!(err("[eval]\nsamples = 0\n[grid]\n\"train.lr\" = [1.0]\n").contains("eval.samples"));
         assert!(err("[eval]\nsample = 3\n[grid]\n\"train.lr\" = [1.0]\n").contains("sample"));
+    }
+
+    #[test]
+    fn grids_over_the_cap_are_refused_before_they_are_built() {
+        let values = |n: usize| {
+            let v: Vec<String> = (0..n).map(|i| format!("{}.0", i + 1)).collect();
+            format!("[{}]", v.join(", "))
+        };
+        // 4 × 65536 overflows 32-bit products and exceeds the cap on any target.
+        let body = format!(
+            "[grid]\n\"train.lr\" = {0}\n\"unlearn.beta\" = {0}\n\"unlearn.retain_weight\" = {0}\n\"train.weight_decay\" = {0}\n",
+            values(65536)
+        );
+        let e = format!("{:#}", sweep(&body).unwrap_err());
+        assert!(e.contains("more than the 10000"), "{e}");
+        let e = format!(
+            "{:#}",
+            sweep(&format!("[grid]\n\"train.lr\" = {0}\n\"unlearn.beta\" = {0}\n\"unlearn.retain_weight\" = {0}\n", values(3000))).unwrap_err()
+        );
+        assert!(e.contains("27000000000 points"), "{e}");
+    }
+
+    #[test]
+    fn values_spelled_differently_are_one_point() {
+        let e = format!(
+            "{:#}",
+            sweep("[grid]\n\"train.lr\" = [1, 1.0]\n").unwrap_err()
+        );
+        assert!(
+            e.contains("train.lr=1 and train.lr=1.0 are the same settings"),
+            "{e}"
+        );
+        let e = format!(
+            "{:#}",
+            sweep("[grid]\n\"train.lr\" = [1e-3, 0.001]\n").unwrap_err()
+        );
+        assert!(e.contains("twice"), "{e}");
     }
 
     #[test]

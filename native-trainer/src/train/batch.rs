@@ -2,7 +2,7 @@
 //! on the answer (and EOS) only, right padding to the longest row (at most `max_length`).
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use probable_core::eval::EncodedExample;
+use probable_core::prompt::EncodedExample;
 
 /// A batch on the device: inputs `[b, L]`, next-token targets `[b, L−1]`, and a float mask
 /// `[b, L−1]` over target positions (1 = answer token).

@@ -94,6 +94,7 @@ pub fn ReportView(report: EvalReport, selected: RwSignal<usize>) -> impl IntoVie
     view! {
         <section class="report" id="report">
             <h2 id="report-heading">{heading}</h2>
+            <div class="scroll-x" tabindex="0">
             <table class="summary" id="summary">
                 <thead>
                     <tr>
@@ -129,15 +130,18 @@ pub fn ReportView(report: EvalReport, selected: RwSignal<usize>) -> impl IntoVie
                     </tr>
                 </tbody>
             </table>
-            <div class="plot" inner_html=verdict></div>
+            </div>
+            <div class="plot" role="img" aria-label="greedy verdict against certified leak per question" inner_html=verdict></div>
             <details open>
                 <summary>"Questions (click one to see its samples)"</summary>
+                <div class="scroll-x" tabindex="0">
                 <table class="questions" id="questions">
                     <thead>
                         <tr><th>"#"</th><th>"question"</th><th>"greedy"</th><th>"M_bin"</th><th>"ED"</th><th>"max"</th></tr>
                     </thead>
                     <tbody>{rows}</tbody>
                 </table>
+                </div>
             </details>
             <label class="wide">
                 "Question "

@@ -108,12 +108,7 @@ pub fn Results(report: QuestionReport, tau: f64) -> impl IntoView {
     view! {
         <section class="results" id="results">
             <h2>{format!("{} samples", b.n)}</h2>
-            <div class="plots">
-                <div class="plot" inner_html=histogram></div>
-                <div class="plot" inner_html=ecdf></div>
-                <div class="plot" inner_html=survival></div>
-                <div class="plot" inner_html=leak_curve></div>
-            </div>
+            <div class="scroll-x" tabindex="0">
             <table class="bounds" id="bounds">
                 <caption>{format!("Bounds, each holding with probability ≥ 1 − α = {}", 1.0 - alpha)}</caption>
                 {row(
@@ -138,11 +133,18 @@ pub fn Results(report: QuestionReport, tau: f64) -> impl IntoView {
                 {row("ED", "ed", format!("{:.4}", b.ed_score), format!("M_μ + λ·M_σ, λ = {}", b.lambda))}
                 {row("max", "max", format!("{:.4}", b.max_score), "highest score among the samples".into())}
             </table>
+            </div>
+            <div class="plots">
+                <div class="plot" role="img" aria-label="histogram of the sample scores" inner_html=histogram></div>
+                <div class="plot" role="img" aria-label="empirical CDF of the scores with its DKW band" inner_html=ecdf></div>
+                <div class="plot" role="img" aria-label="leak bound M_gen: P(score > t) against t" inner_html=survival></div>
+                <div class="plot" role="img" aria-label="leak at k: chance that one of k samples leaks" inner_html=leak_curve></div>
+            </div>
             <h3>"Samples by score (words shared with the reference marked)"</h3>
-            <ol class="samples" id="samples">{samples}</ol>
+            <ol class="samples" id="samples" tabindex="0" aria-label="samples by score">{samples}</ol>
             <details>
                 <summary>"Result as JSON"</summary>
-                <pre id="result-json">{json}</pre>
+                <pre id="result-json" tabindex="0">{json}</pre>
             </details>
         </section>
     }

@@ -19,9 +19,9 @@ use multiversion::multiversion;
 use multiversion::target::target_cfg_f;
 use rayon::prelude::*;
 
-use super::exp::exp_nonpositive;
-use super::{flex_f32, from_flex, written};
 use crate::model::cache::SharedPrompts;
+use crate::tensor::exp::exp_nonpositive;
+use crate::tensor::flex::{flex_f32, from_flex, written};
 
 /// A 4-d flex tensor's elements with its strides; the last axis must be contiguous.
 struct View<'a> {

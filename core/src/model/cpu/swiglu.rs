@@ -10,8 +10,8 @@ use burn::tensor::Tensor;
 use multiversion::multiversion;
 use rayon::prelude::*;
 
-use super::exp::exp_nonpositive;
-use super::{contiguous, flex_f32, from_flex, written};
+use crate::tensor::exp::exp_nonpositive;
+use crate::tensor::flex::{contiguous, flex_f32, from_flex, written};
 
 /// Elements per parallel task.
 const CHUNK: usize = 4096;

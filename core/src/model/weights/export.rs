@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 use half::{bf16, f16};
 use safetensors::tensor::{Dtype, TensorView};
 
-use super::shards::{ShardIndex, INDEX_FILE, SINGLE_FILE};
-use super::NamedTensor;
+use super::file_names::{INDEX_FILE, SINGLE_FILE};
+use super::shards::ShardIndex;
+use super::source::NamedTensor;
 
 /// Storage dtype of an exported safetensors file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,8 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::{WeightError, WeightSource};
+use super::error::WeightError;
+use super::source::WeightSource;
 
 /// Normal(0, std) matrices and embeddings, unit norm scales, zero biases. Drawn on the
 /// host so every backend starts identically.

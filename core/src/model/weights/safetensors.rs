@@ -13,8 +13,10 @@ use half::{bf16, f16};
 use rayon::prelude::*;
 use serde_json::Value;
 
-use super::shards::{ShardIndex, SINGLE_FILE};
-use super::{WeightError, WeightSource};
+use super::error::WeightError;
+use super::file_names::{INDEX_FILE, SINGLE_FILE};
+use super::shards::ShardIndex;
+use super::source::WeightSource;
 
 /// Random access to the bytes of a checkpoint's files, by file name.
 pub trait ShardBytes {
@@ -262,7 +264,7 @@ impl<B: ShardBytes> CheckpointSource<B> {
             bytes,
             tensors,
             taken: HashSet::new(),
-            label: super::INDEX_FILE.to_string(),
+            label: INDEX_FILE.to_string(),
         };
         // Tensors a shard holds outside the map: unused (reported by check_all_used).
         for ((file, name), entry) in present {

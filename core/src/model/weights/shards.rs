@@ -6,12 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
 
-use super::WeightError;
-
-/// The file of an unsharded checkpoint.
-pub const SINGLE_FILE: &str = "model.safetensors";
-/// The index of a sharded one.
-pub const INDEX_FILE: &str = "model.safetensors.index.json";
+use super::error::WeightError;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShardIndex {

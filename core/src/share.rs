@@ -74,7 +74,13 @@ pub struct Settings {
     pub model_url: Option<String>,
     /// Questions (JSON/JSONL in the TOFU layouts) replacing the `set` split's questions.
     pub data_url: Option<String>,
+    /// Web Workers that share the samples on the CPU fallback (`None`: one per core, as
+    /// memory allows). The samples are the same for every count.
+    pub workers: Option<u32>,
 }
+
+/// The most CPU workers a link may ask for.
+pub const MAX_WORKERS: u32 = 64;
 
 /// The text presets the page offers (`probable eval --template`).
 pub const TEMPLATE_CHOICES: [&str; 5] = ["qa", "phi", "llama2-chat", "raw", "chat"];
@@ -102,6 +108,7 @@ impl Default for Settings {
             template: "qa".into(),
             model_url: None,
             data_url: None,
+            workers: None,
         }
     }
 }
@@ -212,6 +219,9 @@ impl Settings {
             "an http(s) URL of a JSON/JSONL question file",
             &mut |v| http_url(v).map(|u| s.data_url = Some(u)),
         );
+        field("workers", "a CPU worker count in 1..=64", &mut |v| {
+            parse_in(v, |x: u32| (1..=MAX_WORKERS).contains(&x)).map(|x| s.workers = Some(x))
+        });
         field("template", "qa, phi, llama2-chat, raw or chat", &mut |v| {
             TEMPLATE_CHOICES
                 .contains(&v)
@@ -271,6 +281,9 @@ impl Settings {
         // The default is left out, so links made before the parameter existed stay the same.
         if self.template != "qa" {
             q.append_pair("template", &self.template);
+        }
+        if let Some(w) = self.workers {
+            q.append_pair("workers", &w.to_string());
         }
         q.finish()
     }
@@ -339,6 +352,7 @@ mod tests {
             template: "phi".into(),
             model_url: None,
             data_url: None,
+            workers: Some(3),
         };
         let (back, errors) = Settings::from_query(query_lookup(&s.to_query()));
         assert!(errors.is_empty(), "{errors:?}");
@@ -364,12 +378,12 @@ mod tests {
     #[test]
     fn malformed_values_are_named_not_defaulted_silently() {
         let (s, errors) = Settings::from_query(query_lookup(
-            "n=0&t=-1&top_p=1.5&alpha=1&set=x&seed=-3&q=a&template=jinja",
+            "n=0&t=-1&top_p=1.5&alpha=1&set=x&seed=-3&q=a&template=jinja&workers=0",
         ));
         let keys: Vec<_> = errors.iter().map(|e| e.key).collect();
         assert_eq!(
             keys,
-            ["set", "q", "n", "t", "top_p", "seed", "alpha", "template"]
+            ["set", "q", "n", "t", "top_p", "seed", "alpha", "workers", "template"]
         );
         assert_eq!(s, Settings::default());
         assert!(errors[2].to_string().contains("`n=0`"));

@@ -2,7 +2,7 @@
 //!
 //! The logits of a CPU tensor already live in host memory, so one fused pipeline per row —
 //! temperature, softmax weights, cut-off, draw — replaces the dozen vocabulary-sized tensor
-//! ops of the device path ([`super::kernel`]), each of which allocates and walks a
+//! ops of the device path ([`super::bisection`]), each of which allocates and walks a
 //! `[rows, vocab]` buffer. Rows run in parallel (rayon; on wasm32 without threads rayon
 //! runs them on the calling thread). The rule is the device path's: the same cut-offs
 //! (exact here, by selection) and the same inverse-CDF draw in id order, so a seed gives the
@@ -17,11 +17,11 @@ use burn::tensor::{Int, Tensor, TensorData};
 use multiversion::multiversion;
 use rayon::prelude::*;
 
-use super::kernel::{nucleus_mass, Rule, MIN_TEMPERATURE, NON_FINITE};
 use super::nucleus::{nucleus_cutoff, Buckets};
-use crate::model::cpu::exp::exp_nonpositive;
-use crate::model::cpu::flex_f32;
-use crate::model::weights::download;
+use super::rule::{nucleus_mass, Rule, MIN_TEMPERATURE, NON_FINITE};
+use crate::tensor::exp::exp_nonpositive;
+use crate::tensor::flex::flex_f32;
+use crate::tensor::host::download;
 
 /// What the device path would draw, for the CPU: `logits: [rows, vocab]`, one uniform per
 /// row; [`NON_FINITE`] for a row whose logits are not all finite.

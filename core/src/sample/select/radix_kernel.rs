@@ -2,7 +2,7 @@
 //! top-k cut-off by radix selection on the float bits of the weights, and the inverse-CDF
 //! draw in id order.
 //!
-//! The tensor-op path ([`super::kernel`]) finds the cut-off by 30 bisection passes over
+//! The tensor-op path ([`super::bisection`]) finds the cut-off by 30 bisection passes over
 //! `[rows, vocab]`, each a handful of kernels; on llvmpipe they were 89 % of a decode step at
 //! batch 64 and a 128k vocabulary. Here one cube (workgroup) takes one row:
 //!

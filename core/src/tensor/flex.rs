@@ -1,0 +1,47 @@
+//! burn-flex tensors taken out of burn and put back: the CPU kernels of the model and the
+//! sampler read and write the flex storage directly instead of going through burn's ops.
+
+use std::mem::MaybeUninit;
+
+use burn::tensor::{DType, Tensor, TensorData};
+use burn_flex::{Flex, FlexTensor};
+
+/// The f32 flex tensor behind `t` (a shared handle, not a copy), or `None` when `t` lives on
+/// another backend, is tracked by autodiff, or holds another dtype.
+pub(crate) fn flex_f32<const D: usize>(t: &Tensor<D>) -> Option<FlexTensor> {
+    let p = t.clone().try_into_primitive::<Flex>().ok()?;
+    (p.dtype() == DType::F32).then_some(p)
+}
+
+/// Wraps a flex tensor back into burn's `Tensor`.
+pub(crate) fn from_flex<const D: usize>(t: FlexTensor) -> Tensor<D> {
+    Tensor::from_primitive::<Flex>(t)
+}
+
+/// A new row-major f32 flex tensor of `shape` whose elements `write` sets. No zeroing and
+/// no copy: `FlexTensor::empty` zero-fills its buffer and then copies it into a
+/// 16-byte-aligned one, two passes over every output (a whole `[rows, vocab]` of logits
+/// each step) before the kernel writes it.
+///
+/// # Safety
+/// `write` must initialise every element of the slice it is given.
+pub(crate) unsafe fn written<const D: usize>(
+    shape: [usize; D],
+    write: impl FnOnce(&mut [MaybeUninit<f32>]),
+) -> FlexTensor {
+    let len = shape.iter().product();
+    let mut values = Vec::<f32>::with_capacity(len);
+    write(&mut values.spare_capacity_mut()[..len]);
+    // SAFETY: `write` initialised all `len` elements (the caller's obligation).
+    unsafe { values.set_len(len) };
+    FlexTensor::from_data(TensorData::new(values, shape))
+}
+
+/// `t`, copied into row-major order only if it is not already.
+pub(crate) fn contiguous(t: FlexTensor) -> FlexTensor {
+    if t.is_contiguous() {
+        t
+    } else {
+        t.to_contiguous()
+    }
+}

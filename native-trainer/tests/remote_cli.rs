@@ -266,6 +266,8 @@ enum Fault {
     Close,
     /// Announces the whole answer but sends half of it, then closes.
     Short,
+    /// Text only, as llama-server's /v1/completions answers.
+    TextOnly,
 }
 
 /// A proxy on loopback in front of `upstream`: the i-th sampling request (the seed
@@ -374,6 +376,11 @@ fn relay(
             v["choices"].as_array_mut().unwrap().pop();
         }
         Fault::OutOfVocab => v["choices"][0]["token_ids"][0] = 99_999.into(),
+        Fault::TextOnly => {
+            for c in v["choices"].as_array_mut().unwrap() {
+                c.as_object_mut().unwrap().remove("token_ids");
+            }
+        }
         _ => {}
     }
     let bytes = serde_json::to_vec(&v).unwrap();
@@ -441,6 +448,23 @@ fn faults_are_retried_or_named_and_nothing_is_half_written() {
     let r = read(&out);
     assert_eq!(r["engine"]["retries"], 4);
     assert_eq!(answers(&r), clean);
+
+    // A server that answers text only: re-tokenised, and the report says so.
+    let text = proxy(srv.port, Vec::new(), Fault::TextOnly);
+    let out = dir.join("text.json");
+    let o = run(
+        &eval_args(
+            &m,
+            &data,
+            &out,
+            &["--engine", "openai", "--endpoint", &remote(text)],
+        ),
+        None,
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let r = read(&out);
+    assert_eq!(r["engine"]["token_ids"], "re-tokenised");
+    assert_eq!(r["questions"].as_array().unwrap().len(), 4);
 
     // A replica that always fails is taken out; the other finishes the run.
     let bad = proxy(srv.port, Vec::new(), Fault::Status(503));

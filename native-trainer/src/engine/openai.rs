@@ -463,7 +463,9 @@ impl<'a> OpenAiSampler<'a> {
                     self.facts.vocab_size
                 ));
             }
-            if ids.len() > max_tokens {
+            // Re-tokenised text may split differently than it was generated: only ids the
+            // server returned are held to max_tokens.
+            if !retokenised && ids.len() > max_tokens {
                 return Err(format!(
                     "choice {index}: {} tokens where max_tokens is {max_tokens}",
                     ids.len()
@@ -484,9 +486,16 @@ impl<'a> OpenAiSampler<'a> {
             .collect())
     }
 
-    fn generation(&self, c: Choice, sample_index: u32, seed: Option<u64>) -> Generation {
+    fn generation(&self, mut c: Choice, sample_index: u32, seed: Option<u64>) -> Generation {
         if c.retokenised {
             self.retokenised.store(true, Ordering::Relaxed);
+            // Text leaves the EOS token out; requests carry no stop strings, so "stop" means
+            // an EOS id ended the answer: put it back, as the local engine's ids hold it.
+            if c.finish_reason == "stop" {
+                if let Some(&eos) = self.facts.eos_token_ids.first() {
+                    c.ids.push(eos);
+                }
+            }
         }
         let last_is_eos = c
             .ids

@@ -12,10 +12,10 @@ use web_sys::File;
 use crate::client::Client;
 use crate::fetch;
 use crate::protocol::{BundleSource, ToWorker};
-use crate::share::{query_lookup, QuestionSet, Settings};
 use crate::snapshot::Snapshot;
 use crate::state::{Book, Job, Status, Ui};
 use crate::summary::Watch;
+use probable_core::share::{query_lookup, QuestionSet, Settings};
 
 #[derive(Clone, Copy)]
 pub struct Actions {

@@ -16,7 +16,6 @@ use crate::actions::Actions;
 use crate::client::Client;
 use crate::fetch;
 use crate::protocol::ToWorker;
-use crate::share::{query_lookup, BackendChoice, QuestionSet, Settings};
 use crate::snapshot::Snapshot;
 use crate::state::{Book, Job, Status, Ui};
 use crate::summary::{DemoSummary, SUMMARY};
@@ -26,6 +25,7 @@ use crate::view::live::{LivePanel, Verdict};
 use crate::view::report::ReportView;
 use crate::view::results::{Greedy, Results};
 use crate::view::sources::Sources;
+use probable_core::share::{query_lookup, BackendChoice, QuestionSet, Settings};
 
 /// The app is one page; it works from any path (a sub-path on a static host included),
 /// since every URL it fetches is relative and it only rewrites its own query.

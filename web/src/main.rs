@@ -10,9 +10,6 @@ mod highlight;
 mod limits;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod protocol;
-// The share-link settings live in probable-core (the fuzzer parses them too).
-#[cfg_attr(not(target_arch = "wasm32"), allow(unused_imports))]
-use probable_core::share;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod snapshot;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]

@@ -63,7 +63,7 @@ pub fn size(requested: Option<u32>, model_bytes: u64) -> usize {
     let wanted = requested.map_or(cores, |w| w as usize);
     wanted
         .min(by_memory)
-        .clamp(1, crate::share::MAX_WORKERS as usize)
+        .clamp(1, probable_core::share::MAX_WORKERS as usize)
 }
 
 fn post(worker: &Worker, m: &ToWorker, files: &[File]) {

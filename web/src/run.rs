@@ -20,7 +20,7 @@ use probable_core::sample::{
 use crate::bundle::Loaded;
 use crate::chunked::{chunk_for, Chunked};
 use crate::pool::{Pool, PoolSampler};
-use crate::share::Settings;
+use probable_core::share::Settings;
 
 /// Memory for one chunk of rows (KV cache and per-step buffers); WebGPU adapters in
 /// browsers commonly cap a single buffer at 256 MiB.

@@ -9,9 +9,9 @@ use probable_core::eval::{EvalConfig, EvalReport, QuestionReport};
 use web_sys::File;
 
 use crate::protocol::ModelInfo;
-use crate::share::Settings;
 use crate::snapshot::Snapshot;
 use crate::summary::DemoSummary;
+use probable_core::share::Settings;
 
 /// What the status line says; `data-state` carries the kind for scripts and tests.
 #[derive(Debug, Clone, PartialEq)]

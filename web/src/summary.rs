@@ -78,7 +78,7 @@ pub fn percent(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::share::{query_lookup, Settings};
+    use probable_core::share::{query_lookup, Settings};
 
     const SHIPPED: &str = include_str!("../../public/models/demo-summary.json");
 

@@ -25,7 +25,7 @@ use crate::limits::AdapterLimits;
 use crate::pool::{self, Pool};
 use crate::protocol::{BundleSource, Drawn, FromWorker, Job, ToWorker};
 use crate::run;
-use crate::share::{query_lookup, Settings};
+use probable_core::share::{query_lookup, Settings};
 
 #[derive(Default)]
 struct State {

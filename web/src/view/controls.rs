@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use probable_core::data::demo_index::DemoModel;
 use probable_core::data::QaItem;
 
-use crate::share::{QuestionSet, Settings, SAMPLE_CHOICES, TEMPLATE_CHOICES};
+use probable_core::share::{QuestionSet, Settings, SAMPLE_CHOICES, TEMPLATE_CHOICES};
 
 /// A numeric setting: where it lives in `Settings` and which values it accepts.
 struct Field<T> {

@@ -11,8 +11,8 @@ use web_sys::File;
 
 use crate::actions::Actions;
 use crate::fetch;
-use crate::share::{query_lookup, QuestionSet, Settings};
 use crate::state::Status;
+use probable_core::share::{query_lookup, QuestionSet, Settings};
 
 fn input_files(ev: &leptos::ev::Event) -> Vec<File> {
     let Some(input) = ev

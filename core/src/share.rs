@@ -77,6 +77,9 @@ pub struct Settings {
     /// Web Workers that share the samples on the CPU fallback (`None`: one per core, as
     /// memory allows). The samples are the same for every count.
     pub workers: Option<u32>,
+    /// "Stop when decided": sample each question in rounds and stop it at its anytime-valid
+    /// verdict (`probable eval --sequential`, the samples count the budget).
+    pub sequential: bool,
 }
 
 /// The most CPU workers a link may ask for.
@@ -109,6 +112,7 @@ impl Default for Settings {
             model_url: None,
             data_url: None,
             workers: None,
+            sequential: false,
         }
     }
 }
@@ -219,6 +223,9 @@ impl Settings {
             "an http(s) URL of a JSON/JSONL question file",
             &mut |v| http_url(v).map(|u| s.data_url = Some(u)),
         );
+        field("stop", "`decided` (or absent)", &mut |v| {
+            (v == "decided").then(|| s.sequential = true)
+        });
         field("workers", "a CPU worker count in 1..=64", &mut |v| {
             parse_in(v, |x: u32| (1..=MAX_WORKERS).contains(&x)).map(|x| s.workers = Some(x))
         });
@@ -281,6 +288,9 @@ impl Settings {
         // The default is left out, so links made before the parameter existed stay the same.
         if self.template != "qa" {
             q.append_pair("template", &self.template);
+        }
+        if self.sequential {
+            q.append_pair("stop", "decided");
         }
         if let Some(w) = self.workers {
             q.append_pair("workers", &w.to_string());
@@ -353,6 +363,7 @@ mod tests {
             model_url: None,
             data_url: None,
             workers: Some(3),
+            sequential: true,
         };
         let (back, errors) = Settings::from_query(query_lookup(&s.to_query()));
         assert!(errors.is_empty(), "{errors:?}");
@@ -378,12 +389,12 @@ mod tests {
     #[test]
     fn malformed_values_are_named_not_defaulted_silently() {
         let (s, errors) = Settings::from_query(query_lookup(
-            "n=0&t=-1&top_p=1.5&alpha=1&set=x&seed=-3&q=a&template=jinja&workers=0",
+            "n=0&t=-1&top_p=1.5&alpha=1&set=x&seed=-3&q=a&template=jinja&workers=0&stop=maybe",
         ));
         let keys: Vec<_> = errors.iter().map(|e| e.key).collect();
         assert_eq!(
             keys,
-            ["set", "q", "n", "t", "top_p", "seed", "alpha", "workers", "template"]
+            ["set", "q", "n", "t", "top_p", "seed", "alpha", "stop", "workers", "template"]
         );
         assert_eq!(s, Settings::default());
         assert!(errors[2].to_string().contains("`n=0`"));

@@ -143,6 +143,8 @@ function nativeEval(q, s, data = join(ROOT, "public/models/data/forget10.jsonl")
 
 function nativeReport(limit, s, data, env = {}) {
   const out = join(mkdtempSync(join(tmpdir(), "probable-native-")), "report.json");
+  // `stop=decided` in a link is `eval --sequential` with the samples as the budget.
+  const samples = s.stop === "decided" ? ["--sequential", "--round", "16", "--max-samples", String(s.n)] : ["--samples", String(s.n)];
   execFileSync(
     PROBABLE,
     [
@@ -150,7 +152,7 @@ function nativeReport(limit, s, data, env = {}) {
       "--model", join(ROOT, "public/models", s.model),
       "--data", data,
       "--limit", String(limit),
-      "--samples", String(s.n),
+      ...samples,
       "--seed", String(s.seed),
       "--temperature", String(s.t),
       "--top-p", String(s.top_p),
@@ -527,6 +529,29 @@ const tests = {
     assert(log.length === 0, log.join(" | "));
     await page.close();
     return `3 questions × 8 samples: ${checked} summary numbers equal to probable eval's`;
+  },
+
+  async "Evaluate all with stop when decided equals probable eval --sequential"({ url, cpu, corsUrl }) {
+    const s = { model: "npo", n: 96, t: 1, top_p: 0.9, seed: 7, alpha: 0.01, tau: 0.5, max_tokens: 16, stop: "decided" };
+    const native = nativeReport(3, s, join(SCRATCH, "small.jsonl"));
+    const { model, ...rest } = s;
+    const { page, log } = await openSettled(cpu, `${url}?data_url=${encodeURIComponent(`${corsUrl}/small.jsonl`)}&${query(0, rest)}`, "ready");
+    assert(await page.locator("#sequential").isChecked(), "stop=decided did not tick the box");
+    await page.click("#run-all");
+    assert((await settle(page, 300_000)) === "done", `${await page.locator("#status").textContent()} ${log.join(" | ")}`);
+    const used = [];
+    for (let i = 0; i < native.questions.length; i++) {
+      const got = Number(await page.locator(`#questions tr[data-row="${i}"] td[data-key="used"]`).getAttribute("data-value"));
+      const want = native.questions[i].sequential.stopped_at;
+      assert(got === want, `question ${i}: the page used ${got} samples, probable eval --sequential ${want}`);
+      used.push(`${got} (${native.questions[i].sequential.verdict})`);
+    }
+    const heading = await page.locator("#report-heading").textContent();
+    assert(heading.includes("stopped when decided"), `the heading does not say the run stopped when decided: ${heading}`);
+    const checked = await compareSummary(page, native);
+    assert(log.length === 0, log.join(" | "));
+    await page.close();
+    return `budget ${s.n}: samples used ${used.join(", ")}, equal to probable eval --sequential; ${checked} summary numbers equal`;
   },
 
   async "a probable eval report opens from a URL and a file: every number equals the JSON"({ url, cpu, corsUrl }) {

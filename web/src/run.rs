@@ -64,6 +64,10 @@ pub fn eval_config(settings: &Settings, loaded: &Loaded) -> Result<EvalConfig, S
     eval.bounds.alpha = settings.alpha;
     eval.bounds.leak_threshold = Some(settings.tau);
     debug_assert_eq!(eval.bounds.lambda, defaults::LAMBDA);
+    // "Stop when decided": rounds of 16 samples per undecided question, `samples` the budget.
+    if settings.sequential {
+        eval.sequential = Some(probable_core::eval::sequential::Rounds { round: 16 });
+    }
     // Not capped at the sample count: the rows of several questions share a batch.
     eval.batch_size =
         chunk_size_for_budget(config, settings.max_new_tokens, CHUNK_BUDGET_BYTES).min(MAX_ROWS);

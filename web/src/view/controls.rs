@@ -253,6 +253,15 @@ pub fn Controls(
                     />
                     " adaptive temperature"
                 </label>
+                <label>
+                    <input
+                        id="sequential"
+                        type="checkbox"
+                        prop:checked=move || settings.read().sequential
+                        on:change=move |ev| settings.update(|s| s.sequential = event_target_checked(&ev))
+                    />
+                    " stop each question when decided (samples = budget)"
+                </label>
                 {number(Field { id: "adaptive-h", label: "greedy below entropy (nats) ", hint: "≥ 0", get: |s| s.adaptive_threshold, set: |s, v| s.adaptive_threshold = v, valid: |v: f64| v.is_finite() && v >= 0.0 }, settings, errors)}
             </div>
         </fieldset>

@@ -13,6 +13,15 @@ fn cell(key: &'static str, value: f64, shown: String) -> impl IntoView {
     view! { <td data-key=key data-value=value.to_string()>{shown}</td> }
 }
 
+/// A sequential verdict as the table shows it.
+fn verdict_word(v: probable_core::stats::Verdict) -> &'static str {
+    match v {
+        probable_core::stats::Verdict::Leaks => "leaks",
+        probable_core::stats::Verdict::Below => "below",
+        probable_core::stats::Verdict::Undecided => "undecided",
+    }
+}
+
 fn pct(x: f64) -> String {
     format!("{:.0}%", 100.0 * x)
 }
@@ -48,6 +57,18 @@ pub fn ReportView(report: EvalReport, selected: RwSignal<usize>) -> impl IntoVie
         report.config.bounds.alpha,
         tau
     );
+    let heading = match &s.sequential {
+        Some(q) => format!(
+            "{heading} · stopped when decided: {:.1} samples per question of a budget of {} ({:.0}% saved; {} leak, {} below, {} undecided)",
+            q.mean_samples_used,
+            q.budget,
+            100.0 * q.fraction_saved,
+            q.leaks,
+            q.below,
+            q.undecided
+        ),
+        None => heading,
+    };
     let json = serde_json::to_string_pretty(&report).unwrap_or_default();
     let questions = report.questions.clone();
     let rows = questions
@@ -67,6 +88,10 @@ pub fn ReportView(report: EvalReport, selected: RwSignal<usize>) -> impl IntoVie
                     {cell("m_bin", m_bin, format!("{m_bin:.4}"))}
                     {cell("ed", q.bounds.ed_score, format!("{:.4}", q.bounds.ed_score))}
                     {cell("max", q.bounds.max_score, format!("{:.3}", q.bounds.max_score))}
+                    {cell("used", q.samples.len() as f64, match &q.sequential {
+                        Some(o) => format!("{} · {}", o.stopped_at, verdict_word(o.verdict)),
+                        None => q.samples.len().to_string(),
+                    })}
                 </tr>
             }
         })
@@ -137,7 +162,7 @@ pub fn ReportView(report: EvalReport, selected: RwSignal<usize>) -> impl IntoVie
                 <div class="scroll-x" tabindex="0">
                 <table class="questions" id="questions">
                     <thead>
-                        <tr><th>"#"</th><th>"question"</th><th>"greedy"</th><th>"M_bin"</th><th>"ED"</th><th>"max"</th></tr>
+                        <tr><th>"#"</th><th>"question"</th><th>"greedy"</th><th>"M_bin"</th><th>"ED"</th><th>"max"</th><th>"samples used"</th></tr>
                     </thead>
                     <tbody>{rows}</tbody>
                 </table>

@@ -47,9 +47,9 @@ pub fn stopped_bounds(
         .into_iter()
         .map(|k| LeakAtK {
             k,
-            estimate: 1.0 - (1.0 - rate).powf(k as f64),
-            lower: 1.0 - (1.0 - p.lower).powf(k as f64),
-            upper: 1.0 - (1.0 - p.upper).powf(k as f64),
+            estimate: 1.0 - pow(1.0 - rate, k),
+            lower: 1.0 - pow(1.0 - p.lower, k),
+            upper: 1.0 - pow(1.0 - p.upper, k),
         })
         .collect();
     Ok(BoundsSummary {
@@ -98,7 +98,7 @@ pub fn set_leak_at_k_sequential(
     Ok(ks
         .iter()
         .map(|&k| {
-            let f = |p: f64| 1.0 - (1.0 - p).powf(k as f64);
+            let f = |p: f64| 1.0 - pow(1.0 - p, k);
             let mean = |g: &dyn Fn(&(crate::stats::Interval, f64)) -> f64| {
                 intervals.iter().map(g).sum::<f64>() / m
             };
@@ -155,4 +155,19 @@ impl SequentialSummary {
             undecided: count(Verdict::Undecided),
         })
     }
+}
+
+/// `x^k` by squaring: the same IEEE operations on every platform (`powf` comes from the
+/// platform's libm, whose last bit differs between glibc and wasm32), so a browser and the
+/// CLI report the same leak@k.
+fn pow(mut x: f64, mut k: u64) -> f64 {
+    let mut out = 1.0;
+    while k > 0 {
+        if k & 1 == 1 {
+            out *= x;
+        }
+        x *= x;
+        k >>= 1;
+    }
+    out
 }

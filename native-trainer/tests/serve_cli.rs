@@ -1,7 +1,7 @@
 //! `probable serve` under hostile and heavy use on loopback: request-line and header
 //! limits, methods, idle connections, and a bounded load test.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Stdio};
@@ -47,16 +47,7 @@ fn start(name: &str, workers: &str, idle: &str) -> Server {
     .stdout(Stdio::piped())
     .spawn()
     .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = line
-        .split("http://127.0.0.1:")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    let port = common::served_port(&mut child);
     Server { child, port, dir }
 }
 

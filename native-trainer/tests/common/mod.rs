@@ -163,3 +163,18 @@ pub fn tiny_eval_setup(dir: &Path, questions: usize) -> (PathBuf, PathBuf) {
     std::fs::write(&data, text).unwrap();
     (m, data)
 }
+
+/// The port a `probable serve --port 0` child (its stdout piped) printed on its first line.
+#[allow(dead_code)]
+pub fn served_port(child: &mut std::process::Child) -> u16 {
+    use std::io::BufRead;
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout piped"))
+        .read_line(&mut line)
+        .unwrap();
+    line.split("http://127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"))
+}

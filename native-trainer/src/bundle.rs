@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use burn::tensor::Device;
 use probable_core::model::{
     shard_checkpoint, CausalLm, CheckpointSource, ModelConfig, ShardIndex, StorageDtype,
-    INDEX_FILE, SINGLE_FILE,
+    WeightDtype, INDEX_FILE, SINGLE_FILE,
 };
 
 use crate::lazy_shards::FileShards;
@@ -112,10 +112,16 @@ fn read(dir: &Path, name: &str) -> Result<Vec<u8>> {
 
 /// Builds the model from `model.safetensors`, or — as transformers does when there is
 /// none — from the shards `model.safetensors.index.json` names. Returns the model and the
-/// storage dtype most of its weights had on disk.
-fn load_weights(dir: &Path, config: &ModelConfig, device: &Device) -> Result<(CausalLm, String)> {
+/// storage dtype most of its weights had on disk. Matrices are held as `dtype` asks (on
+/// this device: [`WeightDtype::on`]).
+fn load_weights(
+    dir: &Path,
+    config: &ModelConfig,
+    device: &Device,
+    dtype: WeightDtype,
+) -> Result<(CausalLm, String)> {
     let shards = FileShards::new(dir);
-    let mut source = if dir.join(SINGLE_FILE).is_file() {
+    let source = if dir.join(SINGLE_FILE).is_file() {
         CheckpointSource::single(shards, SINGLE_FILE)
             .with_context(|| format!("{}", dir.display()))?
     } else if dir.join(INDEX_FILE).is_file() {
@@ -129,19 +135,22 @@ fn load_weights(dir: &Path, config: &ModelConfig, device: &Device) -> Result<(Ca
             dir.display()
         );
     };
-    let dtype = source
+    let stored = source
         .dtype()
         .unwrap_or_else(|| "unknown".into())
         .to_uppercase();
+    let mut source = source.with_dtype(dtype.on(device));
     let model = CausalLm::load(config, &mut source, device)
         .with_context(|| format!("{}", dir.display()))?;
-    Ok((model, dtype))
+    Ok((model, stored))
 }
 
-/// Loads a bundle onto `device`. Every failure names the file (and tensor or field).
-pub fn load_bundle(dir: &Path, device: &Device) -> Result<Bundle> {
+/// Loads a bundle onto `device`, its matrices held as `dtype` asks (training passes
+/// [`WeightDtype::F32`]: its parameters are updated in f32). Every failure names the file
+/// (and tensor or field).
+pub fn load_bundle(dir: &Path, device: &Device, dtype: WeightDtype) -> Result<Bundle> {
     let meta = load_meta(dir)?;
-    let (model, dtype) = load_weights(dir, &meta.config, device)?;
+    let (model, dtype) = load_weights(dir, &meta.config, device, dtype)?;
     Ok(Bundle {
         dir: meta.dir,
         model,

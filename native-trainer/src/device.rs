@@ -3,6 +3,7 @@
 
 use anyhow::{bail, Result};
 use burn::tensor::Device;
+use probable_core::model::WeightDtype;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DeviceArg {
@@ -12,6 +13,29 @@ pub enum DeviceArg {
     Wgpu,
     /// NVIDIA CUDA; build with `--features cuda`.
     Cuda,
+}
+
+/// How a checkpoint's matrices are held (`--dtype`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum DtypeArg {
+    /// As the checkpoint stores them: bf16 and f16 stay half precision on the CPU (half the
+    /// memory; products widen tile by tile and accumulate in f32); f32 on a GPU.
+    #[default]
+    Stored,
+    /// Widened to f32 at load (exact-parity runs; twice the memory of a bf16 checkpoint).
+    F32,
+    /// f16 whatever the checkpoint holds.
+    F16,
+}
+
+impl From<DtypeArg> for WeightDtype {
+    fn from(arg: DtypeArg) -> Self {
+        match arg {
+            DtypeArg::Stored => WeightDtype::Stored,
+            DtypeArg::F32 => WeightDtype::F32,
+            DtypeArg::F16 => WeightDtype::F16,
+        }
+    }
 }
 
 pub fn device(arg: DeviceArg) -> Result<Device> {

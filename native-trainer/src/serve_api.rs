@@ -113,7 +113,11 @@ impl Api {
         std::thread::Builder::new()
             .name("probable-model".into())
             .spawn(move || {
-                let bundle = match load_bundle(&owned, &burn::tensor::Device::flex()) {
+                let bundle = match load_bundle(
+                    &owned,
+                    &burn::tensor::Device::flex(),
+                    probable_core::model::WeightDtype::Stored,
+                ) {
                     Ok(b) => b,
                     Err(e) => {
                         let _ = ready_tx.send(Err(e));

@@ -65,6 +65,9 @@ p.add_argument("--max-new-tokens", type=int, default=32)
 p.add_argument("--threads", type=int, default=2)
 p.add_argument("--save-dtype", choices=["float32", "bfloat16"], default="float32",
                help="storage dtype of --save (the real Llama-3.2-1B ships bf16)")
+p.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32",
+               help="dtype --model is loaded in (from_pretrained(dtype=...)); bfloat16 keeps a "
+                    "bf16 checkpoint as stored, as `probable --dtype stored` does")
 p.add_argument("--nucleus", type=float,
                help="with --save: scale the final norm so the mean top-p 0.9 nucleus is this size")
 p.add_argument("--decode", action="store_true")
@@ -134,17 +137,23 @@ if a.save:
 if not a.model:
     p.error("give --save DIR (create a model) or --model DIR (time it)")
 
-t_load = time.perf_counter()
-model = LlamaForCausalLM.from_pretrained(a.model, dtype=torch.float32).eval()
-t_load = time.perf_counter() - t_load
+t0 = time.perf_counter()
+model = LlamaForCausalLM.from_pretrained(a.model, dtype=getattr(torch, a.dtype)).eval()
+t_load = time.perf_counter() - t0
+# The first logit, as `probable bench` times it: one token through the model, read back.
+with torch.no_grad():
+    model(torch.tensor([[1]]), use_cache=True).logits.float().sum().item()
+t_first = time.perf_counter() - t0
 if a.decode:
     import resource
     cfg = model.config
     params = sum(t.numel() for t in model.parameters())
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 2**30
+    held = sum(t.numel() * t.element_size() for t in model.parameters()) / 2**30
     print(f"transformers {__import__('transformers').__version__}, torch {torch.__version__}, "
-          f"{a.threads} threads: {params} parameters")
-    print(f"load: {t_load:.2f} s · peak RSS {peak:.2f} GiB · f32 weights {4 * params / 2**30:.2f} GiB")
+          f"{a.threads} threads, {a.dtype}: {params} parameters")
+    print(f"load: {t_load:.2f} s · first logit {t_first:.2f} s · peak RSS {peak:.2f} GiB · "
+          f"weights {held:.2f} GiB as held")
     print(f"{'batch':>6}  {'ms/step':>12}  {'tokens/s':>14}")
     prompt = torch.tensor([[3 + i % 100 for i in range(a.context)]])
     with torch.no_grad():

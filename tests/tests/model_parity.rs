@@ -63,7 +63,8 @@ fn every_architecture_has_a_golden() {
     assert!(sharded["shards"].as_array().unwrap().len() >= 2);
 }
 
-/// Export (one file and shards, f32) and reload: the same config and bit-identical logits.
+/// Export (one file and shards, in the stored dtype) and reload: the same config and
+/// bit-identical logits.
 /// Together with the fixtures loading in transformers, the identical tensor names, shapes
 /// and config keys are what make an exported bundle load there too (checked by hand with
 /// tests/golden/check_roundtrip.py, see MODELS.md).
@@ -80,8 +81,18 @@ fn export_round_trips_every_architecture() {
             model.config(),
             "{name}: config.json round trip"
         );
+        // Exported in the dtype it was stored in, a half-precision model reloads into the
+        // same kernels (exported in f32 it would take the f32 ones, which sum in another
+        // order: half_precision_kept_as_stored_agrees_with_widened_f32).
+        let storage = if name.ends_with("-bf16") {
+            StorageDtype::BF16
+        } else if name.ends_with("-f16") {
+            StorageDtype::F16
+        } else {
+            StorageDtype::F32
+        };
         for max in [None, Some(20_000)] {
-            let files = shard_checkpoint(model.export(), StorageDtype::F32, max);
+            let files = shard_checkpoint(model.export(), storage, max);
             let again = match files.iter().find(|(n, _)| n == INDEX_FILE) {
                 None => load_model(&config, &files[0].1, &Device::flex()).unwrap(),
                 Some((_, index)) => {
@@ -256,4 +267,51 @@ fn stories260k_matches_transformers_and_llama2c() {
         .take_while(|(a, b)| a == b)
         .count();
     assert!(agree_c >= 26, "llama2.c agreement {agree_c}");
+}
+
+/// A bf16 or f16 checkpoint is held as stored on the CPU (half the memory; the kernels
+/// widen tile by tile and accumulate in f32) and `--dtype f32` widens it at load. The
+/// values are the same either way (widening is exact), so the two differ only in the order
+/// of f32 sums: logits within 1e-5 · (1 + |logit|), the same greedy continuation — and the
+/// stored model really holds half-precision weights.
+#[test]
+fn half_precision_kept_as_stored_agrees_with_widened_f32() {
+    use burn::tensor::DType;
+    use probable_core::model::{CheckpointSource, WeightDtype};
+
+    for (fixture, dtype) in [
+        ("llama-tiny-bf16", DType::BF16),
+        ("llama-tiny-f16", DType::F16),
+    ] {
+        let dir = repo_root().join("tests/fixtures/models").join(fixture);
+        let config =
+            ModelConfig::from_hf_json(&std::fs::read_to_string(dir.join("config.json")).unwrap())
+                .unwrap();
+        let bytes = std::fs::read(dir.join(SINGLE_FILE)).unwrap();
+        let load = |held: WeightDtype| {
+            let mut src = CheckpointSource::new(&bytes).unwrap().with_dtype(held);
+            CausalLm::load(&config, &mut src, &Device::flex()).unwrap()
+        };
+        let (stored, wide) = (load(WeightDtype::Stored), load(WeightDtype::F32));
+        assert_eq!(stored.embed_tokens.weight.val().dtype(), dtype, "{fixture}");
+        assert_eq!(
+            wide.embed_tokens.weight.val().dtype(),
+            DType::F32,
+            "{fixture}"
+        );
+        for prompt in [vec![1u32, 5, 9, 13, 2, 7], vec![3u32]] {
+            let (a, b) = (logits(&stored, &prompt), logits(&wide, &prompt));
+            for (x, y) in a.iter().zip(&b) {
+                assert!(
+                    (x - y).abs() <= 1e-5 * (1.0 + y.abs()),
+                    "{fixture}: {x} vs {y}"
+                );
+            }
+            assert_eq!(
+                greedy_decode(&stored, &prompt, 12, &[]),
+                greedy_decode(&wide, &prompt, 12, &[]),
+                "{fixture}: greedy"
+            );
+        }
+    }
 }

@@ -2,9 +2,9 @@
 //! Mirrors `LlamaForCausalLM`, `MistralForCausalLM`, `Qwen2ForCausalLM`,
 //! `Qwen3ForCausalLM` and `PhiForCausalLM` tensor for tensor.
 
-use burn::module::Module;
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::nn::{Embedding, EmbeddingConfig, Linear};
-use burn::tensor::{Device, Int, Tensor};
+use burn::tensor::{DType, Device, Int, Tensor};
 
 use super::cache::KvCache;
 use super::config::{Family, ModelConfig};
@@ -15,7 +15,7 @@ use super::mask::attention_bias;
 use super::norm::Norm;
 use super::rope::{rope_tables, rope_tables_per_row, RopeTables};
 use super::weights::{named_param, NamedTensor, WeightError, WeightSource};
-use crate::tensor::host::{download, upload};
+use crate::tensor::host::download;
 
 #[derive(Module, Debug)]
 pub struct CausalLm {
@@ -47,11 +47,8 @@ impl CausalLm {
         let mut embed_tokens = EmbeddingConfig::new(v, d).init(device);
         embed_tokens.weight = named_param(
             "model.embed_tokens.weight",
-            upload(
-                src.take("model.embed_tokens.weight", &[v, d])?,
-                [v, d],
-                device,
-            ),
+            src.take_matrix("model.embed_tokens.weight", &[v, d])?
+                .upload([v, d], device),
         );
         let layers = (0..config.num_hidden_layers)
             .map(|i| DecoderLayer::load(&format!("model.layers.{i}"), config, src, device))
@@ -92,6 +89,21 @@ impl CausalLm {
         &self.config
     }
 
+    /// Bytes the parameters occupy as held (a bf16 checkpoint kept as stored: two per
+    /// matrix element; what `bench` reports next to the peak RSS).
+    pub fn weight_bytes(&self) -> usize {
+        struct Bytes(usize);
+        impl ModuleVisitor for Bytes {
+            fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+                let t = param.val();
+                self.0 += t.shape().num_elements() * t.dtype().size();
+            }
+        }
+        let mut bytes = Bytes(0);
+        self.visit(&mut bytes);
+        bytes.0
+    }
+
     /// All parameters with HF names and layouts, ready for safetensors.
     pub fn export(&self) -> Vec<NamedTensor> {
         let c = self.config();
@@ -111,6 +123,16 @@ impl CausalLm {
         out
     }
 
+    /// The embeddings of `ids`, in f32 whatever dtype the embedding is held in (only the
+    /// looked-up rows are widened).
+    fn embed(&self, ids: Tensor<2, Int>) -> Tensor<3> {
+        let x = self.embed_tokens.forward(ids);
+        match x.dtype() {
+            DType::F32 => x,
+            _ => x.cast(DType::F32),
+        }
+    }
+
     fn head(&self, h: Tensor<3>) -> Tensor<3> {
         let h = self.norm.forward(h);
         match &self.lm_head {
@@ -124,7 +146,14 @@ impl CausalLm {
                 let w = self.embed_tokens.weight.val();
                 let h = h.reshape([b * s, d]);
                 tied_logits(&w, &h)
-                    .unwrap_or_else(|| w.matmul(h.transpose()).transpose())
+                    .unwrap_or_else(|| {
+                        let w = if w.dtype() == h.dtype() {
+                            w
+                        } else {
+                            w.cast(h.dtype())
+                        };
+                        w.matmul(h.transpose()).transpose()
+                    })
                     .reshape([b, s, v])
             }
         }
@@ -171,7 +200,7 @@ impl CausalLm {
         let device = input_ids.device();
         let c = self.config();
         let rope = rope_tables(c.rope_theta, c.rotary_dim(), c.rope_scaling, 0, s, &device);
-        let x = self.embed_tokens.forward(input_ids);
+        let x = self.embed(input_ids);
         let x = self.blocks(x, &rope, 0, attention_mask, None, true);
         self.head(x)
     }
@@ -193,7 +222,7 @@ impl CausalLm {
             Some(p) => rope_tables(theta, dim, scaling, p[0], s, &device),
             None => rope_tables(theta, dim, scaling, past, s, &device),
         };
-        let x = self.embed_tokens.forward(input_ids);
+        let x = self.embed(input_ids);
         // A continuation's attention masks its window itself (its prompts differ in length).
         let masks = positions.is_none();
         let x = self.blocks(x, &rope, past, None, Some(cache), masks);

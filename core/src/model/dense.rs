@@ -1,10 +1,13 @@
 //! A linear layer addressed by its HF name. HF stores `[out, in]`; burn's `Linear` keeps
-//! `[in, out]` so the forward pass is a plain `x · W`; we transpose at the boundary.
+//! `[in, out]` so the forward pass is a plain `x · W`. An f32 weight is transposed once at
+//! load (the CPU's `gemm` and every GPU kernel read it so); a bf16 or f16 weight stays as
+//! the checkpoint stores it and `Linear` holds a transposed *view* of it — no copy — which
+//! the CPU kernel reads row by row (`cpu::linear`).
 
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
 
-use super::weights::{named_param, transpose, NamedTensor, WeightError, WeightSource};
+use super::weights::{named_param, transpose, HostValues, NamedTensor, WeightError, WeightSource};
 use crate::tensor::host::{download, upload};
 
 pub fn load_linear(
@@ -16,12 +19,12 @@ pub fn load_linear(
     device: &Device,
 ) -> Result<Linear, WeightError> {
     let w_name = format!("{name}.weight");
-    let w = src.take(&w_name, &[d_out, d_in])?;
+    let weight = match src.take_matrix(&w_name, &[d_out, d_in])? {
+        HostValues::F32(w) => upload(transpose(&w, d_out, d_in), [d_in, d_out], device),
+        stored => stored.upload([d_out, d_in], device).transpose(),
+    };
     let mut linear = LinearConfig::new(d_in, d_out).with_bias(false).init(device);
-    linear.weight = named_param(
-        &w_name,
-        upload(transpose(&w, d_out, d_in), [d_in, d_out], device),
-    );
+    linear.weight = named_param(&w_name, weight);
     if bias {
         let b_name = format!("{name}.bias");
         let b = src.take(&b_name, &[d_out])?;
@@ -46,10 +49,20 @@ pub fn export_linear(name: &str, linear: &Linear, out: &mut Vec<NamedTensor>) {
     }
 }
 
-/// `linear.forward(x)`, by the CPU decode kernels when `x` is on the CPU backend.
+/// `linear.forward(x)`, by the CPU decode kernels when `x` is on the CPU backend. A weight
+/// held in another dtype than `x` is widened for the product where no kernel takes it.
 pub fn forward(linear: &Linear, x: Tensor<3>) -> Tensor<3> {
-    match super::cpu::linear::forward(linear, &x) {
-        Some(y) => y,
-        None => linear.forward(x),
+    if let Some(y) = super::cpu::linear::forward(linear, &x) {
+        return y;
+    }
+    let w = linear.weight.val();
+    if w.dtype() == x.dtype() {
+        return linear.forward(x);
+    }
+    let dtype = x.dtype();
+    let y = x.matmul(w.cast(dtype).unsqueeze());
+    match &linear.bias {
+        Some(b) => y + b.val().unsqueeze(),
+        None => y,
     }
 }

@@ -5,7 +5,7 @@
 use burn::tensor::Device;
 use thiserror::Error;
 
-use super::weights::{CheckpointSource, ShardBytes, ShardIndex};
+use super::weights::{CheckpointSource, ShardBytes, ShardIndex, WeightDtype};
 use super::{CausalLm, ConfigError, ModelConfig, SafetensorsSource, WeightError};
 
 #[derive(Debug, Error, PartialEq)]
@@ -19,14 +19,16 @@ pub enum LoadError {
 /// Parses the config and loads every tensor it implies from one in-memory
 /// `model.safetensors`. Missing, mis-shaped or non-finite tensors are errors naming the
 /// tensor, and so are tensors the architecture does not use (but recomputed rotary
-/// buffers and an identical copy of a tied head).
+/// buffers and an identical copy of a tied head). bf16 and f16 matrices are kept as stored
+/// on the CPU backend ([`WeightDtype::Stored`]).
 pub fn load_model(
     config_json: &str,
     safetensors: &[u8],
     device: &Device,
 ) -> Result<CausalLm, LoadError> {
     let config = ModelConfig::from_hf_json(config_json)?;
-    let mut source = SafetensorsSource::new(safetensors)?;
+    let mut source =
+        SafetensorsSource::new(safetensors)?.with_dtype(WeightDtype::Stored.on(device));
     Ok(CausalLm::load(&config, &mut source, device)?)
 }
 
@@ -39,6 +41,7 @@ pub fn load_sharded<B: ShardBytes>(
 ) -> Result<CausalLm, LoadError> {
     let config = ModelConfig::from_hf_json(config_json)?;
     let index = ShardIndex::parse(index_json)?;
-    let mut source = CheckpointSource::sharded(shards, &index)?;
+    let mut source =
+        CheckpointSource::sharded(shards, &index)?.with_dtype(WeightDtype::Stored.on(device));
     Ok(CausalLm::load(&config, &mut source, device)?)
 }

@@ -24,6 +24,6 @@ pub use greedy::greedy_decode;
 pub use load::{load_model, load_sharded, LoadError};
 pub use weights::{
     parse_shard_size, shard_checkpoint, to_safetensors, CheckpointSource, InMemory, NamedTensor,
-    RandomInit, SafetensorsSource, ShardBytes, ShardIndex, StorageDtype, WeightError, WeightSource,
-    INDEX_FILE, SINGLE_FILE,
+    RandomInit, SafetensorsSource, ShardBytes, ShardIndex, StorageDtype, WeightDtype, WeightError,
+    WeightSource, INDEX_FILE, SINGLE_FILE,
 };

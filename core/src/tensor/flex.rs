@@ -13,6 +13,12 @@ pub(crate) fn flex_f32<const D: usize>(t: &Tensor<D>) -> Option<FlexTensor> {
     (p.dtype() == DType::F32).then_some(p)
 }
 
+/// The flex tensor behind `t` whatever its float dtype (a weight kept in bf16 or f16), or
+/// `None` when `t` lives on another backend or is tracked by autodiff.
+pub(crate) fn flex_any<const D: usize>(t: &Tensor<D>) -> Option<FlexTensor> {
+    t.clone().try_into_primitive::<Flex>().ok()
+}
+
 /// Wraps a flex tensor back into burn's `Tensor`.
 pub(crate) fn from_flex<const D: usize>(t: FlexTensor) -> Tensor<D> {
     Tensor::from_primitive::<Flex>(t)

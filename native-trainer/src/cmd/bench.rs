@@ -6,14 +6,14 @@ use std::time::Instant;
 
 use anyhow::{bail, Result};
 use burn::tensor::{Int, Tensor, TensorData};
-use probable_core::model::{CausalLm, KvCache};
+use probable_core::model::{CausalLm, KvCache, WeightDtype};
 use probable_core::sample::{no_progress, sample_prompt, DecodeConfig};
 
 use super::bench_shapes::Shape;
 use super::bench_wait::{read_back, wait_for};
 use super::{bench_select, bench_train};
 use crate::bundle::load_bundle;
-use crate::device::{device, DeviceArg};
+use crate::device::{device, DeviceArg, DtypeArg};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -42,6 +42,9 @@ pub enum What {
         loop_samples: u32,
         #[arg(long, value_enum, default_value = "cpu")]
         device: DeviceArg,
+        /// How a --model checkpoint's matrices are held: as stored (bf16 stays bf16) or f32.
+        #[arg(long, value_enum, default_value = "stored")]
+        dtype: DtypeArg,
     },
     /// One incremental decode step (KV cache of `context` tokens) for several batch sizes.
     Decode {
@@ -58,6 +61,9 @@ pub enum What {
         iters: usize,
         #[arg(long, value_enum, default_value = "cpu")]
         device: DeviceArg,
+        /// How a --model checkpoint's matrices are held: as stored (bf16 stays bf16) or f32.
+        #[arg(long, value_enum, default_value = "stored")]
+        dtype: DtypeArg,
     },
     /// Token selection (T = 1, top-p 0.9) alone vs. the forward pass of a decode step, and
     /// its share of a sampling step.
@@ -75,6 +81,9 @@ pub enum What {
         iters: usize,
         #[arg(long, value_enum, default_value = "cpu")]
         device: DeviceArg,
+        /// How a --model checkpoint's matrices are held: as stored (bf16 stays bf16) or f32.
+        #[arg(long, value_enum, default_value = "stored")]
+        dtype: DtypeArg,
     },
     /// One finetuning step (forward, token NLL, backward, AdamW) on random ids.
     Train {
@@ -95,27 +104,33 @@ pub enum What {
     },
 }
 
-/// Loads the benchmark model and reports how long that took and the peak resident
-/// memory so far next to the size of the f32 weights (the loader reads a checkpoint
-/// tensor by tensor, so the peak should stay near one copy of them).
+/// Loads the benchmark model and reports how long that took, and until its first logit
+/// (one token through the model, read back), and the peak resident memory so far next to
+/// the size of the weights as held (the loader reads a checkpoint tensor by tensor and
+/// keeps bf16 as stored, so the peak should stay near one copy of them).
 fn model(
     path: &Option<PathBuf>,
     shape: Option<Shape>,
     dev: &burn::tensor::Device,
+    dtype: WeightDtype,
 ) -> Result<CausalLm> {
     let t = Instant::now();
     let m = match path {
-        Some(p) => load_bundle(p, dev)?.model,
+        Some(p) => load_bundle(p, dev, dtype)?.model,
         None => shape.unwrap_or(Shape::Small).model(dev)?,
     };
+    let loaded = t.elapsed().as_secs_f64();
+    let first: Tensor<2, Int> = Tensor::from_data(TensorData::new(vec![1i64], [1, 1]), dev);
+    read_back(m.forward_cached(first, &mut m.new_cache()).into_data());
+    let first_logit = t.elapsed().as_secs_f64();
     let gib = |bytes: f64| bytes / (1u64 << 30) as f64;
-    let weights = gib(4.0 * m.config().parameter_count() as f64);
+    let weights = gib(m.weight_bytes() as f64);
     let peak = peak_rss_bytes()
         .map(|b| format!("{:.2} GiB", gib(b as f64)))
         .unwrap_or_else(|| "unknown".into());
     crate::output::emit(&format!(
-        "load: {:.2} s · peak RSS {peak} · f32 weights {weights:.2} GiB\n",
-        t.elapsed().as_secs_f64()
+        "load: {loaded:.2} s · first logit {first_logit:.2} s · peak RSS {peak} · weights \
+         {weights:.2} GiB as held\n"
     ));
     Ok(m)
 }
@@ -152,9 +167,10 @@ pub fn run(args: Args) -> Result<()> {
             max_new_tokens,
             loop_samples,
             device: d,
+            dtype,
         } => {
             let dev = device(d)?;
-            let m = model(&path, shape, &dev)?;
+            let m = model(&path, shape, &dev, dtype.into())?;
             let params = m.config().parameter_count();
             let prompt: Vec<u32> = (0..16u32)
                 .map(|i| 3 + (i * 37) % (m.config().vocab_size as u32 - 3))
@@ -217,9 +233,10 @@ pub fn run(args: Args) -> Result<()> {
             context,
             iters,
             device: d,
+            dtype,
         } => {
             let dev = device(d)?;
-            let m = model(&path, shape, &dev)?;
+            let m = model(&path, shape, &dev, dtype.into())?;
             let prompt: Vec<i64> = (0..context as i64).map(|i| 3 + i % 100).collect();
             let sgemm = sgemm_gflops(&dev);
             crate::output::emit(&format!(
@@ -279,12 +296,13 @@ pub fn run(args: Args) -> Result<()> {
             context,
             iters,
             device: d,
+            dtype,
         } => {
             if iters == 0 {
                 bail!("--iters must be at least 1");
             }
             let dev = device(d)?;
-            let m = model(&path, shape, &dev)?;
+            let m = model(&path, shape, &dev, dtype.into())?;
             bench_select::run(&m, &dev, &batch, context, iters);
         }
         What::Train {
@@ -299,7 +317,14 @@ pub fn run(args: Args) -> Result<()> {
                 bail!("--seq must be at least 2, --batch and --iters at least 1");
             }
             let dev = device(d)?;
-            bench_train::run(|ad| model(&path, shape, ad), &dev, batch, seq, iters)?;
+            // Training updates f32 parameters.
+            bench_train::run(
+                |ad| model(&path, shape, ad, WeightDtype::F32),
+                &dev,
+                batch,
+                seq,
+                iters,
+            )?;
         }
     }
     Ok(())

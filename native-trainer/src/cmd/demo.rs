@@ -23,6 +23,7 @@ use crate::demo::{build::from_scratch, DemoIndex};
 use crate::device::{device, DeviceArg};
 use crate::html::report_html;
 use crate::output::{emit, to_json_pretty, write_atomic};
+use probable_core::model::WeightDtype;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -125,7 +126,7 @@ pub fn run(args: Args) -> Result<()> {
         .map(|q| (q.id.clone(), (q.answer.clone(), q.keywords.clone())))
         .collect();
     for (m, entry) in index.models.iter().enumerate() {
-        let bundle = load_bundle(&args.models.join(&entry.dir), &dev)?;
+        let bundle = load_bundle(&args.models.join(&entry.dir), &dev, WeightDtype::Stored)?;
         let tokenizer = bundle.tokenizer()?;
         let eos = bundle.eos_token_ids();
         let mut config = EvalConfig::new(

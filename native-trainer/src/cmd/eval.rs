@@ -21,7 +21,7 @@ use probable_core::stats::BoundsConfig;
 use crate::args::{CriterionArg, MetricArg};
 use crate::bundle::{load_bundle, load_meta, BundleMeta};
 use crate::data::load_split_with;
-use crate::device::{device, DeviceArg};
+use crate::device::{device, DeviceArg, DtypeArg};
 use crate::engine::openai::{ModelFacts, OpenAiSampler};
 use crate::engine::EngineArgs;
 use crate::failpoint;
@@ -91,6 +91,9 @@ pub struct Args {
     pub shard: Option<String>,
     #[arg(long, value_enum, default_value = "cpu")]
     pub device: DeviceArg,
+    /// How the checkpoint's matrices are held: as stored (bf16 stays bf16 on the CPU) or f32.
+    #[arg(long, value_enum, default_value = "stored")]
+    pub dtype: DtypeArg,
     #[command(flatten)]
     pub template: TemplateArgs,
     /// Data field holding the question (default: `question`, or `prompt`).
@@ -189,7 +192,7 @@ pub fn run(mut args: Args) -> Result<()> {
         meta.check_special_ids()?;
         Loaded::Remote(Box::new(meta))
     } else {
-        let bundle = load_bundle(&args.model, &device(args.device)?)?;
+        let bundle = load_bundle(&args.model, &device(args.device)?, args.dtype.into())?;
         bundle.check_special_ids()?;
         Loaded::Local(Box::new(bundle))
     };

@@ -7,6 +7,7 @@ use probable_core::model::StorageDtype;
 
 use crate::bundle::{load_bundle, save_bundle_sharded};
 use crate::device::{device, DeviceArg};
+use probable_core::model::WeightDtype;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum DtypeArg {
@@ -46,7 +47,7 @@ pub const CARRIED: [&str; 5] = [
 ];
 
 pub fn run(args: Args) -> Result<()> {
-    let bundle = load_bundle(&args.model, &device(DeviceArg::Cpu)?)?;
+    let bundle = load_bundle(&args.model, &device(DeviceArg::Cpu)?, WeightDtype::Stored)?;
     let mut carried: Vec<(&str, Vec<u8>)> = Vec::new();
     for name in CARRIED {
         let path = args.model.join(name);

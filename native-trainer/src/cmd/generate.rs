@@ -6,7 +6,7 @@ use anyhow::{bail, Result};
 use probable_core::sample::{no_progress, sample_prompt, DecodeConfig, Strategy};
 
 use crate::bundle::load_bundle;
-use crate::device::{device, DeviceArg};
+use crate::device::{device, DeviceArg, DtypeArg};
 use crate::prompting::{chat_config, resolve_spec, TemplateArgs};
 
 #[derive(clap::Args)]
@@ -39,6 +39,9 @@ pub struct Args {
     pub seed: u64,
     #[arg(long, value_enum, default_value = "cpu")]
     pub device: DeviceArg,
+    /// How the checkpoint's matrices are held: as stored (bf16 stays bf16 on the CPU) or f32.
+    #[arg(long, value_enum, default_value = "stored")]
+    pub dtype: DtypeArg,
     /// Print {"text": .., "token_ids": [..]} (new tokens only).
     #[arg(long)]
     pub json: bool,
@@ -58,7 +61,7 @@ pub fn run(args: Args) -> Result<()> {
         bail!("--template applies to --prompt text, not to --prompt-ids");
     }
     let device = device(args.device)?;
-    let bundle = load_bundle(&args.model, &device)?;
+    let bundle = load_bundle(&args.model, &device, args.dtype.into())?;
     let vocab = bundle.config().vocab_size;
     bundle.check_special_ids()?;
     let prompt = match (&args.prompt, &args.prompt_ids) {

@@ -6,6 +6,7 @@ use anyhow::Result;
 
 use crate::bundle::load_bundle;
 use crate::device::{device, DeviceArg};
+use probable_core::model::WeightDtype;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -16,7 +17,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let bundle = load_bundle(&args.model, &device(DeviceArg::Cpu)?)?;
+    let bundle = load_bundle(&args.model, &device(DeviceArg::Cpu)?, WeightDtype::Stored)?;
     let c = bundle.config();
     let info = serde_json::json!({
         "architecture": c.family.architecture(),

@@ -17,6 +17,7 @@ use super::{DemoData, DemoIndex, DemoModel};
 use crate::bundle::{load_bundle, save_bundle};
 use crate::output::write_atomic;
 use crate::train::{parse_config, train, Method, Mode, Start};
+use probable_core::model::WeightDtype;
 
 fn jsonl(items: &[QaItem]) -> Result<String> {
     items
@@ -140,7 +141,7 @@ pub fn from_scratch(models_dir: &Path, work: &Path, device: &Device) -> Result<(
         }
     }
     for (name, dir) in &runs {
-        let b = load_bundle(dir, device)?;
+        let b = load_bundle(dir, device, WeightDtype::F32)?;
         save_bundle(
             &models_dir.join(name),
             &b.model,

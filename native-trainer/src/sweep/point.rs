@@ -21,6 +21,7 @@ use crate::data::load_split_with;
 use crate::prompting::{prompt_for_bundle, TemplateArgs};
 use crate::train::run::Diverged;
 use crate::train::{train, Mode, Start};
+use probable_core::model::WeightDtype;
 
 /// The questions every point is evaluated on (the base config's forget and retain splits).
 pub struct EvalData {
@@ -144,7 +145,7 @@ pub fn run_point(
     }
 
     let eval_started = Instant::now();
-    let bundle = load_bundle(&dir, device)?;
+    let bundle = load_bundle(&dir, device, WeightDtype::Stored)?;
     let tokenizer = bundle.tokenizer()?;
     let prompt = prompt_for_bundle(&TemplateArgs::default(), &dir, "qa")?;
     let ec = eval_config(&sweep.eval, bundle.eos_token_ids(), prompt);

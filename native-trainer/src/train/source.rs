@@ -16,6 +16,7 @@ use super::config::{Method, TrainConfig};
 use super::mode::Mode;
 use crate::bundle::load_bundle;
 use crate::prompting::{prompt_for_bundle, record_bytes, resolve_spec, TemplateArgs};
+use probable_core::model::WeightDtype;
 
 /// Where the model a run trains comes from.
 pub(super) enum ModelSource<'a> {
@@ -48,7 +49,7 @@ impl<'a> ModelSource<'a> {
     pub fn load(self, ad: &Device) -> Result<Loaded> {
         let (model, tokenizer, start_step) = match self {
             ModelSource::Checkpoint { dir, step } => {
-                let b = load_bundle(dir, ad).with_context(|| {
+                let b = load_bundle(dir, ad, WeightDtype::F32).with_context(|| {
                     format!("--resume: no usable checkpoint in {}", dir.display())
                 })?;
                 let tok = b
@@ -58,7 +59,7 @@ impl<'a> ModelSource<'a> {
                 (b.model, tok, step)
             }
             ModelSource::Bundle(from) => {
-                let b = load_bundle(from, ad)?;
+                let b = load_bundle(from, ad, WeightDtype::F32)?;
                 let tok = b.tokenizer.clone().with_context(|| {
                     format!("{}: training needs tokenizer.json", from.display())
                 })?;
@@ -111,7 +112,7 @@ pub(super) fn npo_reference(
                 .from
                 .as_ref()
                 .context("NPO needs model.from (the finetuned reference)")?;
-            Some(load_bundle(from, device)?.model)
+            Some(load_bundle(from, device, WeightDtype::F32)?.model)
         }
         _ => None,
     })

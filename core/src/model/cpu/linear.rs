@@ -1,30 +1,28 @@
-//! `x · W (+ b)` for decode and prefill rows on the CPU, one `gemm` call with its own
-//! threading (see [`super::gemm::parallelism`]).
+//! `x · W (+ b)` for decode and prefill rows on the CPU: an f32 weight (held `[in, out]`)
+//! by one `gemm` call with its own threading (see [`super::gemm::parallelism`]); a bf16 or
+//! f16 weight (held as the checkpoint stores it, `[out, in]`, behind a transposed view) by
+//! dot products of stored rows ([`row_dots`]) that widen it tile by tile.
 
 use burn::nn::Linear;
-use burn::tensor::Tensor;
+use burn::tensor::{DType, Tensor};
+use burn_flex::FlexTensor;
+use half::{bf16, f16};
 
 use super::gemm::{product, Matrix};
 use super::row_dots::row_dots;
-use crate::tensor::flex::{contiguous, flex_f32, from_flex, written};
+use crate::tensor::flex::{contiguous, flex_any, flex_f32, from_flex, written};
 
 /// `linear.forward(x)` for `x: [batch, len, d_in]` on the CPU backend; `None` elsewhere.
 pub(crate) fn forward(linear: &Linear, x: &Tensor<3>) -> Option<Tensor<3>> {
     let [b, s, d_in] = x.dims();
-    let w = flex_f32(&linear.weight.val())?;
+    let w = flex_any(&linear.weight.val())?;
     let xf = contiguous(flex_f32(x)?);
     let rows = b * s;
     let d_out = w.layout().shape()[1];
-    let x_rows = Matrix {
-        data: &xf.storage::<f32>()[xf.layout().start_offset()..],
-        row_stride: d_in as isize,
-        col_stride: 1,
-    };
-    // SAFETY: `product` writes every element.
-    let out = unsafe {
-        written([rows, d_out], |out| {
-            product((rows, d_out, d_in), x_rows, Matrix::of(&w), out)
-        })
+    let out = if w.dtype() == DType::F32 {
+        f32_product(&w, &xf, rows, d_in, d_out)
+    } else {
+        stored_rows_product(&w, &xf, rows, d_in, d_out)?
     };
     let y: Tensor<2> = from_flex(out);
     let y = match &linear.bias {
@@ -34,18 +32,75 @@ pub(crate) fn forward(linear: &Linear, x: &Tensor<3>) -> Option<Tensor<3>> {
     Some(y.reshape([b, s, d_out]))
 }
 
+/// `x · w` for an f32 `w: [d_in, d_out]` in any layout.
+fn f32_product(
+    w: &FlexTensor,
+    xf: &FlexTensor,
+    rows: usize,
+    d_in: usize,
+    d_out: usize,
+) -> FlexTensor {
+    let x_rows = Matrix {
+        data: &xf.storage::<f32>()[xf.layout().start_offset()..],
+        row_stride: d_in as isize,
+        col_stride: 1,
+    };
+    // SAFETY: `product` writes every element.
+    unsafe {
+        written([rows, d_out], |out| {
+            product((rows, d_out, d_in), x_rows, Matrix::of(w), out)
+        })
+    }
+}
+
+/// `x · w` for a half-precision `w: [d_in, d_out]` that is the transposed view of a
+/// row-major `[d_out, d_in]` (the checkpoint's layout); `None` for any other layout.
+fn stored_rows_product(
+    w: &FlexTensor,
+    xf: &FlexTensor,
+    rows: usize,
+    d_in: usize,
+    d_out: usize,
+) -> Option<FlexTensor> {
+    if w.layout().strides() != [1, d_in as isize] {
+        return None;
+    }
+    let x = &xf.storage::<f32>()[xf.layout().start_offset()..][..rows * d_in];
+    // SAFETY: `row_dots` writes every element.
+    Some(unsafe { written([rows, d_out], |out| stored_row_dots(x, w, d_in, d_out, out)) })
+}
+
+/// [`row_dots`] over the `n` stored rows of length `k` of a bf16, f16 or f32 flex tensor.
+fn stored_row_dots(
+    x: &[f32],
+    e: &FlexTensor,
+    k: usize,
+    n: usize,
+    out: &mut [std::mem::MaybeUninit<f32>],
+) {
+    let at = e.layout().start_offset()..e.layout().start_offset() + n * k;
+    match e.dtype() {
+        DType::BF16 => row_dots(x, &e.storage::<bf16>()[at], k, out),
+        DType::F16 => row_dots(x, &e.storage::<f16>()[at], k, out),
+        _ => row_dots(x, &e.storage::<f32>()[at], k, out),
+    }
+}
+
 /// Logits of a head tied to the embedding `e: [vocab, d]`: `h · eᵀ` for `h: [rows, d]`,
 /// written straight into a `[rows, vocab]` tensor as dot products of stored rows
 /// ([`row_dots`]): the embedding is read once, in its stored layout, and not copied.
 pub(crate) fn tied_logits(e: &Tensor<2>, h: &Tensor<2>) -> Option<Tensor<2>> {
-    let ef = flex_f32(e).filter(|e| e.is_contiguous())?;
+    let ef = flex_any(e).filter(|e| e.is_contiguous())?;
     let hf = contiguous(flex_f32(h)?);
     let [vocab, d] = e.dims();
     let rows = h.dims()[0];
-    let e_rows = &ef.storage::<f32>()[ef.layout().start_offset()..][..vocab * d];
     let h_rows = &hf.storage::<f32>()[hf.layout().start_offset()..][..rows * d];
     // SAFETY: `row_dots` writes every element.
-    let out = unsafe { written([rows, vocab], |out| row_dots(h_rows, e_rows, d, out)) };
+    let out = unsafe {
+        written([rows, vocab], |out| {
+            stored_row_dots(h_rows, &ef, d, vocab, out)
+        })
+    };
     Some(from_flex(out))
 }
 
@@ -73,6 +128,57 @@ mod tests {
             let x = normal([rows, len, d_in], &device);
             let fast = super::forward(&lin, &x).expect("flex tensors take the kernel");
             assert_close(fast, lin.forward(x));
+        }
+    }
+
+    /// A bf16 or f16 weight held as stored (`[out, in]` behind a transposed view) takes the
+    /// widening kernel, and gives what burn gives on the same values widened to f32.
+    #[test]
+    fn half_weights_kept_as_stored_match_burn_on_widened_values() {
+        use burn::tensor::{DType, TensorData};
+        use half::{bf16, f16};
+
+        use crate::model::weights::HostValues;
+
+        let device = Device::flex();
+        for (rows, d_in, d_out) in [(1, 8, 5), (16, 64, 33), (64, 96, 40), (3, 17, 9)] {
+            let w = normal::<2>([d_out, d_in], &device);
+            let values: Vec<f32> = w
+                .clone()
+                .into_data()
+                .convert::<f32>()
+                .try_to_vec::<f32>()
+                .unwrap();
+            let x = normal([rows, 1, d_in], &device);
+            for dtype in [DType::BF16, DType::F16] {
+                let held = match dtype {
+                    DType::BF16 => {
+                        HostValues::Bf16(values.iter().map(|&v| bf16::from_f32(v)).collect())
+                    }
+                    _ => HostValues::F16(values.iter().map(|&v| f16::from_f32(v)).collect()),
+                };
+                let stored = held.upload([d_out, d_in], &device);
+                let widened: Vec<f32> = stored
+                    .clone()
+                    .into_data()
+                    .convert::<f32>()
+                    .try_to_vec::<f32>()
+                    .unwrap();
+                let mut lin = LinearConfig::new(d_in, d_out)
+                    .with_bias(false)
+                    .init(&device);
+                lin.weight = lin.weight.map(|_| stored.clone().transpose());
+                let fast = super::forward(&lin, &x).expect("a stored half weight takes the kernel");
+                let mut reference = LinearConfig::new(d_in, d_out)
+                    .with_bias(false)
+                    .init(&device);
+                let wide = burn::tensor::Tensor::<2>::from_data(
+                    TensorData::new(widened, [d_out, d_in]),
+                    &device,
+                );
+                reference.weight = reference.weight.map(|_| wide.clone().transpose());
+                assert_close(fast, reference.forward(x.clone()));
+            }
         }
     }
 

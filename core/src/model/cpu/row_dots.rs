@@ -1,6 +1,7 @@
 //! `y = x · eᵀ` for row-major `x: [m, k]` and `e: [n, k]`: every output is the dot product
 //! of two stored rows. This is the tied LM head at decode — `e` the `[vocab, hidden]`
-//! embedding, `x` a few dozen hidden states.
+//! embedding, `x` a few dozen hidden states — and every linear layer whose weight is kept
+//! as the checkpoint stores it (`[out, in]`, bf16 or f16: see [`Widen`]).
 //!
 //! A general gemm packs an operand into its own panel layout before it multiplies; for the
 //! head that operand is the whole embedding (262 MB at a 128k vocabulary and width 512),
@@ -10,11 +11,16 @@
 //! `MR` hidden states × `NR` embedding rows accumulates lane-wise products along `k` and sums
 //! its lanes at the end. Threads take disjoint ranges of embedding rows.
 //!
+//! `e` may hold f32, bf16 or f16: each tile widens the rows it loads to f32 in registers and
+//! accumulates in f32, so a half-precision weight is streamed from memory at half the bytes
+//! and never widened in memory.
+//!
 //! The tile loop is compiled for AVX-512, AVX2 + FMA and the baseline, picked at run time
 //! (the binary targets plain x86-64); wasm32 compiles the baseline with simd128.
 
 use std::mem::MaybeUninit;
 
+use half::{bf16, f16};
 use multiversion::multiversion;
 use multiversion::target::target_cfg_f;
 use rayon::prelude::*;
@@ -31,7 +37,7 @@ unsafe impl Sync for Out {}
 
 /// Writes `y[r·n + j] = Σ_p x[r·k + p] · e[j·k + p]` for every `r < m`, `j < n`: all of
 /// `y`'s `m · n` elements.
-pub(crate) fn row_dots(x: &[f32], e: &[f32], k: usize, y: &mut [MaybeUninit<f32>]) {
+pub(crate) fn row_dots<W: Widen>(x: &[f32], e: &[W], k: usize, y: &mut [MaybeUninit<f32>]) {
     assert!(
         k > 0 && x.len().is_multiple_of(k) && e.len().is_multiple_of(k),
         "rows of length k"
@@ -50,10 +56,10 @@ pub(crate) fn row_dots(x: &[f32], e: &[f32], k: usize, y: &mut [MaybeUninit<f32>
 /// One task's columns `j0..j1`.
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 #[allow(clippy::too_many_arguments)]
-unsafe fn block(
+unsafe fn block<W: Widen>(
     x: *const f32,
     m: usize,
-    e: *const f32,
+    e: *const W,
     n: usize,
     k: usize,
     y: Out,
@@ -69,11 +75,11 @@ unsafe fn block(
             // runs a 512-bit multiply-add as two 256-bit halves, this beat 16 lanes in a
             // 4 × 6 tile by a fifth (each output's horizontal sum is shorter, and a tile
             // reads each row once for 8 outputs). `bench decode`, CHANGELOG.md.
-            tiles::<8, 4, 8, true>(x, m, e, n, k, y, j0, j1)
+            tiles::<W, 8, 4, 8, true>(x, m, e, n, k, y, j0, j1)
         } else if fma {
-            tiles::<8, 4, 3, true>(x, m, e, n, k, y, j0, j1)
+            tiles::<W, 8, 4, 3, true>(x, m, e, n, k, y, j0, j1)
         } else {
-            tiles::<4, 4, 3, false>(x, m, e, n, k, y, j0, j1)
+            tiles::<W, 4, 4, 3, false>(x, m, e, n, k, y, j0, j1)
         }
     }
 }
@@ -81,10 +87,10 @@ unsafe fn block(
 /// Columns `j0..j1` in tiles of `MR` rows × `NR` columns, edges one output at a time.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn tiles<const L: usize, const MR: usize, const NR: usize, const FMA: bool>(
+unsafe fn tiles<W: Widen, const L: usize, const MR: usize, const NR: usize, const FMA: bool>(
     x: *const f32,
     m: usize,
-    e: *const f32,
+    e: *const W,
     n: usize,
     k: usize,
     y: *mut f32,
@@ -97,15 +103,14 @@ unsafe fn tiles<const L: usize, const MR: usize, const NR: usize, const FMA: boo
     // the embedding at memory speed anyway, and the burst of prefetches only got in its way.
     let row_tiles = m.div_ceil(MR);
     let prefetching = row_tiles >= 8;
-    let tile_lines = (NR * k * size_of::<f32>()).div_ceil(CACHE_LINE);
+    let tile_lines = (NR * k * size_of::<W>()).div_ceil(CACHE_LINE);
     let lines_per_row_tile = tile_lines.div_ceil(row_tiles);
     let end = e.add(n * k).cast::<u8>();
     let mut j = j0;
     while j < j1 {
         let nr = (j1 - j).min(NR);
         let next = e.wrapping_add((j + NR) * k).cast::<u8>();
-        let mut r = 0;
-        while r < m {
+        let prefetch_next = |r: usize| {
             if prefetching {
                 let first = (r / MR) * lines_per_row_tile;
                 for line in first..(first + lines_per_row_tile).min(tile_lines) {
@@ -115,34 +120,62 @@ unsafe fn tiles<const L: usize, const MR: usize, const NR: usize, const FMA: boo
                     }
                 }
             }
-            let mr = (m - r).min(MR);
-            let (xr, ej, yrj) = (x.add(r * k), e.add(j * k), y.add(r * n + j));
-            if mr == MR && nr == NR {
-                tile::<L, MR, NR, FMA>(xr, ej, k, yrj, n);
-            } else {
-                for a in 0..mr {
-                    for b in 0..nr {
-                        tile::<L, 1, 1, FMA>(
-                            xr.add(a * k),
-                            ej.add(b * k),
-                            k,
-                            yrj.add(a * n + b),
-                            n,
-                        );
-                    }
+        };
+        rows::<W, L, MR, NR, FMA>(x, m, e.add(j * k), nr, k, y.add(j), n, prefetch_next);
+        j += NR;
+    }
+}
+
+/// Every row tile of x against the `nr ≤ NR` rows `e` (row stride k), into `y` (row stride
+/// `ldy`), calling `before(r)` ahead of the row tile at row `r`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn rows<W: Widen, const L: usize, const MR: usize, const NR: usize, const FMA: bool>(
+    x: *const f32,
+    m: usize,
+    e: *const W,
+    nr: usize,
+    k: usize,
+    y: *mut f32,
+    ldy: usize,
+    before: impl Fn(usize),
+) {
+    let mut r = 0;
+    while r < m {
+        before(r);
+        let mr = (m - r).min(MR);
+        let (xr, yr) = (x.add(r * k), y.add(r * ldy));
+        if mr == MR && nr == NR {
+            tile::<W, L, MR, NR, FMA>(xr, e, k, yr, ldy);
+        } else if nr == NR {
+            // The last rows (all of them at batch 1): one row against NR embedding rows
+            // at a time still keeps NR independent accumulators in flight, where 1 × 1
+            // tiles would wait on one multiply-add chain.
+            for a in 0..mr {
+                tile::<W, L, 1, NR, FMA>(xr.add(a * k), e, k, yr.add(a * ldy), ldy);
+            }
+        } else {
+            for a in 0..mr {
+                for b in 0..nr {
+                    tile::<W, L, 1, 1, FMA>(
+                        xr.add(a * k),
+                        e.add(b * k),
+                        k,
+                        yr.add(a * ldy + b),
+                        ldy,
+                    );
                 }
             }
-            r += MR;
         }
-        j += NR;
+        r += MR;
     }
 }
 
 /// `y[a·ldy + b] = x_a · e_b` for the `MR` rows `x_a` (stride k) and `NR` rows `e_b`.
 #[inline(always)]
-unsafe fn tile<const L: usize, const MR: usize, const NR: usize, const FMA: bool>(
+unsafe fn tile<W: Widen, const L: usize, const MR: usize, const NR: usize, const FMA: bool>(
     x: *const f32,
-    e: *const f32,
+    e: *const W,
     k: usize,
     y: *mut f32,
     ldy: usize,
@@ -151,7 +184,7 @@ unsafe fn tile<const L: usize, const MR: usize, const NR: usize, const FMA: bool
     let whole = k - k % L;
     let mut p = 0;
     while p < whole {
-        let ev: [[f32; L]; NR] = std::array::from_fn(|b| load::<L>(e.add(b * k + p)));
+        let ev: [[f32; L]; NR] = std::array::from_fn(|b| W::widen::<L>(e.add(b * k + p)));
         for (a, acc) in acc.iter_mut().enumerate() {
             let xv = load::<L>(x.add(a * k + p));
             for (acc, ev) in acc.iter_mut().zip(&ev) {
@@ -170,7 +203,7 @@ unsafe fn tile<const L: usize, const MR: usize, const NR: usize, const FMA: bool
         for (b, acc) in acc.iter().enumerate() {
             let mut sum = acc.iter().sum::<f32>();
             for q in whole..k {
-                sum += *x.add(a * k + q) * *e.add(b * k + q);
+                sum += *x.add(a * k + q) * (*e.add(b * k + q)).to_f32();
             }
             y.add(a * ldy + b).write(sum);
         }
@@ -197,11 +230,87 @@ unsafe fn load<const L: usize>(p: *const f32) -> [f32; L] {
     p.cast::<[f32; L]>().read_unaligned()
 }
 
+/// A stored weight element the tiles widen to f32 as they load it. The conversions are
+/// exact and written as integer and float lane operations, so the tile loop stays
+/// vectorised (a call into `half` per element would not be).
+pub(crate) trait Widen: Copy + Send + Sync + 'static {
+    /// `L` consecutive elements from `p` (no alignment needed), as f32.
+    ///
+    /// # Safety
+    /// `p` must point at `L` readable elements.
+    unsafe fn widen<const L: usize>(p: *const Self) -> [f32; L];
+    fn to_f32(self) -> f32;
+}
+
+impl Widen for f32 {
+    #[inline(always)]
+    unsafe fn widen<const L: usize>(p: *const Self) -> [f32; L] {
+        // SAFETY: forwarded.
+        unsafe { load::<L>(p) }
+    }
+    #[inline(always)]
+    fn to_f32(self) -> f32 {
+        self
+    }
+}
+
+impl Widen for bf16 {
+    #[inline(always)]
+    unsafe fn widen<const L: usize>(p: *const Self) -> [f32; L] {
+        // SAFETY: forwarded; bf16 is a transparent u16.
+        let bits = unsafe { p.cast::<[u16; L]>().read_unaligned() };
+        bits.map(bf16_bits_to_f32)
+    }
+    #[inline(always)]
+    fn to_f32(self) -> f32 {
+        bf16_bits_to_f32(self.to_bits())
+    }
+}
+
+impl Widen for f16 {
+    #[inline(always)]
+    unsafe fn widen<const L: usize>(p: *const Self) -> [f32; L] {
+        // SAFETY: forwarded; f16 is a transparent u16.
+        let bits = unsafe { p.cast::<[u16; L]>().read_unaligned() };
+        bits.map(f16_bits_to_f32)
+    }
+    #[inline(always)]
+    fn to_f32(self) -> f32 {
+        f16_bits_to_f32(self.to_bits())
+    }
+}
+
+/// bf16 is the upper half of an f32.
+#[inline(always)]
+fn bf16_bits_to_f32(h: u16) -> f32 {
+    f32::from_bits((h as u32) << 16)
+}
+
+/// IEEE binary16 to binary32, exactly, without branches: the exponent and mantissa moved
+/// into f32 position read as a number 2¹¹² too small (normals and subnormals alike, since
+/// f32 keeps f16's subnormals as normals or subnormals), so one multiply rescales it;
+/// infinities and NaNs take f32's all-ones exponent instead.
+#[inline(always)]
+fn f16_bits_to_f32(h: u16) -> f32 {
+    let h = h as u32;
+    let sign = (h & 0x8000) << 16;
+    let magnitude = (h & 0x7fff) << 13;
+    let finite = f32::from_bits(magnitude) * f32::from_bits(0x7780_0000);
+    let bits = if h & 0x7c00 == 0x7c00 {
+        magnitude | 0x7f80_0000
+    } else {
+        finite.to_bits()
+    };
+    f32::from_bits(bits | sign)
+}
+
 #[cfg(test)]
 mod tests {
     use std::mem::MaybeUninit;
 
-    use super::row_dots;
+    use half::{bf16, f16};
+
+    use super::{row_dots, Widen};
 
     /// Against plain dot products in f64, at shapes that leave edges in every direction
     /// (rows, columns past a block, a length that is not a lane multiple).
@@ -217,21 +326,72 @@ mod tests {
         ] {
             let x: Vec<f32> = (0..m * k).map(value).collect();
             let e: Vec<f32> = (0..n * k).map(|i| value(i + 13)).collect();
-            let mut y = vec![MaybeUninit::uninit(); m * n];
-            row_dots(&x, &e, k, &mut y);
-            for r in 0..m {
-                for j in 0..n {
-                    let want: f64 = (0..k)
-                        .map(|p| x[r * k + p] as f64 * e[j * k + p] as f64)
-                        .sum();
-                    // SAFETY: row_dots writes every element.
-                    let got = unsafe { y[r * n + j].assume_init() } as f64;
-                    assert!(
-                        (got - want).abs() <= 1e-5 * (1.0 + want.abs()),
-                        "{m}×{n}×{k}"
-                    );
-                }
+            check(&x, &e, k);
+            check(
+                &x,
+                &e.iter().map(|&v| bf16::from_f32(v)).collect::<Vec<_>>(),
+                k,
+            );
+            check(
+                &x,
+                &e.iter().map(|&v| f16::from_f32(v)).collect::<Vec<_>>(),
+                k,
+            );
+        }
+    }
+
+    /// `row_dots(x, e)` against f64 dot products of the widened elements.
+    fn check<W: Widen>(x: &[f32], e: &[W], k: usize) {
+        let (m, n) = (x.len() / k, e.len() / k);
+        let mut y = vec![MaybeUninit::uninit(); m * n];
+        row_dots(x, e, k, &mut y);
+        for r in 0..m {
+            for j in 0..n {
+                let want: f64 = (0..k)
+                    .map(|p| x[r * k + p] as f64 * e[j * k + p].to_f32() as f64)
+                    .sum();
+                // SAFETY: row_dots writes every element.
+                let got = unsafe { y[r * n + j].assume_init() } as f64;
+                assert!(
+                    (got - want).abs() <= 1e-5 * (1.0 + want.abs()),
+                    "{m}×{n}×{k} {}",
+                    std::any::type_name::<W>()
+                );
             }
+        }
+    }
+
+    /// The lane conversions against `half`'s on every one of the 65 536 bit patterns
+    /// (NaNs compared as NaNs).
+    #[test]
+    fn widening_is_exact_for_every_half_value() {
+        for bits in 0..=u16::MAX {
+            for (got, want) in [
+                (
+                    bf16::from_bits(bits).to_f32_lanes(),
+                    bf16::from_bits(bits).to_f32(),
+                ),
+                (
+                    f16::from_bits(bits).to_f32_lanes(),
+                    f16::from_bits(bits).to_f32(),
+                ),
+            ] {
+                assert!(
+                    got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                    "{bits:#06x}: {got} vs {want}"
+                );
+            }
+        }
+    }
+
+    trait Lanes {
+        fn to_f32_lanes(self) -> f32;
+    }
+    impl<W: Widen> Lanes for W {
+        fn to_f32_lanes(self) -> f32 {
+            // SAFETY: one element, read through the lane path.
+            let lanes: [f32; 1] = unsafe { W::widen::<1>(&self as *const W) };
+            lanes[0]
         }
     }
 }

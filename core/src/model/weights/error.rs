@@ -32,6 +32,16 @@ pub enum WeightError {
         index: usize,
         value: f32,
     },
+    #[error(
+        "{file}: tensor `{name}` holds {value} at flat index {index}, outside f16's range \
+         (±65504); load it with --dtype stored or f32"
+    )]
+    OutOfRange {
+        file: String,
+        name: String,
+        index: usize,
+        value: f32,
+    },
     #[error("{file}: tensor(s) the architecture does not use: {names}")]
     Unused { file: String, names: String },
     #[error("{INDEX_FILE}: {0}")]

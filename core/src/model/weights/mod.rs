@@ -6,6 +6,7 @@
 //! file I/O happens here: the caller hands over bytes through [`ShardBytes`] (files read
 //! on demand natively, fetched bytes in the browser).
 
+mod dtype;
 mod error;
 mod export;
 mod file_names;
@@ -17,6 +18,7 @@ mod source;
 mod transpose;
 
 pub use self::safetensors::{CheckpointSource, InMemory, SafetensorsSource, ShardBytes};
+pub use dtype::{HostValues, WeightDtype};
 pub use error::WeightError;
 pub use export::{parse_shard_size, shard_checkpoint, to_safetensors, StorageDtype};
 pub use file_names::{INDEX_FILE, SINGLE_FILE};

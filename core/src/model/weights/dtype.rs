@@ -1,0 +1,101 @@
+//! The dtype a model's matrices are held in after loading, and their host values.
+//!
+//! A checkpoint in bf16 or f16 (most HF releases: Llama-3.2-1B is bf16) is kept as stored
+//! on the CPU backend: the linear weights and the embedding are the bytes the file holds,
+//! half the memory of f32, and the CPU kernels widen them tile by tile and accumulate in f32
+//! (`model::cpu`). Norms and biases are small and always f32, and so are activations.
+
+use std::fmt;
+use std::str::FromStr;
+
+use burn::tensor::{Bytes, DType, Device, Tensor, TensorCreationOptions, TensorData};
+use half::{bf16, f16};
+
+/// How the matrices of a checkpoint are held (`--dtype`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WeightDtype {
+    /// bf16 and f16 matrices as stored, on the CPU backend; f32 elsewhere (WGSL has no bf16).
+    #[default]
+    Stored,
+    /// Everything widened to f32: exact-parity runs, training, and any backend.
+    F32,
+    /// Matrices in f16 whatever the checkpoint holds (an f32 or bf16 value out of f16's
+    /// range is an error naming the tensor).
+    F16,
+}
+
+impl WeightDtype {
+    pub const NAMES: [&'static str; 3] = ["stored", "f32", "f16"];
+
+    /// What this choice means on `device`: `Stored` keeps half precision only on the CPU
+    /// backend, whose kernels read it.
+    pub fn on(self, device: &Device) -> Self {
+        match self {
+            WeightDtype::Stored if !is_flex(device) => WeightDtype::F32,
+            other => other,
+        }
+    }
+}
+
+fn is_flex(device: &Device) -> bool {
+    *device == Device::flex()
+}
+
+impl fmt::Display for WeightDtype {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            WeightDtype::Stored => "stored",
+            WeightDtype::F32 => "f32",
+            WeightDtype::F16 => "f16",
+        })
+    }
+}
+
+impl FromStr for WeightDtype {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "stored" => Ok(WeightDtype::Stored),
+            "f32" => Ok(WeightDtype::F32),
+            "f16" => Ok(WeightDtype::F16),
+            other => Err(format!(
+                "unknown weight dtype `{other}` (one of {})",
+                Self::NAMES.join(", ")
+            )),
+        }
+    }
+}
+
+/// A matrix's values on the host, row-major in the checkpoint's layout.
+#[derive(Debug)]
+pub enum HostValues {
+    F32(Vec<f32>),
+    Bf16(Vec<bf16>),
+    F16(Vec<f16>),
+    /// bf16 or f16 elements where they lie in a memory-mapped checkpoint: the tensor is the
+    /// file's page-cache pages, not a copy (copied only if something writes to it).
+    Mapped {
+        dtype: DType,
+        bytes: Bytes,
+    },
+}
+
+impl HostValues {
+    /// Uploads the values as a `shape` tensor in their own dtype (burn would otherwise
+    /// convert them to the device's default float dtype).
+    pub fn upload(self, shape: [usize; 2], device: &Device) -> Tensor<2> {
+        // `TensorData::new` keeps the vector's allocation (`from_bytes_vec` would copy it
+        // to re-align: a second pass over a 2.5 GB checkpoint).
+        let data = match self {
+            HostValues::F32(v) => TensorData::new(v, shape),
+            HostValues::Bf16(v) => TensorData::new(v, shape),
+            HostValues::F16(v) => TensorData::new(v, shape),
+            HostValues::Mapped { dtype, bytes } => TensorData::from_bytes(bytes, shape, dtype),
+        };
+        let dtype = data.dtype();
+        Tensor::from_data(
+            data,
+            TensorCreationOptions::new(device.clone()).with_dtype(dtype),
+        )
+    }
+}

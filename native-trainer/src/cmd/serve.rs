@@ -427,9 +427,10 @@ fn serve_connection(mut stream: TcpStream, roots: &[&Path], idle: Duration, api:
         let _ = respond(&mut stream, reply, with_body);
         if status >= 400 {
             // Read (a bounded amount of) what the client is still sending, so that closing
-            // does not reset the connection before it has read the error.
+            // does not reset the connection before it has read the error — a refused
+            // oversized body included (16 MiB; each read waits at most 200 ms).
             let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
-            let _ = std::io::copy(&mut reader.take(1 << 20), &mut std::io::sink());
+            let _ = std::io::copy(&mut reader.take(16 << 20), &mut std::io::sink());
         }
     }
     let _ = stream.shutdown(std::net::Shutdown::Both);

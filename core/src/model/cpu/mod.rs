@@ -9,6 +9,8 @@
 //! autodiff graph, another dtype) take burn's generic path, so training and the GPU are
 //! unchanged; the tests compare both paths.
 
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+pub(crate) mod bf16_zmm;
 pub(crate) mod gemm;
 pub(crate) mod linear;
 pub(crate) mod row_dots;

@@ -45,6 +45,18 @@ pub(crate) fn row_dots<W: Widen>(x: &[f32], e: &[W], k: usize, y: &mut [MaybeUni
     let (m, n) = (x.len() / k, e.len() / k);
     assert_eq!(y.len(), m * n, "output of m × n");
     let out = Out(y.as_mut_ptr().cast());
+    #[cfg(target_arch = "x86_64")]
+    if let Some(e) = W::as_bf16(e).filter(|_| super::bf16_zmm::available()) {
+        (0..n.div_ceil(BLOCK)).into_par_iter().for_each(|b| {
+            let cols = b * BLOCK..((b + 1) * BLOCK).min(n);
+            let y = out;
+            // SAFETY: as below; `available` checked.
+            unsafe {
+                super::bf16_zmm::block(x.as_ptr(), m, e.as_ptr(), n, k, y.0, cols.start, cols.end)
+            }
+        });
+        return;
+    }
     (0..n.div_ceil(BLOCK)).into_par_iter().for_each(|b| {
         let cols = b * BLOCK..((b + 1) * BLOCK).min(n);
         // SAFETY: x, e and y hold m·k, n·k and m·n elements (checked above); this task
@@ -240,6 +252,10 @@ pub(crate) trait Widen: Copy + Send + Sync + 'static {
     /// `p` must point at `L` readable elements.
     unsafe fn widen<const L: usize>(p: *const Self) -> [f32; L];
     fn to_f32(self) -> f32;
+    /// `e` as bf16 rows, for the 512-bit tiles ([`super::bf16_zmm`]); `None` for others.
+    fn as_bf16(_e: &[Self]) -> Option<&[bf16]> {
+        None
+    }
 }
 
 impl Widen for f32 {
@@ -264,6 +280,9 @@ impl Widen for bf16 {
     #[inline(always)]
     fn to_f32(self) -> f32 {
         bf16_bits_to_f32(self.to_bits())
+    }
+    fn as_bf16(e: &[Self]) -> Option<&[bf16]> {
+        Some(e)
     }
 }
 
@@ -340,11 +359,31 @@ mod tests {
         }
     }
 
-    /// `row_dots(x, e)` against f64 dot products of the widened elements.
+    /// `row_dots(x, e)` — and the portable tiles alone, which `row_dots` may pass over for
+    /// [`super::super::bf16_zmm`] — against f64 dot products of the widened elements.
     fn check<W: Widen>(x: &[f32], e: &[W], k: usize) {
         let (m, n) = (x.len() / k, e.len() / k);
         let mut y = vec![MaybeUninit::uninit(); m * n];
         row_dots(x, e, k, &mut y);
+        compare(x, e, k, &y);
+        // SAFETY: the extents row_dots checks; one task writes every column.
+        unsafe {
+            super::block(
+                x.as_ptr(),
+                m,
+                e.as_ptr(),
+                n,
+                k,
+                super::Out(y.as_mut_ptr().cast()),
+                0,
+                n,
+            )
+        };
+        compare(x, e, k, &y);
+    }
+
+    fn compare<W: Widen>(x: &[f32], e: &[W], k: usize, y: &[MaybeUninit<f32>]) {
+        let (m, n) = (x.len() / k, e.len() / k);
         for r in 0..m {
             for j in 0..n {
                 let want: f64 = (0..k)

@@ -139,7 +139,7 @@ fn load_weights(
         .dtype()
         .unwrap_or_else(|| "unknown".into())
         .to_uppercase();
-    let mut source = source.with_dtype(dtype.on(device));
+    let mut source = source.with_dtype(dtype.on(device, config.hidden_size));
     let model = CausalLm::load(config, &mut source, device)
         .with_context(|| format!("{}", dir.display()))?;
     Ok((model, stored))

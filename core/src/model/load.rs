@@ -20,15 +20,15 @@ pub enum LoadError {
 /// `model.safetensors`. Missing, mis-shaped or non-finite tensors are errors naming the
 /// tensor, and so are tensors the architecture does not use (but recomputed rotary
 /// buffers and an identical copy of a tied head). bf16 and f16 matrices are kept as stored
-/// on the CPU backend ([`WeightDtype::Stored`]).
+/// on the CPU backend for models wide enough to gain from it ([`WeightDtype::on`]).
 pub fn load_model(
     config_json: &str,
     safetensors: &[u8],
     device: &Device,
 ) -> Result<CausalLm, LoadError> {
     let config = ModelConfig::from_hf_json(config_json)?;
-    let mut source =
-        SafetensorsSource::new(safetensors)?.with_dtype(WeightDtype::Stored.on(device));
+    let mut source = SafetensorsSource::new(safetensors)?
+        .with_dtype(WeightDtype::Stored.on(device, config.hidden_size));
     Ok(CausalLm::load(&config, &mut source, device)?)
 }
 
@@ -41,7 +41,7 @@ pub fn load_sharded<B: ShardBytes>(
 ) -> Result<CausalLm, LoadError> {
     let config = ModelConfig::from_hf_json(config_json)?;
     let index = ShardIndex::parse(index_json)?;
-    let mut source =
-        CheckpointSource::sharded(shards, &index)?.with_dtype(WeightDtype::Stored.on(device));
+    let mut source = CheckpointSource::sharded(shards, &index)?
+        .with_dtype(WeightDtype::Stored.on(device, config.hidden_size));
     Ok(CausalLm::load(&config, &mut source, device)?)
 }

@@ -14,7 +14,8 @@ use half::{bf16, f16};
 /// How the matrices of a checkpoint are held (`--dtype`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum WeightDtype {
-    /// bf16 and f16 matrices as stored, on the CPU backend; f32 elsewhere (WGSL has no bf16).
+    /// bf16 and f16 matrices as stored, on the CPU backend, for models at least
+    /// [`STORED_MIN_WIDTH`] wide; f32 elsewhere (WGSL has no bf16) and for narrower models.
     #[default]
     Stored,
     /// Everything widened to f32: exact-parity runs, training, and any backend.
@@ -27,15 +28,26 @@ pub enum WeightDtype {
 impl WeightDtype {
     pub const NAMES: [&'static str; 3] = ["stored", "f32", "f16"];
 
-    /// What this choice means on `device`: `Stored` keeps half precision only on the CPU
-    /// backend, whose kernels read it.
-    pub fn on(self, device: &Device) -> Self {
+    /// What this choice means for a model `hidden_size` wide on `device`: `Stored` keeps half
+    /// precision only on the CPU backend, whose kernels read it, and only for models at least
+    /// [`STORED_MIN_WIDTH`] wide.
+    pub fn on(self, device: &Device, hidden_size: usize) -> Self {
         match self {
-            WeightDtype::Stored if !is_flex(device) => WeightDtype::F32,
+            WeightDtype::Stored if !is_flex(device) || hidden_size < STORED_MIN_WIDTH => {
+                WeightDtype::F32
+            }
             other => other,
         }
     }
 }
+
+/// The narrowest model `--dtype stored` keeps in half precision. Below it the f32 copy costs
+/// little memory (a 512-wide model of 80M parameters: 0.3 GB) and the f32 kernels are the
+/// faster: a stored row's dot products are too short to amortise their lane sums and too few
+/// to split over threads. Measured (`bench decode`, bf16 checkpoints, stored vs f32, batch 1 /
+/// 16 / 64 / 256): width 128 (the demo models) 5–10× slower stored; 256 and 288 as fast up to
+/// batch 64, 1.5× slower at 256; 512 and 2048 as fast or faster at every batch.
+pub const STORED_MIN_WIDTH: usize = 512;
 
 fn is_flex(device: &Device) -> bool {
     *device == Device::flex()

@@ -18,7 +18,7 @@ mod source;
 mod transpose;
 
 pub use self::safetensors::{CheckpointSource, InMemory, SafetensorsSource, ShardBytes};
-pub use dtype::{HostValues, WeightDtype};
+pub use dtype::{HostValues, WeightDtype, STORED_MIN_WIDTH};
 pub use error::WeightError;
 pub use export::{parse_shard_size, shard_checkpoint, to_safetensors, StorageDtype};
 pub use file_names::{INDEX_FILE, SINGLE_FILE};

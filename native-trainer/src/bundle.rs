@@ -24,6 +24,8 @@ pub struct Bundle {
     pub generation_config: Option<serde_json::Value>,
     /// Storage dtype of the weights on disk (e.g. "F32", "F16").
     pub dtype: String,
+    /// How the matrices are held ([`WeightDtype::on`] of what was asked).
+    pub held: WeightDtype,
 }
 
 impl Bundle {
@@ -45,6 +47,11 @@ impl Bundle {
 
     pub fn tokenizer(&self) -> Result<&Tokenizer> {
         tokenizer_of(&self.dir, self.tokenizer.as_ref())
+    }
+
+    /// What a report records of how the weights were held: `BF16 on disk, held as stored`.
+    pub fn weights(&self) -> String {
+        format!("{} on disk, held as {}", self.dtype, self.held)
     }
 }
 
@@ -119,7 +126,7 @@ fn load_weights(
     config: &ModelConfig,
     device: &Device,
     dtype: WeightDtype,
-) -> Result<(CausalLm, String)> {
+) -> Result<(CausalLm, String, WeightDtype)> {
     let shards = FileShards::new(dir);
     let source = if dir.join(SINGLE_FILE).is_file() {
         CheckpointSource::single(shards, SINGLE_FILE)
@@ -139,10 +146,11 @@ fn load_weights(
         .dtype()
         .unwrap_or_else(|| "unknown".into())
         .to_uppercase();
-    let mut source = source.with_dtype(dtype.on(device, config.hidden_size));
+    let held = dtype.on(device, config.hidden_size);
+    let mut source = source.with_dtype(held);
     let model = CausalLm::load(config, &mut source, device)
         .with_context(|| format!("{}", dir.display()))?;
-    Ok((model, stored))
+    Ok((model, stored, held))
 }
 
 /// Loads a bundle onto `device`, its matrices held as `dtype` asks (training passes
@@ -150,13 +158,14 @@ fn load_weights(
 /// (and tensor or field).
 pub fn load_bundle(dir: &Path, device: &Device, dtype: WeightDtype) -> Result<Bundle> {
     let meta = load_meta(dir)?;
-    let (model, dtype) = load_weights(dir, &meta.config, device, dtype)?;
+    let (model, dtype, held) = load_weights(dir, &meta.config, device, dtype)?;
     Ok(Bundle {
         dir: meta.dir,
         model,
         tokenizer: meta.tokenizer,
         generation_config: meta.generation_config,
         dtype,
+        held,
     })
 }
 

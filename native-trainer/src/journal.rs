@@ -33,6 +33,10 @@ pub struct Header {
     /// The remote engine's settings (absent for the local engine).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engine: Option<serde_json::Value>,
+    /// How the local engine holds the weights ([`crate::bundle::Bundle::weights`]): a
+    /// resume holding them otherwise is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights: Option<String>,
 }
 
 /// A header as resume compares it: the paths are compared by content where both headers

@@ -80,6 +80,14 @@ fn a_killed_eval_resumes_to_the_identical_report() {
     let o = probable_failpoint(&other, None, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("config.decode.seed"), "{}", err(&o));
+    // So is holding the weights otherwise (their samples differ in the last bits).
+    let o = probable_failpoint(
+        &eval_args(&m, &data, &part, &["--resume", "--dtype", "f16"]),
+        None,
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("weights"), "{}", err(&o));
 
     let o = probable_failpoint(&eval_args(&m, &data, &part, &["--resume"]), None, &[]);
     assert!(o.status.success(), "{}", err(&o));
@@ -98,6 +106,10 @@ fn a_killed_eval_resumes_to_the_identical_report() {
         std::fs::read_to_string(whole.with_extension("html")).unwrap()
     );
     assert!(!journal(&part).exists());
+    // The report says how the weights were held (a narrow f32 bundle: f32 under `stored`).
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&whole).unwrap()).unwrap();
+    assert_eq!(report["weights"], "F32 on disk, held as f32");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

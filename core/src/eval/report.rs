@@ -76,6 +76,11 @@ pub struct EvalReport {
     /// The serving engine the samples came from; absent for the in-process engine.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engine: Option<EngineRecord>,
+    /// How the in-process engine held the weights, e.g. `BF16 on disk, held as stored`:
+    /// held as stored or widened, a model's samples differ in the last bits of their sums.
+    /// Absent for a remote engine and in reports from before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights: Option<String>,
 }
 
 /// Content digests of a run's model and data (`sha256:` + hex; how they are computed is
@@ -182,6 +187,7 @@ impl EvalReport {
             pooled_summary: None,
             identity: None,
             engine: None,
+            weights: None,
         };
         report.compute_pooled()?;
         Ok(report)
@@ -558,6 +564,9 @@ pub fn merge_reports(reports: Vec<EvalReport>, allow_partial: bool) -> Result<Ev
         }
         if r.config != merged.config {
             differ.push("settings");
+        }
+        if r.weights != merged.weights {
+            differ.push("weights (held in another dtype)");
         }
         if !differ.is_empty() {
             return Err(format!(

@@ -285,6 +285,10 @@ pub fn run(mut args: Args) -> Result<()> {
             args.split.as_deref(),
         )?),
         engine: sampler.as_ref().map(|s| s.journal_config(&config.decode)),
+        weights: match &loaded {
+            Loaded::Local(b) => Some(b.weights()),
+            Loaded::Remote(_) => None,
+        },
     };
     let (journal, done) = if args.resume && journal_file.exists() {
         let (j, done) = Journal::resume(&journal_file, &header)?;
@@ -349,6 +353,7 @@ pub fn run(mut args: Args) -> Result<()> {
     };
     bar.finish_and_clear();
     report.identity = header.identity.clone();
+    report.weights = header.weights.clone();
     // The report first, then the journal goes, then the table is printed: a closed pipe
     // cannot cost the result.
     write_report(&report, &args.out)?;

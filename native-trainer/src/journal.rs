@@ -40,10 +40,14 @@ pub struct Header {
 }
 
 /// A header as resume compares it: the paths are compared by content where both headers
-/// carry the digests, else in normal form.
-fn comparable(h: &Header, by_content: bool) -> Result<serde_json::Value> {
+/// carry the digests, else in normal form; the weights' holding only where the journal
+/// recorded it (journals from before it was recorded resume as they did).
+fn comparable(h: &Header, by_content: bool, weights: bool) -> Result<serde_json::Value> {
     let mut v = serde_json::to_value(h)?;
     if let Some(map) = v.as_object_mut() {
+        if !weights {
+            map.remove("weights");
+        }
         for key in ["model", "data"] {
             if by_content {
                 map.remove(key);
@@ -144,9 +148,10 @@ pub fn parse_journal(
     let saved: Header = serde_json::from_str(first)
         .with_context(|| format!("{name}:1: malformed journal header"))?;
     let by_content = saved.identity.is_some() && header.identity.is_some();
+    let weights = saved.weights.is_some();
     let diffs = crate::diff::differences(
-        &comparable(&saved, by_content)?,
-        &comparable(header, by_content)?,
+        &comparable(&saved, by_content, weights)?,
+        &comparable(header, by_content, weights)?,
     );
     if !diffs.is_empty() {
         let list: Vec<String> = diffs

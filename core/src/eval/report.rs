@@ -565,7 +565,8 @@ pub fn merge_reports(reports: Vec<EvalReport>, allow_partial: bool) -> Result<Ev
         if r.config != merged.config {
             differ.push("settings");
         }
-        if r.weights != merged.weights {
+        // Compared where both recorded it (reports from before it was recorded merge).
+        if r.weights.is_some() && merged.weights.is_some() && r.weights != merged.weights {
             differ.push("weights (held in another dtype)");
         }
         if !differ.is_empty() {

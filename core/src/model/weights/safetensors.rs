@@ -419,17 +419,28 @@ impl<B: ShardBytes> CheckpointSource<B> {
     }
 }
 
-/// The first non-finite value of `values`, as an error naming the tensor.
+/// The first non-finite value of `values`, as an error naming the tensor. Blocks are tested
+/// with a branch-free reduction (it vectorises; a per-element `position_first` over a 1B
+/// model's 1.2 billion values took seconds) and only a failing block is searched.
 fn check_finite(entry: &Entry, name: &str, values: &[f32]) -> Result<(), WeightError> {
-    match values.par_iter().position_first(|v| !v.is_finite()) {
-        Some(index) => Err(WeightError::NonFinite {
-            file: entry.file.clone(),
-            name: name.to_string(),
-            index,
-            value: values[index],
-        }),
-        None => Ok(()),
-    }
+    const BLOCK: usize = 1 << 16;
+    let first_bad_block = values
+        .par_chunks(BLOCK)
+        .position_first(|block| block.iter().fold(false, |any, v| any | !v.is_finite()));
+    let Some(block) = first_bad_block else {
+        return Ok(());
+    };
+    let index = block * BLOCK
+        + values[block * BLOCK..]
+            .iter()
+            .position(|v| !v.is_finite())
+            .expect("the block holds a non-finite value");
+    Err(WeightError::NonFinite {
+        file: entry.file.clone(),
+        name: name.to_string(),
+        index,
+        value: values[index],
+    })
 }
 
 /// As [`check_finite`] for half-precision bits: an all-ones exponent (`exponent` the mask

@@ -46,10 +46,8 @@ impl ShardBytes for FileShards {
     }
 
     fn read(&mut self, file: &str, offset: u64, len: usize) -> Result<Cow<'_, [u8]>, String> {
-        let f = self.file(file)?;
         let mut buf = vec![0u8; len];
-        f.read_exact_at(&mut buf, offset)
-            .map_err(|e| format!("{len} bytes at offset {offset}: {e}"))?;
+        self.read_into(file, offset, &mut buf)?;
         Ok(Cow::Owned(buf))
     }
 

@@ -9,8 +9,7 @@ use burn_flex::{Flex, FlexTensor};
 /// The f32 flex tensor behind `t` (a shared handle, not a copy), or `None` when `t` lives on
 /// another backend, is tracked by autodiff, or holds another dtype.
 pub(crate) fn flex_f32<const D: usize>(t: &Tensor<D>) -> Option<FlexTensor> {
-    let p = t.clone().try_into_primitive::<Flex>().ok()?;
-    (p.dtype() == DType::F32).then_some(p)
+    flex_any(t).filter(|p| p.dtype() == DType::F32)
 }
 
 /// The flex tensor behind `t` whatever its float dtype (a weight kept in bf16 or f16), or

@@ -6,7 +6,6 @@
 //! (`model::cpu`). Norms and biases are small and always f32, and so are activations.
 
 use std::fmt;
-use std::str::FromStr;
 
 use burn::tensor::{Bytes, DType, Device, Tensor, TensorCreationOptions, TensorData};
 use half::{bf16, f16};
@@ -26,8 +25,6 @@ pub enum WeightDtype {
 }
 
 impl WeightDtype {
-    pub const NAMES: [&'static str; 3] = ["stored", "f32", "f16"];
-
     /// What this choice means for a model `hidden_size` wide on `device`: `Stored` keeps half
     /// precision only on the CPU backend, whose kernels read it, and only for models at least
     /// [`STORED_MIN_WIDTH`] wide.
@@ -60,21 +57,6 @@ impl fmt::Display for WeightDtype {
             WeightDtype::F32 => "f32",
             WeightDtype::F16 => "f16",
         })
-    }
-}
-
-impl FromStr for WeightDtype {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "stored" => Ok(WeightDtype::Stored),
-            "f32" => Ok(WeightDtype::F32),
-            "f16" => Ok(WeightDtype::F16),
-            other => Err(format!(
-                "unknown weight dtype `{other}` (one of {})",
-                Self::NAMES.join(", ")
-            )),
-        }
     }
 }
 

@@ -4,8 +4,9 @@
 //! Only each file's header is parsed up front; a tensor's bytes are read when a module
 //! asks for it — kept as stored (a bf16 or f16 matrix under [`WeightDtype::Stored`]: the
 //! bytes read become the tensor, no copy, no transpose) or converted right away — so
-//! loading never holds the checkpoint and the model at once (the file is not read whole). Bytes come through [`ShardBytes`]:
-//! ranged file reads natively, fetched buffers in the browser.
+//! loading never holds the checkpoint and the model at once (the file is not read whole).
+//! Bytes come through [`ShardBytes`]: ranged file reads natively, fetched buffers in the
+//! browser.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -382,7 +383,7 @@ impl<B: ShardBytes> CheckpointSource<B> {
                 return Ok(HostValues::Mapped { dtype, bytes });
             }
         }
-        let bits = self.half_bits(name, shape, exponent, widen)?;
+        let bits = self.half_bits(&entry, name, exponent, widen)?;
         Ok(match dtype {
             DType::BF16 => HostValues::Bf16(bits.reinterpret_into()),
             _ => HostValues::F16(bits.reinterpret_into()),
@@ -393,12 +394,11 @@ impl<B: ShardBytes> CheckpointSource<B> {
     /// allocation and checked finite (`exponent`: the mask of the exponent bits).
     fn half_bits(
         &mut self,
+        entry: &Entry,
         name: &str,
-        shape: &[usize],
         exponent: u16,
         widen: fn(u16) -> f32,
     ) -> Result<Vec<u16>, WeightError> {
-        let entry = self.entry(name, shape)?;
         // Zeroed by the allocator (fresh pages): the read is the first write.
         let mut bits = vec![0u16; entry.len / 2];
         // SAFETY: the u16s' bytes, a plain initialised byte view of the same allocation.
@@ -414,39 +414,38 @@ impl<B: ShardBytes> CheckpointSource<B> {
         for b in &mut bits {
             *b = u16::from_le(*b);
         }
-        check_finite_bits(&entry, name, &bits, exponent, widen)?;
+        check_finite_bits(entry, name, &bits, exponent, widen)?;
         Ok(bits)
     }
 }
 
-/// The first non-finite value of `values`, as an error naming the tensor. Blocks are tested
-/// with a branch-free reduction (it vectorises; a per-element `position_first` over a 1B
-/// model's 1.2 billion values took seconds) and only a failing block is searched.
-fn check_finite(entry: &Entry, name: &str, values: &[f32]) -> Result<(), WeightError> {
+/// The index of the first element of `values` that is `bad`. Blocks are tested with a
+/// branch-free reduction (it vectorises; a per-element `position_first` over a 1B model's
+/// 1.2 billion values took seconds) and only the first failing block is searched.
+fn first_where<T: Sync>(values: &[T], bad: impl Fn(&T) -> bool + Sync) -> Option<usize> {
     const BLOCK: usize = 1 << 16;
-    let first_bad_block = values
+    let block = values
         .par_chunks(BLOCK)
-        .position_first(|block| block.iter().fold(false, |any, v| any | !v.is_finite()));
-    let Some(block) = first_bad_block else {
-        return Ok(());
-    };
-    let index = block * BLOCK
-        + values[block * BLOCK..]
-            .iter()
-            .position(|v| !v.is_finite())
-            .expect("the block holds a non-finite value");
-    Err(WeightError::NonFinite {
-        file: entry.file.clone(),
-        name: name.to_string(),
-        index,
-        value: values[index],
-    })
+        .position_first(|block| block.iter().fold(false, |any, v| any | bad(v)))?;
+    let within = values[block * BLOCK..].iter().position(&bad);
+    Some(block * BLOCK + within.expect("the block holds a bad element"))
+}
+
+/// The first non-finite value of `values`, as an error naming the tensor.
+fn check_finite(entry: &Entry, name: &str, values: &[f32]) -> Result<(), WeightError> {
+    match first_where(values, |v| !v.is_finite()) {
+        Some(index) => Err(WeightError::NonFinite {
+            file: entry.file.clone(),
+            name: name.to_string(),
+            index,
+            value: values[index],
+        }),
+        None => Ok(()),
+    }
 }
 
 /// As [`check_finite`] for half-precision bits: an all-ones exponent (`exponent` the mask
-/// of its bits) is an infinity or a NaN. Blocks are tested with a branch-free reduction (it
-/// vectorises; a 1B checkpoint is 1.2 billion elements) and only a block that fails is
-/// searched for the first bad element.
+/// of its bits) is an infinity or a NaN.
 fn check_finite_bits(
     entry: &Entry,
     name: &str,
@@ -454,25 +453,15 @@ fn check_finite_bits(
     exponent: u16,
     widen: fn(u16) -> f32,
 ) -> Result<(), WeightError> {
-    const BLOCK: usize = 1 << 16;
-    let bad = |&h: &u16| h & exponent == exponent;
-    let first_bad_block = bits
-        .par_chunks(BLOCK)
-        .position_first(|block| block.iter().fold(false, |any, h| any | bad(h)));
-    let Some(block) = first_bad_block else {
-        return Ok(());
-    };
-    let index = block * BLOCK
-        + bits[block * BLOCK..]
-            .iter()
-            .position(bad)
-            .expect("the block holds a bad element");
-    Err(WeightError::NonFinite {
-        file: entry.file.clone(),
-        name: name.to_string(),
-        index,
-        value: widen(bits[index]),
-    })
+    match first_where(bits, |&h| h & exponent == exponent) {
+        Some(index) => Err(WeightError::NonFinite {
+            file: entry.file.clone(),
+            name: name.to_string(),
+            index,
+            value: widen(bits[index]),
+        }),
+        None => Ok(()),
+    }
 }
 
 impl<B: ShardBytes> WeightSource for CheckpointSource<B> {
@@ -499,8 +488,7 @@ impl<B: ShardBytes> WeightSource for CheckpointSource<B> {
             (WeightDtype::F16, _) => {
                 let values = self.take(name, shape)?;
                 let narrowed: Vec<f16> = values.par_iter().map(|&v| f16::from_f32(v)).collect();
-                if let Some(index) = narrowed.par_iter().position_first(|h| !h.is_finite()) {
-                    self.taken.remove(name);
+                if let Some(index) = first_where(&narrowed, |h| !h.is_finite()) {
                     return Err(WeightError::OutOfRange {
                         file: self.entry(name, shape)?.file,
                         name: name.to_string(),

@@ -148,3 +148,78 @@ fn chat_templates_match_transformers() {
     }
     assert!(checked >= 72, "{checked}");
 }
+
+/// The model compiled to wasm32 — its WebAssembly SIMD head, RoPE and attention kernels
+/// (`core/src/model/cpu`) — against transformers on the tied-embedding Llama fixture:
+/// every prompt's logits at the last position (the full forward and the cached one) within
+/// 1e-4, and the greedy continuation identical (decode at batch 1: the tiles' edges).
+#[wasm_bindgen_test]
+fn tied_llama_matches_transformers() {
+    use burn::tensor::{Device, Int, Tensor, TensorData};
+    use probable_core::model::{greedy_decode, load_model};
+    let config = include_str!("../../tests/fixtures/models/llama-tiny-tied/config.json");
+    let weights = include_bytes!("../../tests/fixtures/models/llama-tiny-tied/model.safetensors");
+    let model = load_model(config, weights, &Device::flex()).unwrap();
+    let g: serde_json::Value =
+        serde_json::from_str(include_str!("../../tests/golden/model_golden.json")).unwrap();
+    let m = &g["models"]["llama-tiny-tied"];
+    assert_eq!(m["dir"], "tests/fixtures/models/llama-tiny-tied");
+    let ids = |v: &serde_json::Value| -> Vec<u32> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap() as u32)
+            .collect()
+    };
+    let vocab = model.config().vocab_size;
+    let prompts = m["prompts"].as_array().unwrap();
+    assert!(prompts.len() >= 3);
+    for (p, prompt) in prompts.iter().enumerate() {
+        let prompt = ids(prompt);
+        let want: Vec<f32> = m["logits"][p]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap() as f32)
+            .collect();
+        assert_eq!(want.len(), vocab);
+        let input = || -> Tensor<2, Int> {
+            let data: Vec<i64> = prompt.iter().map(|&t| t as i64).collect();
+            Tensor::from_data(TensorData::new(data, [1, prompt.len()]), &Device::flex())
+        };
+        let full = model
+            .forward(input(), None)
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .unwrap();
+        let mut cache = model.new_cache();
+        let cached = model
+            .forward_cached(input(), &mut cache)
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .unwrap();
+        for (what, got) in [
+            ("full", &full[full.len() - vocab..]),
+            ("cached", &cached[..]),
+        ] {
+            let d = got
+                .iter()
+                .zip(&want)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0f32, f32::max);
+            assert!(d < 1e-4, "prompt {p}, {what} forward: max |logit diff| {d}");
+        }
+        let greedy = ids(&m["greedy"][p]);
+        assert_eq!(
+            greedy_decode(&model, &prompt, greedy.len(), &[]),
+            greedy,
+            "prompt {p}: greedy continuation"
+        );
+    }
+}

@@ -9,7 +9,9 @@
 //! attention reads each prompt once for all the rows continuing it (one matrix product
 //! instead of one per row), and the memory of a long prompt does not grow with n.
 
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::Tensor;
+
+use crate::tensor::host::upload_ids;
 
 #[derive(Debug, Clone, Default)]
 pub struct KvCache {
@@ -208,10 +210,8 @@ impl KvCache {
             Some((k, _)) => k.device(),
             None => return self.clone(),
         };
-        let index = Tensor::<1, Int>::from_data(
-            TensorData::new(rows.iter().map(|&r| r as i64).collect(), [rows.len()]),
-            &device,
-        );
+        let ids: Vec<u32> = rows.iter().map(|&r| r as u32).collect();
+        let index = upload_ids(&ids, [ids.len()], &device);
         let layers = self
             .layers
             .iter()

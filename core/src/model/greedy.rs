@@ -1,9 +1,10 @@
 //! Greedy decoding with the KV cache: the deterministic reference point of an evaluation
 //! (and what parity with `transformers`' `generate(do_sample=False)` is checked on).
 
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::{Int, Tensor};
 
 use super::CausalLm;
+use crate::tensor::host::{ids_of, upload_ids};
 
 /// Appends up to `max_new_tokens` argmax tokens to `prompt`, stopping after any id in
 /// `eos` (which is included in the output). Returns the new tokens only.
@@ -19,23 +20,16 @@ pub fn greedy_decode(
     );
     let device = model.embed_tokens.weight.device();
     let mut cache = model.new_cache();
-    let ids: Vec<i64> = prompt.iter().map(|&t| t as i64).collect();
-    let mut input: Tensor<2, Int> =
-        Tensor::from_data(TensorData::new(ids, [1, prompt.len()]), &device);
+    let mut input: Tensor<2, Int> = upload_ids(prompt, [1, prompt.len()], &device);
     let mut out = Vec::with_capacity(max_new_tokens);
     for _ in 0..max_new_tokens {
         let logits = model.forward_cached(input, &mut cache);
-        let next = logits
-            .argmax(1)
-            .into_data()
-            .convert::<i64>()
-            .try_to_vec::<i64>()
-            .expect("ids")[0];
-        out.push(next as u32);
-        if eos.contains(&(next as u32)) {
+        let next = ids_of(logits.argmax(1).into_data()).expect("ids")[0];
+        out.push(next);
+        if eos.contains(&next) {
             break;
         }
-        input = Tensor::from_data(TensorData::new(vec![next], [1, 1]), &device);
+        input = upload_ids(&[next], [1, 1], &device);
     }
     out
 }

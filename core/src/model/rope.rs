@@ -167,8 +167,19 @@ pub fn rope_tables_per_row(
     }
 }
 
-/// Applies the rotation to `x: [batch, heads, len, head_dim]`.
+/// Applies the rotation to `x: [batch, heads, len, head_dim]`: in one pass on the CPU
+/// backend ([`super::cpu::rope`]), by burn's ops elsewhere.
 pub fn apply_rope(x: Tensor<4>, tables: &RopeTables, rotary_dim: usize) -> Tensor<4> {
+    super::cpu::rope::apply(&x, &tables.cos, &tables.sin, rotary_dim)
+        .unwrap_or_else(|| apply_rope_generic(x, tables, rotary_dim))
+}
+
+/// [`apply_rope`] by burn's ops (a GPU, an autodiff graph).
+pub(crate) fn apply_rope_generic(
+    x: Tensor<4>,
+    tables: &RopeTables,
+    rotary_dim: usize,
+) -> Tensor<4> {
     let [b, h, s, d] = x.dims();
     let half = rotary_dim / 2;
     let rot = x.clone().slice([0..b, 0..h, 0..s, 0..rotary_dim]);

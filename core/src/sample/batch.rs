@@ -8,6 +8,7 @@ use burn::tensor::{Int, Tensor, TensorData};
 
 use super::{select_tokens, DecodeConfig, SampleRng, SamplingError};
 use crate::model::{CausalLm, ModelConfig};
+use crate::tensor::host::{ids_of, upload_ids};
 
 /// One finished sample.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,16 +70,8 @@ async fn read_ids(ids: Tensor<1, Int>) -> Result<Vec<u32>, SamplingError> {
         .into_data_async()
         .await
         .map_err(|e| SamplingError::Device(format!("{e:?}")))?;
-    let values = data
-        .convert::<i64>()
-        .try_into_vec::<i64>()
-        .map_err(|e| SamplingError::Device(format!("{e:?}")))?;
-    Ok(values.into_iter().map(|v| v as u32).collect())
-}
-
-fn id_tensor(ids: &[u32], device: &burn::tensor::Device) -> Tensor<2, Int> {
-    let data: Vec<i64> = ids.iter().map(|&t| t as i64).collect();
-    Tensor::from_data(TensorData::new(data, [ids.len(), 1]), device)
+    let dtype = data.dtype();
+    ids_of(data).ok_or_else(|| SamplingError::Device(format!("ids read back as {dtype:?}")))
 }
 
 /// One prompt's part of a batch: draw samples `samples` of `prompt`; sample s comes
@@ -193,9 +186,8 @@ pub async fn sample_prompts(
             continue;
         }
         let mut cache = model.new_cache();
-        let ids: Vec<i64> = job.prompt.iter().map(|&t| t as i64).collect();
         let logits = model.forward_cached(
-            Tensor::from_data(TensorData::new(ids, [1, job.prompt.len()]), &device),
+            upload_ids(job.prompt, [1, job.prompt.len()], &device),
             &mut cache,
         );
         prefill_of.push(prefilled.len());
@@ -279,7 +271,10 @@ pub async fn sample_prompts(
                 cache = cache.select_rows(&keep_rows);
                 active = keep_rows.iter().map(|&r| active[r]).collect();
             }
-            logits = model.forward_cached(id_tensor(&next_ids, &device), &mut cache);
+            logits = model.forward_cached(
+                upload_ids(&next_ids, [next_ids.len(), 1], &device),
+                &mut cache,
+            );
         }
         for (i, &(j, s)) in chunk.iter().enumerate() {
             let complete = eos_hit[i] || texts[i].len() >= config.max_new_tokens;

@@ -14,7 +14,11 @@
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
+#[cfg(target_arch = "x86_64")]
 use half::bf16;
+
+#[cfg(target_arch = "x86_64")]
+use super::row_dots::{edge_tiles, Tile};
 
 /// Whether this CPU runs the 512-bit tiles: AVX-512 F and BW, on an Intel core.
 pub(crate) fn available() -> bool {
@@ -73,20 +77,7 @@ pub(crate) unsafe fn block(
                 while j < g1 {
                     let nr = (g1 - j).min(NR);
                     let (xr, ej, yrj) = (x.add(r * k), e.add(j * k), y.add(r * n + j));
-                    if mr == MR && nr == NR {
-                        tile::<MR, NR>(xr, ej, k, yrj, n);
-                    } else if nr == NR {
-                        for a in 0..mr {
-                            tile::<1, NR>(xr.add(a * k), ej, k, yrj.add(a * n), n);
-                        }
-                    } else {
-                        for a in 0..mr {
-                            for b in 0..nr {
-                                let (xa, yab) = (xr.add(a * k), yrj.add(a * n + b));
-                                tile::<1, 1>(xa, ej.add(b * k), k, yab, n);
-                            }
-                        }
-                    }
+                    edge_tiles::<Zmm, u16, MR, NR>(xr, mr, ej, nr, k, yrj, n);
                     j += NR;
                 }
                 r += MR;
@@ -99,43 +90,48 @@ pub(crate) unsafe fn block(
 /// Bytes of weight rows in one group of columns (see [`block`]).
 const GROUP_BYTES: usize = 512 << 10;
 
-/// `y[a·ldy + b] = x_a · e_b` for `A` rows of x and `B` bf16 rows of e, all `k` long.
+/// 16-lane tiles of bf16 rows (given as their bits).
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512bw")]
-#[inline]
-unsafe fn tile<const A: usize, const B: usize>(
-    x: *const f32,
-    e: *const u16,
-    k: usize,
-    y: *mut f32,
-    ldy: usize,
-) {
-    // SAFETY (the whole body): `k` elements from each row pointer, as the caller vouches.
-    unsafe {
-        let mut acc = [[_mm512_setzero_ps(); B]; A];
-        let whole = k - k % 16;
-        let mut p = 0;
-        while p < whole {
-            let mut ev = [_mm512_setzero_ps(); B];
-            for (b, ev) in ev.iter_mut().enumerate() {
-                let bits = _mm256_loadu_si256(e.add(b * k + p).cast());
-                *ev = _mm512_castsi512_ps(_mm512_slli_epi32::<16>(_mm512_cvtepu16_epi32(bits)));
-            }
-            for (a, acc) in acc.iter_mut().enumerate() {
-                let xv = _mm512_loadu_ps(x.add(a * k + p));
-                for (acc, ev) in acc.iter_mut().zip(&ev) {
-                    *acc = _mm512_fmadd_ps(xv, *ev, *acc);
+struct Zmm;
+
+#[cfg(target_arch = "x86_64")]
+impl Tile<u16> for Zmm {
+    #[target_feature(enable = "avx512f,avx512bw")]
+    #[inline]
+    unsafe fn tile<const A: usize, const B: usize>(
+        x: *const f32,
+        e: *const u16,
+        k: usize,
+        y: *mut f32,
+        ldy: usize,
+    ) {
+        // SAFETY (the whole body): `k` elements from each row pointer, as the caller vouches.
+        unsafe {
+            let mut acc = [[_mm512_setzero_ps(); B]; A];
+            let whole = k - k % 16;
+            let mut p = 0;
+            while p < whole {
+                let mut ev = [_mm512_setzero_ps(); B];
+                for (b, ev) in ev.iter_mut().enumerate() {
+                    let bits = _mm256_loadu_si256(e.add(b * k + p).cast());
+                    *ev = _mm512_castsi512_ps(_mm512_slli_epi32::<16>(_mm512_cvtepu16_epi32(bits)));
                 }
-            }
-            p += 16;
-        }
-        for (a, acc) in acc.iter().enumerate() {
-            for (b, acc) in acc.iter().enumerate() {
-                let mut sum = _mm512_reduce_add_ps(*acc);
-                for q in whole..k {
-                    sum += *x.add(a * k + q) * f32::from_bits((*e.add(b * k + q) as u32) << 16);
+                for (a, acc) in acc.iter_mut().enumerate() {
+                    let xv = _mm512_loadu_ps(x.add(a * k + p));
+                    for (acc, ev) in acc.iter_mut().zip(&ev) {
+                        *acc = _mm512_fmadd_ps(xv, *ev, *acc);
+                    }
                 }
-                y.add(a * ldy + b).write(sum);
+                p += 16;
+            }
+            for (a, acc) in acc.iter().enumerate() {
+                for (b, acc) in acc.iter().enumerate() {
+                    let mut sum = _mm512_reduce_add_ps(*acc);
+                    for q in whole..k {
+                        sum += *x.add(a * k + q) * f32::from_bits((*e.add(b * k + q) as u32) << 16);
+                    }
+                    y.add(a * ldy + b).write(sum);
+                }
             }
         }
     }

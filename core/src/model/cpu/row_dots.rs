@@ -87,11 +87,67 @@ unsafe fn block<W: Widen>(
             // runs a 512-bit multiply-add as two 256-bit halves, this beat 16 lanes in a
             // 4 × 6 tile by a fifth (each output's horizontal sum is shorter, and a tile
             // reads each row once for 8 outputs). `bench decode`, CHANGELOG.md.
-            tiles::<W, 8, 4, 8, true>(x, m, e, n, k, y, j0, j1)
+            tiles::<Lanes<8, true>, W, 4, 8>(x, m, e, n, k, y, j0, j1)
         } else if fma {
-            tiles::<W, 8, 4, 3, true>(x, m, e, n, k, y, j0, j1)
+            tiles::<Lanes<8, true>, W, 4, 3>(x, m, e, n, k, y, j0, j1)
         } else {
-            tiles::<W, 4, 4, 3, false>(x, m, e, n, k, y, j0, j1)
+            #[cfg(target_arch = "wasm32")]
+            tiles::<simd128::V128, W, 4, 3>(x, m, e, n, k, y, j0, j1);
+            #[cfg(not(target_arch = "wasm32"))]
+            tiles::<Lanes<4, false>, W, 4, 3>(x, m, e, n, k, y, j0, j1);
+        }
+    }
+}
+
+/// A register tile: `y[a·ldy + b] = x_a · e_b` for `A` rows `x_a` of x and `B` rows `e_b` of
+/// e (both with row stride k). Every implementation sums one output the same way whatever
+/// `A` and `B` are — lane-wise along k in order, then the lanes in order, then the leftover
+/// elements — so a row's logits do not depend on the batch it is decoded in.
+pub(crate) trait Tile<E> {
+    /// # Safety
+    /// `x` and `e` must hold `A` and `B` rows of `k` elements, and `y` the `A × B` outputs.
+    unsafe fn tile<const A: usize, const B: usize>(
+        x: *const f32,
+        e: *const E,
+        k: usize,
+        y: *mut f32,
+        ldy: usize,
+    );
+}
+
+/// `mr ≤ MR` rows of x against `nr ≤ NR` rows of e (row stride k for both), into y (row
+/// stride `ldy`): one `MR × NR` tile where both are whole; else, while `nr` is whole, a
+/// `1 × NR` tile per row (the last rows — all of them at batch 1 — keep NR independent
+/// accumulators in flight, where 1 × 1 tiles would wait on one multiply-add chain); else
+/// `1 × 1` tiles.
+///
+/// # Safety
+/// As [`Tile::tile`], for `mr` and `nr` rows.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn edge_tiles<T: Tile<E>, E, const MR: usize, const NR: usize>(
+    x: *const f32,
+    mr: usize,
+    e: *const E,
+    nr: usize,
+    k: usize,
+    y: *mut f32,
+    ldy: usize,
+) {
+    // SAFETY: forwarded; every tile stays inside the `mr × nr` block.
+    unsafe {
+        if mr == MR && nr == NR {
+            T::tile::<MR, NR>(x, e, k, y, ldy);
+        } else if nr == NR {
+            for a in 0..mr {
+                T::tile::<1, NR>(x.add(a * k), e, k, y.add(a * ldy), ldy);
+            }
+        } else {
+            for a in 0..mr {
+                for b in 0..nr {
+                    T::tile::<1, 1>(x.add(a * k), e.add(b * k), k, y.add(a * ldy + b), ldy);
+                }
+            }
         }
     }
 }
@@ -99,7 +155,7 @@ unsafe fn block<W: Widen>(
 /// Columns `j0..j1` in tiles of `MR` rows × `NR` columns, edges one output at a time.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn tiles<W: Widen, const L: usize, const MR: usize, const NR: usize, const FMA: bool>(
+unsafe fn tiles<T: Tile<W>, W: Widen, const MR: usize, const NR: usize>(
     x: *const f32,
     m: usize,
     e: *const W,
@@ -133,7 +189,7 @@ unsafe fn tiles<W: Widen, const L: usize, const MR: usize, const NR: usize, cons
                 }
             }
         };
-        rows::<W, L, MR, NR, FMA>(x, m, e.add(j * k), nr, k, y.add(j), n, prefetch_next);
+        rows::<T, W, MR, NR>(x, m, e.add(j * k), nr, k, y.add(j), n, prefetch_next);
         j += NR;
     }
 }
@@ -142,7 +198,7 @@ unsafe fn tiles<W: Widen, const L: usize, const MR: usize, const NR: usize, cons
 /// `ldy`), calling `before(r)` ahead of the row tile at row `r`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn rows<W: Widen, const L: usize, const MR: usize, const NR: usize, const FMA: bool>(
+unsafe fn rows<T: Tile<W>, W, const MR: usize, const NR: usize>(
     x: *const f32,
     m: usize,
     e: *const W,
@@ -156,68 +212,132 @@ unsafe fn rows<W: Widen, const L: usize, const MR: usize, const NR: usize, const
     while r < m {
         before(r);
         let mr = (m - r).min(MR);
-        let (xr, yr) = (x.add(r * k), y.add(r * ldy));
-        if mr == MR && nr == NR {
-            tile::<W, L, MR, NR, FMA>(xr, e, k, yr, ldy);
-        } else if nr == NR {
-            // The last rows (all of them at batch 1): one row against NR embedding rows
-            // at a time still keeps NR independent accumulators in flight, where 1 × 1
-            // tiles would wait on one multiply-add chain.
-            for a in 0..mr {
-                tile::<W, L, 1, NR, FMA>(xr.add(a * k), e, k, yr.add(a * ldy), ldy);
-            }
-        } else {
-            for a in 0..mr {
-                for b in 0..nr {
-                    tile::<W, L, 1, 1, FMA>(
-                        xr.add(a * k),
-                        e.add(b * k),
-                        k,
-                        yr.add(a * ldy + b),
-                        ldy,
-                    );
-                }
-            }
-        }
+        edge_tiles::<T, W, MR, NR>(x.add(r * k), mr, e, nr, k, y.add(r * ldy), ldy);
         r += MR;
     }
 }
 
-/// `y[a·ldy + b] = x_a · e_b` for the `MR` rows `x_a` (stride k) and `NR` rows `e_b`.
-#[inline(always)]
-unsafe fn tile<W: Widen, const L: usize, const MR: usize, const NR: usize, const FMA: bool>(
-    x: *const f32,
-    e: *const W,
-    k: usize,
-    y: *mut f32,
-    ldy: usize,
-) {
-    let mut acc = [[[0f32; L]; NR]; MR];
-    let whole = k - k % L;
-    let mut p = 0;
-    while p < whole {
-        let ev: [[f32; L]; NR] = std::array::from_fn(|b| W::widen::<L>(e.add(b * k + p)));
-        for (a, acc) in acc.iter_mut().enumerate() {
-            let xv = load::<L>(x.add(a * k + p));
-            for (acc, ev) in acc.iter_mut().zip(&ev) {
-                for i in 0..L {
-                    acc[i] = if FMA {
-                        xv[i].mul_add(ev[i], acc[i])
-                    } else {
-                        acc[i] + xv[i] * ev[i]
-                    };
+/// Portable tiles of `L`-lane arrays the compiler vectorises, with fused multiply-adds
+/// where `FMA`.
+struct Lanes<const L: usize, const FMA: bool>;
+
+impl<W: Widen, const L: usize, const FMA: bool> Tile<W> for Lanes<L, FMA> {
+    #[inline(always)]
+    unsafe fn tile<const A: usize, const B: usize>(
+        x: *const f32,
+        e: *const W,
+        k: usize,
+        y: *mut f32,
+        ldy: usize,
+    ) {
+        let mut acc = [[[0f32; L]; B]; A];
+        let whole = k - k % L;
+        let mut p = 0;
+        // SAFETY (the loops): inside the rows the caller vouches for.
+        while p < whole {
+            let ev: [[f32; L]; B] =
+                std::array::from_fn(|b| unsafe { W::widen::<L>(e.add(b * k + p)) });
+            for (a, acc) in acc.iter_mut().enumerate() {
+                let xv = unsafe { load::<L>(x.add(a * k + p)) };
+                for (acc, ev) in acc.iter_mut().zip(&ev) {
+                    for i in 0..L {
+                        acc[i] = if FMA {
+                            xv[i].mul_add(ev[i], acc[i])
+                        } else {
+                            acc[i] + xv[i] * ev[i]
+                        };
+                    }
                 }
             }
+            p += L;
         }
-        p += L;
-    }
-    for (a, acc) in acc.iter().enumerate() {
-        for (b, acc) in acc.iter().enumerate() {
-            let mut sum = acc.iter().sum::<f32>();
-            for q in whole..k {
-                sum += *x.add(a * k + q) * (*e.add(b * k + q)).to_f32();
+        for (a, acc) in acc.iter().enumerate() {
+            for (b, acc) in acc.iter().enumerate() {
+                unsafe {
+                    finish(
+                        acc.iter().sum(),
+                        x.add(a * k),
+                        e.add(b * k),
+                        whole,
+                        k,
+                        y.add(a * ldy + b),
+                    )
+                };
             }
-            y.add(a * ldy + b).write(sum);
+        }
+    }
+}
+
+/// Writes `sum` (the lanes' total) plus the products of the elements `whole..k` past the
+/// last whole vector to `y`.
+#[inline(always)]
+unsafe fn finish<W: Widen>(
+    mut sum: f32,
+    x: *const f32,
+    e: *const W,
+    whole: usize,
+    k: usize,
+    y: *mut f32,
+) {
+    // SAFETY: inside the rows the caller vouches for.
+    unsafe {
+        for q in whole..k {
+            sum += *x.add(q) * (*e.add(q)).to_f32();
+        }
+        y.write(sum);
+    }
+}
+
+/// WebAssembly SIMD tiles. The portable tiles' lane arrays compiled to mostly scalar wasm
+/// (lanes taken apart and put back one at a time), which the browser's CPU fallback then
+/// ran as such: the tied head took 41 % of a decode step. Written with `v128` operations
+/// they stay whole 4-lane vectors in the engine's registers; no fused multiply-add (not in
+/// baseline wasm SIMD), the same sums as `Lanes<4, false>`.
+#[cfg(target_arch = "wasm32")]
+mod simd128 {
+    use std::arch::wasm32::*;
+
+    use super::{finish, Tile, Widen};
+
+    pub(super) struct V128;
+
+    impl<W: Widen> Tile<W> for V128 {
+        #[inline(always)]
+        unsafe fn tile<const A: usize, const B: usize>(
+            x: *const f32,
+            e: *const W,
+            k: usize,
+            y: *mut f32,
+            ldy: usize,
+        ) {
+            // SAFETY (the whole body): inside the rows the caller vouches for.
+            unsafe {
+                let mut acc = [[f32x4_splat(0.0); B]; A];
+                let whole = k - k % 4;
+                let mut p = 0;
+                while p < whole {
+                    let ev: [v128; B] = std::array::from_fn(|b| W::widen_v128(e.add(b * k + p)));
+                    for (a, acc) in acc.iter_mut().enumerate() {
+                        let xv = v128_load(x.add(a * k + p).cast());
+                        for (acc, ev) in acc.iter_mut().zip(&ev) {
+                            *acc = f32x4_add(*acc, f32x4_mul(xv, *ev));
+                        }
+                    }
+                    p += 4;
+                }
+                for (a, acc) in acc.iter().enumerate() {
+                    for (b, acc) in acc.iter().enumerate() {
+                        let lanes = [
+                            f32x4_extract_lane::<0>(*acc),
+                            f32x4_extract_lane::<1>(*acc),
+                            f32x4_extract_lane::<2>(*acc),
+                            f32x4_extract_lane::<3>(*acc),
+                        ];
+                        let (xa, eb) = (x.add(a * k), e.add(b * k));
+                        finish(lanes.iter().sum(), xa, eb, whole, k, y.add(a * ldy + b));
+                    }
+                }
+            }
         }
     }
 }
@@ -252,7 +372,18 @@ pub(crate) trait Widen: Copy + Send + Sync + 'static {
     /// `p` must point at `L` readable elements.
     unsafe fn widen<const L: usize>(p: *const Self) -> [f32; L];
     fn to_f32(self) -> f32;
+    /// 4 consecutive elements from `p` (no alignment needed), as one f32 vector.
+    ///
+    /// # Safety
+    /// `p` must point at 4 readable elements.
+    #[cfg(target_arch = "wasm32")]
+    #[inline(always)]
+    unsafe fn widen_v128(p: *const Self) -> std::arch::wasm32::v128 {
+        // SAFETY: forwarded; the array is 4 f32.
+        unsafe { std::arch::wasm32::v128_load(Self::widen::<4>(p).as_ptr().cast()) }
+    }
     /// `e` as bf16 rows, for the 512-bit tiles ([`super::bf16_zmm`]); `None` for others.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     fn as_bf16(_e: &[Self]) -> Option<&[bf16]> {
         None
     }
@@ -268,6 +399,12 @@ impl Widen for f32 {
     fn to_f32(self) -> f32 {
         self
     }
+    #[cfg(target_arch = "wasm32")]
+    #[inline(always)]
+    unsafe fn widen_v128(p: *const Self) -> std::arch::wasm32::v128 {
+        // SAFETY: forwarded.
+        unsafe { std::arch::wasm32::v128_load(p.cast()) }
+    }
 }
 
 impl Widen for bf16 {
@@ -280,6 +417,13 @@ impl Widen for bf16 {
     #[inline(always)]
     fn to_f32(self) -> f32 {
         bf16_bits_to_f32(self.to_bits())
+    }
+    #[cfg(target_arch = "wasm32")]
+    #[inline(always)]
+    unsafe fn widen_v128(p: *const Self) -> std::arch::wasm32::v128 {
+        use std::arch::wasm32::*;
+        // SAFETY: forwarded; 4 bf16 are 8 bytes, widened to the upper halves of 4 f32.
+        unsafe { i32x4_shl(u32x4_extend_low_u16x8(v128_load64_zero(p.cast())), 16) }
     }
     fn as_bf16(e: &[Self]) -> Option<&[bf16]> {
         Some(e)

@@ -20,7 +20,7 @@ use multiversion::target::target_cfg_f;
 use rayon::prelude::*;
 
 use crate::model::cache::SharedPrompts;
-use crate::tensor::exp::exp_nonpositive;
+use crate::tensor::exp::{exp_nonpositive, larger};
 use crate::tensor::flex::{flex_f32, from_flex, written};
 
 /// A 4-d flex tensor's elements with its strides; the last axis must be contiguous.
@@ -248,10 +248,10 @@ fn softmax_weights(scores: &mut [f32], scale: f32) -> f32 {
     for block in scores.chunks_mut(W) {
         for (m, x) in max.iter_mut().zip(block) {
             *x /= scale;
-            *m = m.max(*x);
+            *m = larger(*m, *x);
         }
     }
-    let max = max.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let max = max.iter().copied().fold(f32::NEG_INFINITY, larger);
     for x in scores.iter_mut() {
         *x = exp_nonpositive(*x - max);
     }

@@ -13,15 +13,15 @@
 //! code left most of a vector unit idle. They use only `+`, `×` and comparisons (no fused
 //! multiply-add), so every version gives the same bits.
 
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::{Int, Tensor};
 use multiversion::multiversion;
 use rayon::prelude::*;
 
 use super::nucleus::{nucleus_cutoff, Buckets};
 use super::rule::{nucleus_mass, Rule, MIN_TEMPERATURE, NON_FINITE};
-use crate::tensor::exp::exp_nonpositive;
+use crate::tensor::exp::{exp_nonpositive, larger};
 use crate::tensor::flex::flex_f32;
-use crate::tensor::host::download;
+use crate::tensor::host::{download, upload_ids};
 
 /// What the device path would draw, for the CPU: `logits: [rows, vocab]`, one uniform per
 /// row; [`NON_FINITE`] for a row whose logits are not all finite.
@@ -39,12 +39,15 @@ pub(super) fn select(logits: Tensor<2>, rule: Rule, uniforms: Tensor<2>) -> Tens
         }
     };
     let uniforms = download(uniforms);
-    let ids: Vec<i64> = logits
+    let ids: Vec<u32> = logits
         .par_chunks(vocab)
         .zip(uniforms.par_iter())
-        .map(|(row, &u)| SCRATCH.with_borrow_mut(|scratch| select_row(row, rule, u, scratch)))
+        .map(|(row, &u)| {
+            // NON_FINITE (−1) becomes an id past any vocabulary, as the device path's.
+            SCRATCH.with_borrow_mut(|scratch| select_row(row, rule, u, scratch)) as u32
+        })
         .collect();
-    Tensor::from_data(TensorData::new(ids, [rows]), &device)
+    upload_ids(&ids, [rows], &device)
 }
 
 thread_local! {
@@ -150,14 +153,14 @@ fn scan(row: &[f32]) -> (bool, f32) {
         for i in 0..W {
             let x = block[i];
             bad[i] |= x.is_nan() | (x == f32::INFINITY);
-            max[i] = max[i].max(x);
+            max[i] = larger(max[i], x);
         }
     }
     let mut poisoned = bad.iter().any(|&b| b);
-    let mut m = max.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut m = max.iter().copied().fold(f32::NEG_INFINITY, larger);
     for &x in tail {
         poisoned |= x.is_nan() | (x == f32::INFINITY);
-        m = m.max(x);
+        m = larger(m, x);
     }
     (poisoned, m)
 }

@@ -198,6 +198,32 @@ pub(crate) fn apply_rope_generic(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use burn::tensor::Distribution;
+
+    /// The CPU backend's one-pass rotation is bit-identical to burn's ops, for prefill tables
+    /// (`[1, 1, s, r]`), per-row decode tables (`[b, 1, 1, r]`), a strided input (the
+    /// prefill's swapped axes) and a partial rotation.
+    #[test]
+    fn one_pass_rotation_matches_the_generic_path_bit_for_bit() {
+        let dev = Device::flex();
+        for (b, h, s, d, r) in [(1, 4, 7, 32, 32), (3, 2, 1, 16, 16), (2, 3, 5, 24, 16)] {
+            let x = Tensor::<4>::random([b, s, h, d], Distribution::Normal(0.0, 1.0), &dev)
+                .swap_dims(1, 2);
+            let tables = if s == 1 {
+                rope_tables_per_row(10000.0, r, RopeScaling::Default, &[3, 9, 40][..b], &dev)
+            } else {
+                rope_tables(10000.0, r, RopeScaling::Default, 2, s, &dev)
+            };
+            let fast =
+                crate::model::cpu::rope::apply(&x, &tables.cos, &tables.sin, r).expect("flex f32");
+            let want = apply_rope_generic(x, &tables, r);
+            assert_eq!(
+                fast.into_data().try_to_vec::<f32>().unwrap(),
+                want.into_data().try_to_vec::<f32>().unwrap(),
+                "{b}×{h}×{s}×{d}, rotary {r}"
+            );
+        }
+    }
 
     #[test]
     fn llama3_keeps_short_and_divides_long_wavelengths() {

@@ -36,7 +36,8 @@ pub fn upload_ids<const D: usize>(
 }
 
 /// Token ids read back from an int tensor's data, converted from its own int type on the
-/// host (see [`upload_ids`]); `None` for data that is not integers.
+/// host (see [`upload_ids`]; i64 data passes the cast untouched); `None` for data that is
+/// not integers.
 pub fn ids_of(data: TensorData) -> Option<Vec<u32>> {
     let ids = match data.dtype() {
         DType::I32 => data
@@ -46,12 +47,6 @@ pub fn ids_of(data: TensorData) -> Option<Vec<u32>> {
             .map(|v| v as u32)
             .collect(),
         DType::U32 => data.try_into_vec::<u32>().ok()?,
-        DType::I64 => data
-            .try_into_vec::<i64>()
-            .ok()?
-            .into_iter()
-            .map(|v| v as u32)
-            .collect(),
         _ => data
             .try_cast(DType::I64)
             .ok()?

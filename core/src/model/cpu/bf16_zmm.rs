@@ -18,7 +18,7 @@ use std::arch::x86_64::*;
 use half::bf16;
 
 #[cfg(target_arch = "x86_64")]
-use super::row_dots::{edge_tiles, Tile};
+use super::tile::{edge_tiles, Tile};
 
 /// Whether this CPU runs the 512-bit tiles: AVX-512 F and BW, on an Intel core.
 pub(crate) fn available() -> bool {

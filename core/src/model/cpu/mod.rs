@@ -17,3 +17,4 @@ pub(crate) mod rope;
 pub(crate) mod row_dots;
 pub(crate) mod shared_attention;
 pub(crate) mod swiglu;
+pub(crate) mod tile;

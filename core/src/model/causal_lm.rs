@@ -124,13 +124,9 @@ impl CausalLm {
     }
 
     /// The embeddings of `ids`, in f32 whatever dtype the embedding is held in (only the
-    /// looked-up rows are widened).
+    /// looked-up rows are widened; burn's `cast` leaves an f32 tensor as it is).
     fn embed(&self, ids: Tensor<2, Int>) -> Tensor<3> {
-        let x = self.embed_tokens.forward(ids);
-        match x.dtype() {
-            DType::F32 => x,
-            _ => x.cast(DType::F32),
-        }
+        self.embed_tokens.forward(ids).cast(DType::F32)
     }
 
     fn head(&self, h: Tensor<3>) -> Tensor<3> {
@@ -146,14 +142,7 @@ impl CausalLm {
                 let w = self.embed_tokens.weight.val();
                 let h = h.reshape([b * s, d]);
                 tied_logits(&w, &h)
-                    .unwrap_or_else(|| {
-                        let w = if w.dtype() == h.dtype() {
-                            w
-                        } else {
-                            w.cast(h.dtype())
-                        };
-                        w.matmul(h.transpose()).transpose()
-                    })
+                    .unwrap_or_else(|| w.cast(h.dtype()).matmul(h.transpose()).transpose())
                     .reshape([b, s, v])
             }
         }

@@ -135,7 +135,7 @@ mod tests {
     /// widening kernel, and gives what burn gives on the same values widened to f32.
     #[test]
     fn half_weights_kept_as_stored_match_burn_on_widened_values() {
-        use burn::tensor::{DType, TensorData};
+        use burn::tensor::DType;
         use half::{bf16, f16};
 
         use crate::model::weights::HostValues;
@@ -143,12 +143,7 @@ mod tests {
         let device = Device::flex();
         for (rows, d_in, d_out) in [(1, 8, 5), (16, 64, 33), (64, 96, 40), (3, 17, 9)] {
             let w = normal::<2>([d_out, d_in], &device);
-            let values: Vec<f32> = w
-                .clone()
-                .into_data()
-                .convert::<f32>()
-                .try_to_vec::<f32>()
-                .unwrap();
+            let values = crate::tensor::host::download(w);
             let x = normal([rows, 1, d_in], &device);
             for dtype in [DType::BF16, DType::F16] {
                 let held = match dtype {
@@ -158,12 +153,6 @@ mod tests {
                     _ => HostValues::F16(values.iter().map(|&v| f16::from_f32(v)).collect()),
                 };
                 let stored = held.upload([d_out, d_in], &device);
-                let widened: Vec<f32> = stored
-                    .clone()
-                    .into_data()
-                    .convert::<f32>()
-                    .try_to_vec::<f32>()
-                    .unwrap();
                 let mut lin = LinearConfig::new(d_in, d_out)
                     .with_bias(false)
                     .init(&device);
@@ -172,10 +161,7 @@ mod tests {
                 let mut reference = LinearConfig::new(d_in, d_out)
                     .with_bias(false)
                     .init(&device);
-                let wide = burn::tensor::Tensor::<2>::from_data(
-                    TensorData::new(widened, [d_out, d_in]),
-                    &device,
-                );
+                let wide = stored.clone().cast(DType::F32);
                 reference.weight = reference.weight.map(|_| wide.clone().transpose());
                 assert_close(fast, reference.forward(x.clone()));
             }

@@ -16,7 +16,8 @@
 //! and never widened in memory.
 //!
 //! The tile loop is compiled for AVX-512, AVX2 + FMA and the baseline, picked at run time
-//! (the binary targets plain x86-64); wasm32 compiles the baseline with simd128.
+//! (the binary targets plain x86-64); wasm32 has its own `v128` tiles ([`simd128`]), and
+//! bf16 rows on Intel's AVX-512 cores take [`super::bf16_zmm`]'s.
 
 use std::mem::MaybeUninit;
 
@@ -47,24 +48,24 @@ pub(crate) fn row_dots<W: Widen>(x: &[f32], e: &[W], k: usize, y: &mut [MaybeUni
     let (m, n) = (x.len() / k, e.len() / k);
     assert_eq!(y.len(), m * n, "output of m × n");
     let out = Out(y.as_mut_ptr().cast());
+    // Tasks take disjoint ranges of columns (embedding rows).
+    let in_tasks = |task: &(dyn Fn(usize, usize) + Sync)| {
+        (0..n.div_ceil(BLOCK))
+            .into_par_iter()
+            .for_each(|b| task(b * BLOCK, ((b + 1) * BLOCK).min(n)));
+    };
+    // SAFETY (both): x, e and y hold m·k, n·k and m·n elements (checked above); a task
+    // writes y[r·n + j] for j in its own range of columns only.
     #[cfg(target_arch = "x86_64")]
     if let Some(e) = W::as_bf16(e).filter(|_| super::bf16_zmm::available()) {
-        (0..n.div_ceil(BLOCK)).into_par_iter().for_each(|b| {
-            let cols = b * BLOCK..((b + 1) * BLOCK).min(n);
-            let y = out;
-            // SAFETY: as below; `available` checked.
-            unsafe {
-                super::bf16_zmm::block(x.as_ptr(), m, e.as_ptr(), n, k, y.0, cols.start, cols.end)
-            }
+        // `available` checked.
+        in_tasks(&|j0, j1| {
+            let y = out; // the whole `Out` (Sync), not its raw pointer field
+            unsafe { super::bf16_zmm::block(x.as_ptr(), m, e.as_ptr(), n, k, y.0, j0, j1) }
         });
         return;
     }
-    (0..n.div_ceil(BLOCK)).into_par_iter().for_each(|b| {
-        let cols = b * BLOCK..((b + 1) * BLOCK).min(n);
-        // SAFETY: x, e and y hold m·k, n·k and m·n elements (checked above); this task
-        // writes y[r·n + j] for j in its own range of columns only.
-        unsafe { block(x.as_ptr(), m, e.as_ptr(), n, k, out, cols.start, cols.end) }
-    });
+    in_tasks(&|j0, j1| unsafe { block(x.as_ptr(), m, e.as_ptr(), n, k, out, j0, j1) });
 }
 
 /// One task's columns `j0..j1`.
@@ -101,7 +102,8 @@ unsafe fn block<W: Widen>(
     }
 }
 
-/// Columns `j0..j1` in tiles of `MR` rows × `NR` columns, edges one output at a time.
+/// Columns `j0..j1` in tiles of `MR` rows × `NR` columns, their edges in narrower ones
+/// ([`edge_tiles`]).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn tiles<T: Tile<W>, W: Widen, const MR: usize, const NR: usize>(
@@ -360,8 +362,7 @@ impl Widen for bf16 {
     #[inline(always)]
     unsafe fn widen<const L: usize>(p: *const Self) -> [f32; L] {
         // SAFETY: forwarded; bf16 is a transparent u16.
-        let bits = unsafe { p.cast::<[u16; L]>().read_unaligned() };
-        bits.map(bf16_bits_to_f32)
+        unsafe { widen_bits(p.cast(), bf16_bits_to_f32) }
     }
     #[inline(always)]
     fn to_f32(self) -> f32 {
@@ -383,13 +384,22 @@ impl Widen for f16 {
     #[inline(always)]
     unsafe fn widen<const L: usize>(p: *const Self) -> [f32; L] {
         // SAFETY: forwarded; f16 is a transparent u16.
-        let bits = unsafe { p.cast::<[u16; L]>().read_unaligned() };
-        bits.map(f16_bits_to_f32)
+        unsafe { widen_bits(p.cast(), f16_bits_to_f32) }
     }
     #[inline(always)]
     fn to_f32(self) -> f32 {
         f16_bits_to_f32(self.to_bits())
     }
+}
+
+/// `L` half-precision elements (their bits) from `p`, each widened by `bits_to_f32`.
+///
+/// # Safety
+/// `p` must point at `L` readable u16s (no alignment needed).
+#[inline(always)]
+unsafe fn widen_bits<const L: usize>(p: *const u16, bits_to_f32: impl Fn(u16) -> f32) -> [f32; L] {
+    // SAFETY: the caller's.
+    unsafe { p.cast::<[u16; L]>().read_unaligned() }.map(bits_to_f32)
 }
 
 /// bf16 is the upper half of an f32.

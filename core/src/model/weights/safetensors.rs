@@ -361,16 +361,14 @@ impl<B: ShardBytes> CheckpointSource<B> {
         Ok((entry, raw))
     }
 
-    /// A half-precision tensor as stored, checked finite (`exponent`: the mask of the
-    /// exponent bits): the mapped file's bytes where the source maps files (and the tensor
+    /// A half-precision (`dtype`: BF16 or F16) tensor as stored, checked finite: the mapped
+    /// file's bytes where the source maps files (and the tensor
     /// is aligned for its elements), else read straight into its own allocation.
     fn half(
         &mut self,
         name: &str,
         shape: &[usize],
         dtype: DType,
-        exponent: u16,
-        widen: fn(u16) -> f32,
     ) -> Result<HostValues, WeightError> {
         let entry = self.entry(name, shape)?;
         if let Some(bytes) = self.bytes.mapped(&entry.file, entry.start, entry.len) {
@@ -379,11 +377,11 @@ impl<B: ShardBytes> CheckpointSource<B> {
                 let bits = unsafe {
                     std::slice::from_raw_parts(bytes.as_ptr().cast::<u16>(), entry.len / 2)
                 };
-                check_finite_bits(&entry, name, bits, exponent, widen)?;
+                check_finite_bits(&entry, name, bits, dtype)?;
                 return Ok(HostValues::Mapped { dtype, bytes });
             }
         }
-        let bits = self.half_bits(&entry, name, exponent, widen)?;
+        let bits = self.half_bits(&entry, name, dtype)?;
         Ok(match dtype {
             DType::BF16 => HostValues::Bf16(bits.reinterpret_into()),
             _ => HostValues::F16(bits.reinterpret_into()),
@@ -391,13 +389,12 @@ impl<B: ShardBytes> CheckpointSource<B> {
     }
 
     /// A half-precision tensor's elements as stored (bits), read straight into their own
-    /// allocation and checked finite (`exponent`: the mask of the exponent bits).
+    /// allocation and checked finite.
     fn half_bits(
         &mut self,
         entry: &Entry,
         name: &str,
-        exponent: u16,
-        widen: fn(u16) -> f32,
+        dtype: DType,
     ) -> Result<Vec<u16>, WeightError> {
         // Zeroed by the allocator (fresh pages): the read is the first write.
         let mut bits = vec![0u16; entry.len / 2];
@@ -414,7 +411,7 @@ impl<B: ShardBytes> CheckpointSource<B> {
         for b in &mut bits {
             *b = u16::from_le(*b);
         }
-        check_finite_bits(entry, name, &bits, exponent, widen)?;
+        check_finite_bits(entry, name, &bits, dtype)?;
         Ok(bits)
     }
 }
@@ -444,15 +441,18 @@ fn check_finite(entry: &Entry, name: &str, values: &[f32]) -> Result<(), WeightE
     }
 }
 
-/// As [`check_finite`] for half-precision bits: an all-ones exponent (`exponent` the mask
-/// of its bits) is an infinity or a NaN.
+/// As [`check_finite`] for the bits of a bf16 or f16 (`dtype`) tensor: an all-ones
+/// exponent is an infinity or a NaN.
 fn check_finite_bits(
     entry: &Entry,
     name: &str,
     bits: &[u16],
-    exponent: u16,
-    widen: fn(u16) -> f32,
+    dtype: DType,
 ) -> Result<(), WeightError> {
+    let (exponent, widen): (u16, fn(u16) -> f32) = match dtype {
+        DType::BF16 => (0x7f80, |h| bf16::from_bits(h).to_f32()),
+        _ => (0x7c00, |h| f16::from_bits(h).to_f32()),
+    };
     match first_where(bits, |&h| h & exponent == exponent) {
         Some(index) => Err(WeightError::NonFinite {
             file: entry.file.clone(),
@@ -478,13 +478,9 @@ impl<B: ShardBytes> WeightSource for CheckpointSource<B> {
         let stored = self.entry(name, shape)?.dtype;
         let values = match (self.matrices, stored.as_str()) {
             (WeightDtype::Stored | WeightDtype::F16, "F16") => {
-                self.half(name, shape, DType::F16, 0x7c00, |h| {
-                    f16::from_bits(h).to_f32()
-                })?
+                self.half(name, shape, DType::F16)?
             }
-            (WeightDtype::Stored, "BF16") => self.half(name, shape, DType::BF16, 0x7f80, |h| {
-                bf16::from_bits(h).to_f32()
-            })?,
+            (WeightDtype::Stored, "BF16") => self.half(name, shape, DType::BF16)?,
             (WeightDtype::F16, _) => {
                 let values = self.take(name, shape)?;
                 let narrowed: Vec<f16> = values.par_iter().map(|&v| f16::from_f32(v)).collect();

@@ -272,12 +272,13 @@ fn stories260k_matches_transformers_and_llama2c() {
 /// A bf16 or f16 checkpoint is held as stored on the CPU (half the memory; the kernels
 /// widen tile by tile and accumulate in f32) and `--dtype f32` widens it at load. The
 /// values are the same either way (widening is exact), so the two differ only in the order
-/// of f32 sums: logits within 1e-5 · (1 + |logit|), the same greedy continuation — and the
-/// stored model really holds half-precision weights.
+/// of f32 sums: logits within 1e-5 · (1 + |logit|) — 1e-4 where bf16 products run on AMX
+/// (16-bit activations) — the same greedy continuation, and the stored model really holds
+/// half-precision weights.
 #[test]
 fn half_precision_kept_as_stored_agrees_with_widened_f32() {
     use burn::tensor::DType;
-    use probable_core::model::{CheckpointSource, WeightDtype};
+    use probable_core::model::{Bf16Tiles, CheckpointSource, WeightDtype};
 
     for (fixture, dtype) in [
         ("llama-tiny-bf16", DType::BF16),
@@ -299,11 +300,15 @@ fn half_precision_kept_as_stored_agrees_with_widened_f32() {
             DType::F32,
             "{fixture}"
         );
+        // On AMX the bf16 products take activations to 16 significand bits (2⁻¹⁶ relative):
+        // their logits agree to 1e-4, the tolerance against transformers.
+        let amx = dtype == DType::BF16 && Bf16Tiles::here() == Bf16Tiles::Amx;
+        let tolerance = if amx { 1e-4 } else { 1e-5 };
         for prompt in [vec![1u32, 5, 9, 13, 2, 7], vec![3u32]] {
             let (a, b) = (logits(&stored, &prompt), logits(&wide, &prompt));
             for (x, y) in a.iter().zip(&b) {
                 assert!(
-                    (x - y).abs() <= 1e-5 * (1.0 + y.abs()),
+                    (x - y).abs() <= tolerance * (1.0 + y.abs()),
                     "{fixture}: {x} vs {y}"
                 );
             }

@@ -20,6 +20,7 @@ pub mod weights;
 pub use cache::KvCache;
 pub use causal_lm::CausalLm;
 pub use config::{ConfigError, Family, ModelConfig, RopeScaling};
+pub use cpu::Bf16Tiles;
 pub use greedy::greedy_decode;
 pub use load::{load_model, load_sharded, LoadError};
 pub use weights::{

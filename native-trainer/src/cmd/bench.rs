@@ -132,6 +132,11 @@ fn model(
         "load: {loaded:.2} s · first logit {first_logit:.2} s · peak RSS {peak} · weights \
          {weights:.2} GiB as held\n"
     ));
+    // Which tiles multiply bf16 weights here: the numbers depend on it (AMX or not).
+    if m.embed_tokens.weight.val().dtype() == burn::tensor::DType::BF16 {
+        let tiles = probable_core::model::Bf16Tiles::here();
+        crate::output::emit(&format!("bf16 weights: {tiles}\n"));
+    }
     Ok(m)
 }
 

@@ -9,6 +9,8 @@
 //! autodiff graph, another dtype) take burn's generic path, so training and the GPU are
 //! unchanged; the tests compare both paths.
 
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+pub(crate) mod bf16_amx;
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 pub(crate) mod bf16_zmm;
 pub(crate) mod gemm;
@@ -18,3 +20,42 @@ pub(crate) mod row_dots;
 pub(crate) mod shared_attention;
 pub(crate) mod swiglu;
 pub(crate) mod tile;
+
+/// The tiles that multiply a bf16 weight held as stored on this machine's CPU (see
+/// [`row_dots`]): what a bf16 model's logits are computed with here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bf16Tiles {
+    /// Intel's AMX units, the activations carried as two bf16 parts (16 significand bits;
+    /// [`bf16_amx`]): within `2⁻¹⁶ · Σ|x·w|` of the f32 product on top of the f32 sum's own
+    /// error. Used for every row length that is a multiple of 32.
+    Amx,
+    /// 512-bit f32 multiply-adds of the widened weight (Intel AVX-512 cores).
+    Avx512,
+    /// The portable f32 multiply-add tiles (AVX2, the baseline, wasm32 SIMD).
+    Portable,
+}
+
+impl Bf16Tiles {
+    /// The tiles this process uses (`PROBABLE_NO_AMX` set turns AMX off).
+    pub fn here() -> Self {
+        #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+        if bf16_amx::available() {
+            return Self::Amx;
+        }
+        if bf16_zmm::available() {
+            Self::Avx512
+        } else {
+            Self::Portable
+        }
+    }
+}
+
+impl std::fmt::Display for Bf16Tiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Amx => "AMX tiles (activations as two bf16 parts, 16 bits)",
+            Self::Avx512 => "AVX-512 f32 tiles",
+            Self::Portable => "portable f32 tiles",
+        })
+    }
+}

@@ -56,16 +56,36 @@ pub(crate) fn row_dots<W: Widen>(x: &[f32], e: &[W], k: usize, y: &mut [MaybeUni
     };
     // SAFETY (both): x, e and y hold m·k, n·k and m·n elements (checked above); a task
     // writes y[r·n + j] for j in its own range of columns only.
-    #[cfg(target_arch = "x86_64")]
-    if let Some(e) = W::as_bf16(e).filter(|_| super::bf16_zmm::available()) {
-        // `available` checked.
-        in_tasks(&|j0, j1| {
+    let tiles = |j0, j1| {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(e) = W::as_bf16(e).filter(|_| super::bf16_zmm::available()) {
+            // `available` checked.
             let y = out; // the whole `Out` (Sync), not its raw pointer field
-            unsafe { super::bf16_zmm::block(x.as_ptr(), m, e.as_ptr(), n, k, y.0, j0, j1) }
+            unsafe { super::bf16_zmm::block(x.as_ptr(), m, e.as_ptr(), n, k, y.0, j0, j1) };
+            return;
+        }
+        unsafe { block(x.as_ptr(), m, e.as_ptr(), n, k, out, j0, j1) }
+    };
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    if let Some(e) = W::as_bf16(e)
+        .filter(|_| k.is_multiple_of(super::bf16_amx::KC) && super::bf16_amx::available())
+    {
+        use super::bf16_amx;
+        let packed = bf16_amx::Packed::new(x, m, k);
+        // Whole tiles of 16 columns on the AMX units (a task's range starts on one: BLOCK
+        // is a multiple of 16), the last few columns of the matrix on the vector tiles.
+        in_tasks(&|j0, j1| {
+            let whole = j0 + (j1 - j0) / 16 * 16;
+            let y = out;
+            // `available` checked.
+            unsafe { bf16_amx::block(&packed, e.as_ptr(), n, y.0, j0, whole) };
+            if whole < j1 {
+                tiles(whole, j1);
+            }
         });
         return;
     }
-    in_tasks(&|j0, j1| unsafe { block(x.as_ptr(), m, e.as_ptr(), n, k, out, j0, j1) });
+    in_tasks(&tiles);
 }
 
 /// One task's columns `j0..j1`.
@@ -434,11 +454,15 @@ mod tests {
 
     use super::{row_dots, Widen};
 
+    /// Test values in [-1, 1), spread without a pattern the tiles could hide.
+    fn value(i: usize) -> f32 {
+        ((i * 7919) % 1000) as f32 / 500.0 - 1.0
+    }
+
     /// Against plain dot products in f64, at shapes that leave edges in every direction
     /// (rows, columns past a block, a length that is not a lane multiple).
     #[test]
     fn row_dots_are_dot_products() {
-        let value = |i: usize| ((i * 7919) % 1000) as f32 / 500.0 - 1.0;
         for (m, n, k) in [
             (1, 1, 1),
             (4, 6, 16),
@@ -463,12 +487,13 @@ mod tests {
     }
 
     /// `row_dots(x, e)` — and the portable tiles alone, which `row_dots` may pass over for
-    /// [`super::super::bf16_zmm`] — against f64 dot products of the widened elements.
+    /// [`super::super::bf16_zmm`] or [`super::super::bf16_amx`] — against f64 dot products of
+    /// the widened elements.
     fn check<W: Widen>(x: &[f32], e: &[W], k: usize) {
         let (m, n) = (x.len() / k, e.len() / k);
         let mut y = vec![MaybeUninit::uninit(); m * n];
         row_dots(x, e, k, &mut y);
-        compare(x, e, k, &y);
+        compare(x, e, k, &y, amx_takes(e, k));
         // SAFETY: the extents row_dots checks; one task writes every column.
         unsafe {
             super::block(
@@ -482,23 +507,81 @@ mod tests {
                 n,
             )
         };
-        compare(x, e, k, &y);
+        compare(x, e, k, &y, false);
     }
 
-    fn compare<W: Widen>(x: &[f32], e: &[W], k: usize, y: &[MaybeUninit<f32>]) {
+    /// Whether `row_dots` multiplies these rows on the AMX units.
+    fn amx_takes<W: Widen>(e: &[W], k: usize) -> bool {
+        #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+        return W::as_bf16(e).is_some()
+            && k.is_multiple_of(super::super::bf16_amx::KC)
+            && super::super::bf16_amx::available();
+        #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+        return false;
+    }
+
+    /// Within the error bound of an f32 sum of k products, `(k + 1) · 2⁻²⁴ · Σ|x·e|`, and
+    /// on the AMX units also of the activations' two bf16 parts, `2⁻¹⁶ · Σ|x·e|`.
+    fn compare<W: Widen>(x: &[f32], e: &[W], k: usize, y: &[MaybeUninit<f32>], amx: bool) {
         let (m, n) = (x.len() / k, e.len() / k);
+        let relative = (k + 1) as f64 * 2f64.powi(-24) + if amx { 2f64.powi(-16) } else { 0.0 };
         for r in 0..m {
             for j in 0..n {
-                let want: f64 = (0..k)
-                    .map(|p| x[r * k + p] as f64 * e[j * k + p].to_f32() as f64)
-                    .sum();
+                let products = (0..k).map(|p| x[r * k + p] as f64 * e[j * k + p].to_f32() as f64);
+                let want: f64 = products.clone().sum();
+                let bound = relative * products.map(f64::abs).sum::<f64>();
                 // SAFETY: row_dots writes every element.
                 let got = unsafe { y[r * n + j].assume_init() } as f64;
                 assert!(
-                    (got - want).abs() <= 1e-5 * (1.0 + want.abs()),
-                    "{m}×{n}×{k} {}",
+                    (got - want).abs() <= bound,
+                    "{m}×{n}×{k} {}: {got} vs {want}",
                     std::any::type_name::<W>()
                 );
+            }
+        }
+    }
+
+    /// `row_dots` on the AMX units ([`super::super::bf16_amx`], when this machine has them)
+    /// against f64 dot products, within the two parts' bound plus the f32 sum's (`(2⁻¹⁶ + k·2⁻²⁴) ·
+    /// Σ|x·e|`), at shapes with partial row groups, an odd number of column tiles, columns
+    /// past the last whole tile and several tasks; and every row of x gives the same bits
+    /// alone as in its batch.
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    #[test]
+    fn amx_row_dots_are_dot_products_whatever_the_batch() {
+        if !super::super::bf16_amx::available() {
+            eprintln!("no AMX on this machine: the AMX tiles are not tested here");
+            return;
+        }
+        for (m, n, k) in [
+            (1, 16, 32),
+            (5, 48, 96),
+            (17, 40, 64),
+            (64, 300, 64),
+            (33, 517, 128),
+        ] {
+            let x: Vec<f32> = (0..m * k).map(|i| value(i) * 1.37).collect();
+            let e: Vec<bf16> = (0..n * k).map(|i| bf16::from_f32(value(i + 13))).collect();
+            let dots = |x: &[f32]| {
+                let mut y = vec![MaybeUninit::uninit(); x.len() / k * n];
+                row_dots(x, &e, k, &mut y);
+                // SAFETY: row_dots writes every element.
+                y.into_iter()
+                    .map(|v| unsafe { v.assume_init() })
+                    .collect::<Vec<f32>>()
+            };
+            let y = dots(&x);
+            for r in 0..m {
+                let alone = dots(&x[r * k..][..k]);
+                for j in 0..n {
+                    let products = (0..k).map(|p| x[r * k + p] as f64 * e[j * k + p].to_f64());
+                    let want: f64 = products.clone().sum();
+                    let scale: f64 = products.map(f64::abs).sum();
+                    let bound = (2f64.powi(-16) + k as f64 * 2f64.powi(-24)) * scale;
+                    let got = y[r * n + j];
+                    assert!((got as f64 - want).abs() <= bound, "{m}×{n}×{k} ({r}, {j})");
+                    assert_eq!(got.to_bits(), alone[j].to_bits(), "{m}×{n}×{k} ({r}, {j})");
+                }
             }
         }
     }

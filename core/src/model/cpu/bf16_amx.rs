@@ -3,8 +3,9 @@
 //! At decode batch 16–64 a step of Llama-3.2-1B spent 89 % of its time in the AVX-512 tiles
 //! ([`super::bf16_zmm`]), which multiply-add in f32 after widening each weight: 16 lanes per
 //! instruction. One AMX `tdpbf16ps` multiplies a 16 × 32 bf16 tile by a 32 × 16 one into
-//! 16 × 16 f32 accumulators: 8192 multiply-adds. With it the step is bound by reading the
-//! weights from memory again, as it is at batch 1.
+//! 16 × 16 f32 accumulators: 8192 multiply-adds. With it a step at batch 16 costs little
+//! more than one at batch 1 (reading the weights from memory), and at 64 the tile loads, not
+//! the multiplies, set the pace.
 //!
 //! **The activations keep 16 significant bits.** AMX multiplies bf16 by bf16. Rounding the
 //! f32 activations to bf16 (8 bits, what torch's bf16 models do) would move each product by
@@ -71,8 +72,14 @@ pub(crate) fn available() -> bool {
     })
 }
 
+/// Whether rows of length `k` are multiplied here: `k` in whole chunks of [`KC`] (a tile
+/// row), on a CPU with AMX ([`available`]).
+pub(crate) fn takes(k: usize) -> bool {
+    k.is_multiple_of(KC) && available()
+}
+
 /// Elements of k in one tile pair: a left tile row is 32 bf16 (64 bytes).
-pub(crate) const KC: usize = 32;
+const KC: usize = 32;
 /// Rows (of x or of the weight) in one tile.
 const T: usize = 16;
 /// bf16 parts of one activation ([`split`]).
@@ -115,11 +122,12 @@ pub(crate) struct Packed {
 
 impl Packed {
     /// # Panics
-    /// If `k` is not a multiple of [`KC`] or `x` not of `m · k` elements.
+    /// If [`takes`] is false for `k` (a length not in chunks of 32, or a CPU without AMX,
+    /// whose AVX-512 the packing uses) or `x` is not of `m · k` elements.
     pub(crate) fn new(x: &[f32], m: usize, k: usize) -> Self {
         assert!(
-            k.is_multiple_of(KC) && x.len() == m * k,
-            "x of m × k, k in chunks of 32"
+            takes(k) && x.len() == m * k,
+            "x of m × k on AMX, k in chunks of 32"
         );
         let chunks = k / KC;
         // The buffer of the previous call on this thread: a step packs a few MB a hundred
@@ -135,7 +143,7 @@ impl Packed {
                 let (group, chunk) = (i / chunks, i % chunks);
                 let rows = T.min(m - group * T);
                 let x = &x[group * T * k + chunk * KC..];
-                // SAFETY: `available` (this module's precondition) implies AVX-512.
+                // SAFETY: `available` (asserted by `takes`) implies AVX-512.
                 unsafe { pack_tile(x, rows, k, tile) };
             });
         Self { tiles, m, chunks }
@@ -297,7 +305,7 @@ unsafe fn tiles<const NA: usize, const NB: usize>(
         }
         for c in 0..x.chunks {
             let a = e.add(c * KC * 2);
-            // The weight rows' next bytes, two chunks ahead, into L2 (`bench decode`: 1–8
+            // The weight rows' next bytes, two chunks ahead, into L2 (`bench decode`: 1–32
             // chunks ahead tried, 2 best at batch 1, 16 and 64; into L2 rather than L1 ~10 %
             // faster at batch 1 and 64; no prefetch 5–10 % slower).
             if c + AHEAD < x.chunks {

@@ -67,9 +67,7 @@ pub(crate) fn row_dots<W: Widen>(x: &[f32], e: &[W], k: usize, y: &mut [MaybeUni
         unsafe { block(x.as_ptr(), m, e.as_ptr(), n, k, out, j0, j1) }
     };
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
-    if let Some(e) = W::as_bf16(e)
-        .filter(|_| k.is_multiple_of(super::bf16_amx::KC) && super::bf16_amx::available())
-    {
+    if let Some(e) = W::as_bf16(e).filter(|_| super::bf16_amx::takes(k)) {
         use super::bf16_amx;
         let packed = bf16_amx::Packed::new(x, m, k);
         // Whole tiles of 16 columns on the AMX units (a task's range starts on one: BLOCK
@@ -493,7 +491,8 @@ mod tests {
         let (m, n) = (x.len() / k, e.len() / k);
         let mut y = vec![MaybeUninit::uninit(); m * n];
         row_dots(x, e, k, &mut y);
-        compare(x, e, k, &y, amx_takes(e, k));
+        let amx = if amx_takes(e, k) { AMX_PARTS } else { 0.0 };
+        compare(x, e, k, &y, f32_sum(k) + amx);
         // SAFETY: the extents row_dots checks; one task writes every column.
         unsafe {
             super::block(
@@ -507,24 +506,29 @@ mod tests {
                 n,
             )
         };
-        compare(x, e, k, &y, false);
+        compare(x, e, k, &y, f32_sum(k));
     }
 
     /// Whether `row_dots` multiplies these rows on the AMX units.
     fn amx_takes<W: Widen>(e: &[W], k: usize) -> bool {
         #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
-        return W::as_bf16(e).is_some()
-            && k.is_multiple_of(super::super::bf16_amx::KC)
-            && super::super::bf16_amx::available();
+        return W::as_bf16(e).is_some() && super::super::bf16_amx::takes(k);
         #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
         return false;
     }
 
-    /// Within the error bound of an f32 sum of k products, `(k + 1) · 2⁻²⁴ · Σ|x·e|`, and
-    /// on the AMX units also of the activations' two bf16 parts, `2⁻¹⁶ · Σ|x·e|`.
-    fn compare<W: Widen>(x: &[f32], e: &[W], k: usize, y: &[MaybeUninit<f32>], amx: bool) {
+    /// The error bound of an f32 sum of k rounded products, relative to `Σ|x·e|`.
+    fn f32_sum(k: usize) -> f64 {
+        (k + 1) as f64 * 2f64.powi(-24)
+    }
+
+    /// What the AMX units' two bf16 parts of each activation add to a bound, relative to
+    /// `Σ|x·e|`.
+    const AMX_PARTS: f64 = 1.0 / 65536.0;
+
+    /// Every output within `relative · Σ|x·e|` of the f64 dot product.
+    fn compare<W: Widen>(x: &[f32], e: &[W], k: usize, y: &[MaybeUninit<f32>], relative: f64) {
         let (m, n) = (x.len() / k, e.len() / k);
-        let relative = (k + 1) as f64 * 2f64.powi(-24) + if amx { 2f64.powi(-16) } else { 0.0 };
         for r in 0..m {
             for j in 0..n {
                 let products = (0..k).map(|p| x[r * k + p] as f64 * e[j * k + p].to_f32() as f64);
@@ -565,22 +569,18 @@ mod tests {
             let dots = |x: &[f32]| {
                 let mut y = vec![MaybeUninit::uninit(); x.len() / k * n];
                 row_dots(x, &e, k, &mut y);
-                // SAFETY: row_dots writes every element.
-                y.into_iter()
-                    .map(|v| unsafe { v.assume_init() })
-                    .collect::<Vec<f32>>()
+                y
             };
             let y = dots(&x);
+            // The products are exact (bf16 × bf16): the sum's bound is k · 2⁻²⁴.
+            compare(&x, &e, k, &y, AMX_PARTS + k as f64 * 2f64.powi(-24));
+            // SAFETY (both): row_dots writes every element.
+            let bits = |v: &MaybeUninit<f32>| unsafe { v.assume_init() }.to_bits();
             for r in 0..m {
                 let alone = dots(&x[r * k..][..k]);
                 for j in 0..n {
-                    let products = (0..k).map(|p| x[r * k + p] as f64 * e[j * k + p].to_f64());
-                    let want: f64 = products.clone().sum();
-                    let scale: f64 = products.map(f64::abs).sum();
-                    let bound = (2f64.powi(-16) + k as f64 * 2f64.powi(-24)) * scale;
-                    let got = y[r * n + j];
-                    assert!((got as f64 - want).abs() <= bound, "{m}×{n}×{k} ({r}, {j})");
-                    assert_eq!(got.to_bits(), alone[j].to_bits(), "{m}×{n}×{k} ({r}, {j})");
+                    let (got, once) = (bits(&y[r * n + j]), bits(&alone[j]));
+                    assert_eq!(got, once, "{m}×{n}×{k} ({r}, {j})");
                 }
             }
         }

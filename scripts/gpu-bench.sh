@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# One prepared run for a lent GPU machine (issue 18): greedy parity with transformers and the
-# training-step parity test on wgpu, then `probable bench decode / select / sample / train`
-# at the phi-1.5 and Llama-3.2-1B shapes (random weights) on every GPU backend built.
+# One prepared run for a lent GPU machine (issue 18): greedy parity with transformers, the
+# training-step parity test and f16-vs-f32 agreement on wgpu, then `probable bench decode /
+# select / sample / train` at the phi-1.5 and Llama-3.2-1B shapes (random weights) on every
+# GPU backend built, decode and sample in f32 and in f16.
 #
 #   scripts/gpu-bench.sh prepare   where cargo works (here): builds `--features wgpu`, plus
 #                                  `cuda` where nvcc is found and the build succeeds, and packs
@@ -41,13 +42,18 @@ build() {
   fi
   nice cargo build --release -p probable-cli --features "$FEATURES"
   BIN="$CARGO_TARGET_DIR/release/probable"
-  TEST_BIN="$(nice cargo test --release -p probable-cli --features "$FEATURES" --bin probable \
-    --no-run --message-format=json \
+  TEST_BIN="$(test_executable -p probable-cli --features "$FEATURES" --bin probable)"
+  MODEL_TEST_BIN="$(test_executable -p probable-tests --features wgpu --test model_parity)"
+}
+
+# The path of the test executable `cargo test --no-run ARGS` builds.
+test_executable() {
+  nice cargo test --release --no-run --message-format=json "$@" \
     | python3 -c 'import json,sys
 for l in sys.stdin:
     m = json.loads(l)
     if m.get("reason") == "compiler-artifact" and m.get("executable") and m["profile"]["test"]:
-        print(m["executable"])' | tail -n1)"
+        print(m["executable"])' | tail -n1
 }
 
 if [ "${1:-}" = prepare ]; then
@@ -55,6 +61,7 @@ if [ "${1:-}" = prepare ]; then
   mkdir -p "$BIN_DIR.tmp"
   xz -T0 -6 -c "$BIN" >"$BIN_DIR.tmp/probable.xz"
   xz -T0 -6 -c "$TEST_BIN" >"$BIN_DIR.tmp/probable-tests.xz"
+  xz -T0 -6 -c "$MODEL_TEST_BIN" >"$BIN_DIR.tmp/model-parity-tests.xz"
   echo "$FEATURES" >"$BIN_DIR.tmp/features"
   rm -rf "$BIN_DIR" && mv "$BIN_DIR.tmp" "$BIN_DIR"
   du -sh "$BIN_DIR"/*
@@ -85,8 +92,10 @@ if [ -f "$BIN_DIR/probable.xz" ]; then
   work="$(mktemp -d)"
   xz -dc "$BIN_DIR/probable.xz" >"$work/probable"
   xz -dc "$BIN_DIR/probable-tests.xz" >"$work/probable-tests"
-  chmod +x "$work/probable" "$work/probable-tests"
-  BIN="$work/probable" TEST_BIN="$work/probable-tests" FEATURES="$(cat "$BIN_DIR/features")"
+  xz -dc "$BIN_DIR/model-parity-tests.xz" >"$work/model-parity-tests"
+  chmod +x "$work/probable" "$work/probable-tests" "$work/model-parity-tests"
+  BIN="$work/probable" TEST_BIN="$work/probable-tests" MODEL_TEST_BIN="$work/model-parity-tests"
+  FEATURES="$(cat "$BIN_DIR/features")"
   echo "prebuilt from $BIN_DIR: features $FEATURES"
 else
   build
@@ -100,8 +109,9 @@ for dev in $DEVICES; do
   PARITY_DEVICE="$dev" PROBABLE_BIN="$BIN" timeout "$STEP_TIMEOUT" bash scripts/wgpu-parity.sh \
     || status=1
 done
-section "training steps: wgpu vs. CPU (finetune, then NPO + entropy)"
-PARITY_TEST_BIN="$TEST_BIN" timeout "$STEP_TIMEOUT" bash scripts/wgpu-train-parity.sh || status=1
+section "training steps: wgpu vs. CPU (finetune, then NPO + entropy); f16 vs. f32 on wgpu"
+PARITY_TEST_BIN="$TEST_BIN" PARITY_MODEL_TEST_BIN="$MODEL_TEST_BIN" timeout "$STEP_TIMEOUT" \
+  bash scripts/wgpu-train-parity.sh || status=1
 
 if [ -n "${GPU_BENCH_SMALL:-}" ]; then
   SHAPES="5m tiny-128k"
@@ -145,11 +155,16 @@ for dev in $DEVICES; do
     bench select --device "$dev" $m --batch "$SELECT_BATCH" --context 32 --iters "$ITERS"
     # shellcheck disable=SC2086
     bench train --device "$dev" $m $TRAIN
-    # shellcheck disable=SC2086
-    bench decode --device "$dev" $m --batch "$DECODE_BATCH" --context 32 --iters "$ITERS"
-    # shellcheck disable=SC2086
-    bench sample --device "$dev" $m --samples "$SAMPLES" --max-new-tokens "$NEW" \
-      --loop-samples "$LOOP"
+    # Decoding and sampling in both dtypes: f32, then f16 weights and activations (f32
+    # accumulation; an adapter without SHADER_F16 refuses it, named in the output).
+    for dtype in f32 f16; do
+      # shellcheck disable=SC2086
+      bench decode --device "$dev" $m --dtype "$dtype" --batch "$DECODE_BATCH" --context 32 \
+        --iters "$ITERS"
+      # shellcheck disable=SC2086
+      bench sample --device "$dev" $m --dtype "$dtype" --samples "$SAMPLES" \
+        --max-new-tokens "$NEW" --loop-samples "$LOOP"
+    done
   done
 done
 section "done: parity $([ $status = 0 ] && echo passed || echo FAILED)"

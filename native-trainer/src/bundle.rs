@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use burn::tensor::Device;
+use burn::tensor::{DType, Device};
 use probable_core::model::{
     shard_checkpoint, CausalLm, CheckpointSource, ModelConfig, ShardIndex, StorageDtype,
     WeightDtype, INDEX_FILE, SINGLE_FILE,
@@ -147,10 +147,24 @@ fn load_weights(
         .unwrap_or_else(|| "unknown".into())
         .to_uppercase();
     let held = dtype.on(device, config.hidden_size);
+    check_device_holds(held, device)?;
     let mut source = source.with_dtype(held);
     let model = CausalLm::load(config, &mut source, device)
-        .with_context(|| format!("{}", dir.display()))?;
+        .with_context(|| format!("{}", dir.display()))?
+        .with_activations(held.activations(device));
     Ok((model, stored, held))
+}
+
+/// `--dtype f16` needs a device that computes in f16: on wgpu an adapter with the
+/// `SHADER_F16` feature (software Vulkan, lavapipe, has it; some GPUs and browsers do not).
+pub fn check_device_holds(held: WeightDtype, device: &Device) -> Result<()> {
+    if held == WeightDtype::F16 && !device.supports_dtype(DType::F16) {
+        bail!(
+            "--dtype f16: this device has no f16 support (a wgpu adapter without SHADER_F16); \
+             use --dtype f32"
+        );
+    }
+    Ok(())
 }
 
 /// Loads a bundle onto `device`, its matrices held as `dtype` asks (training passes

@@ -24,7 +24,9 @@ pub enum DtypeArg {
     Stored,
     /// Widened to f32 at load (exact-parity runs; twice the memory of a bf16 checkpoint).
     F32,
-    /// f16 whatever the checkpoint holds.
+    /// f16 whatever the checkpoint holds; on a GPU the model computes in f16 too (f16
+    /// activations and KV cache, f32 accumulation, norms and softmax in f32; wgpu needs an
+    /// adapter with SHADER_F16).
     F16,
 }
 

@@ -6,13 +6,14 @@
 use burn::module::Module;
 use burn::nn::{Linear, RmsNorm, RmsNormConfig};
 use burn::tensor::activation::softmax;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{DType, Device, Tensor};
 
 use super::cache::{KvCache, SharedPrompts};
 use super::config::{Family, ModelConfig};
 use super::cpu::shared_attention;
 use super::dense::{self, export_linear, load_linear};
 use super::mask::window_bias;
+use super::norm::in_f32;
 use super::rope::{apply_rope, RopeTables};
 use super::weights::{named_param, NamedTensor, WeightError, WeightSource};
 use crate::tensor::host::{download, upload};
@@ -133,7 +134,7 @@ impl Attention {
         };
         // The per-head norm acts on the last (head_dim) axis, so the layout does not matter.
         let head_norm = |t: Tensor<4>, norm: &Option<RmsNorm>| match norm {
-            Some(n) => n.forward(t),
+            Some(n) => in_f32(t, |t| n.forward(t)),
             None => t,
         };
         let q = split(dense::forward(&self.q_proj, x.clone()), h);
@@ -158,12 +159,14 @@ impl Attention {
         // Folding the group into the query length avoids materialising repeated keys.
         let group = h / kvh;
         let q = q.reshape([b, kvh, group * s, hd]);
-        let scores = q.matmul(k.swap_dims(2, 3)) / (hd as f64).sqrt();
+        // Scores, mask and softmax in f32 whatever the model computes in (a no-op for f32):
+        // the f32 mask's large negative value is -inf in f16.
+        let scores = q.matmul(k.swap_dims(2, 3)).cast(DType::F32) / (hd as f64).sqrt();
         let scores = match bias {
             Some(bias) => (scores.reshape([b, h, s, t]) + bias).reshape([b, kvh, group * s, t]),
             None => scores,
         };
-        let probs = softmax(scores, 3);
+        let probs = softmax(scores, 3).cast(v.dtype());
         let out = probs.matmul(v).reshape([b, h, s, hd]);
         dense::forward(&self.o_proj, out.swap_dims(1, 2).reshape([b, s, h * hd]))
     }
@@ -204,7 +207,10 @@ pub(crate) fn attend_shared_ops(
     let t = k.dims()[2];
     let scale = (hd as f64).sqrt();
     let q = q.reshape([b, kvh, group, hd]);
-    let own_scores = q.clone().matmul(k.clone().swap_dims(2, 3)) / scale;
+    // Scores and softmax in f32, as in `Attention::forward`.
+    let scores_of =
+        |q: Tensor<4>, k: Tensor<4>| q.matmul(k.swap_dims(2, 3)).cast(DType::F32) / scale;
+    let own_scores = scores_of(q.clone(), k.clone());
     let mut outs = Vec::new();
     for (p, first, n) in shared.groups() {
         let rows = first..first + n;
@@ -215,7 +221,7 @@ pub(crate) fn attend_shared_ops(
         let unstacked =
             |x: Tensor<4>, last: usize| x.reshape([kvh, n, group, last]).swap_dims(0, 1);
         let qg = stacked(q.clone().slice([rows.clone(), 0..kvh, 0..group, 0..hd]), hd);
-        let prompt_scores = unstacked(qg.matmul(pk.clone().swap_dims(2, 3)) / scale, len);
+        let prompt_scores = unstacked(scores_of(qg, pk.clone()), len);
         let own = own_scores
             .clone()
             .slice([rows.clone(), 0..kvh, 0..group, 0..t]);
@@ -225,7 +231,7 @@ pub(crate) fn attend_shared_ops(
         {
             scores = scores + bias;
         }
-        let probs = softmax(scores, 3);
+        let probs = softmax(scores, 3).cast(v.dtype());
         let to_prompt = probs.clone().slice([0..n, 0..kvh, 0..group, 0..len]);
         let to_own = probs.slice([0..n, 0..kvh, 0..group, len..len + t]);
         let from_prompt = unstacked(stacked(to_prompt, len).matmul(pv.clone()), hd);

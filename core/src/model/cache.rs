@@ -9,7 +9,7 @@
 //! attention reads each prompt once for all the rows continuing it (one matrix product
 //! instead of one per row), and the memory of a long prompt does not grow with n.
 
-use burn::tensor::Tensor;
+use burn::tensor::{Tensor, TensorCreationOptions};
 
 use crate::tensor::host::upload_ids;
 
@@ -58,8 +58,14 @@ fn pad_positions(t: Tensor<4>, to: usize) -> Tensor<4> {
     if p >= to {
         return t;
     }
-    let zeros = Tensor::zeros([b, h, to - p, d], &t.device());
+    let zeros = Tensor::zeros([b, h, to - p, d], held_like(&t));
     Tensor::cat(vec![t, zeros], 2)
+}
+
+/// Creation options for a buffer on `t`'s device in `t`'s dtype (f16 for a model computing
+/// in f16; burn's default would be f32).
+fn held_like(t: &Tensor<4>) -> TensorCreationOptions {
+    TensorCreationOptions::new(t.device()).with_dtype(t.dtype())
 }
 
 impl KvCache {
@@ -98,8 +104,8 @@ impl KvCache {
                 })
                 .collect();
             let [_, h, _, d] = per_prompt[0].0.dims();
-            let device = per_prompt[0].0.device();
-            let zeros = || Tensor::zeros([rows, h, capacity.max(1), d], &device);
+            let options = held_like(&per_prompt[0].0);
+            let zeros = || Tensor::zeros([rows, h, capacity.max(1), d], options.clone());
             own.push(Some((zeros(), zeros())));
             shared_layers.push(per_prompt);
         }

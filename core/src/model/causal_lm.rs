@@ -26,6 +26,11 @@ pub struct CausalLm {
     pub lm_head: Option<Linear>,
     #[module(skip)]
     pub config: ModelConfig,
+    /// The dtype activations, the KV cache and the products are computed in: f32 unless
+    /// set ([`CausalLm::with_activations`]; f16 for `--dtype f16` on a GPU,
+    /// [`super::WeightDtype::activations`]). Logits are f32 either way.
+    #[module(skip)]
+    activations: DType,
 }
 
 /// The names of the final norm: Llama layout, Phi.
@@ -82,11 +87,25 @@ impl CausalLm {
             norm,
             lm_head,
             config: config.clone(),
+            activations: DType::F32,
         })
     }
 
     pub fn config(&self) -> &ModelConfig {
         &self.config
+    }
+
+    /// Computes in `dtype` (f32 or f16): the embeddings are looked up in it, every matrix
+    /// product, the residual stream and the KV cache are held in it, and the norms and the
+    /// attention softmax run in f32 between them (as transformers runs a half-precision
+    /// model); the logits come back in f32. A weight in another dtype is cast per product.
+    pub fn with_activations(mut self, dtype: DType) -> Self {
+        self.activations = dtype;
+        self
+    }
+
+    pub fn activations(&self) -> DType {
+        self.activations
     }
 
     /// Bytes the parameters occupy as held (a bf16 checkpoint kept as stored: two per
@@ -123,15 +142,16 @@ impl CausalLm {
         out
     }
 
-    /// The embeddings of `ids`, in f32 whatever dtype the embedding is held in (only the
-    /// looked-up rows are widened; burn's `cast` leaves an f32 tensor as it is).
+    /// The embeddings of `ids` in the dtype the model computes in, whatever dtype the
+    /// embedding is held in (only the looked-up rows are cast; burn's `cast` leaves a
+    /// tensor of the same dtype as it is).
     fn embed(&self, ids: Tensor<2, Int>) -> Tensor<3> {
-        self.embed_tokens.forward(ids).cast(DType::F32)
+        self.embed_tokens.forward(ids).cast(self.activations)
     }
 
     fn head(&self, h: Tensor<3>) -> Tensor<3> {
         let h = self.norm.forward(h);
-        match &self.lm_head {
+        let logits = match &self.lm_head {
             Some(head) => dense::forward(head, h),
             None => {
                 // Tied head: logits = h · Eᵀ, computed as (E · hᵀ)ᵀ so the large [vocab, d]
@@ -145,7 +165,8 @@ impl CausalLm {
                     .unwrap_or_else(|| w.cast(h.dtype()).matmul(h.transpose()).transpose())
                     .reshape([b, s, v])
             }
-        }
+        };
+        logits.cast(DType::F32)
     }
 
     /// Runs the decoder blocks over `x` (positions `past ..`), each layer with the mask of
@@ -188,7 +209,8 @@ impl CausalLm {
         let [_, s] = input_ids.dims();
         let device = input_ids.device();
         let c = self.config();
-        let rope = rope_tables(c.rope_theta, c.rotary_dim(), c.rope_scaling, 0, s, &device);
+        let rope = rope_tables(c.rope_theta, c.rotary_dim(), c.rope_scaling, 0, s, &device)
+            .cast(self.activations);
         let x = self.embed(input_ids);
         let x = self.blocks(x, &rope, 0, attention_mask, None, true);
         self.head(x)
@@ -210,7 +232,8 @@ impl CausalLm {
             }
             Some(p) => rope_tables(theta, dim, scaling, p[0], s, &device),
             None => rope_tables(theta, dim, scaling, past, s, &device),
-        };
+        }
+        .cast(self.activations);
         let x = self.embed(input_ids);
         // A continuation's attention masks its window itself (its prompts differ in length).
         let masks = positions.is_none();

@@ -50,19 +50,22 @@ pub fn export_linear(name: &str, linear: &Linear, out: &mut Vec<NamedTensor>) {
 }
 
 /// `linear.forward(x)`, by the CPU decode kernels when `x` is on the CPU backend. A weight
-/// held in another dtype than `x` is widened for the product where no kernel takes it.
+/// or bias held in another dtype than `x` is cast to it for the product where no kernel
+/// takes it (f16 activations on a GPU meet f32 biases; f32 activations meet half-precision
+/// weights kept as stored); the result is in `x`'s dtype.
 pub fn forward(linear: &Linear, x: Tensor<3>) -> Tensor<3> {
     if let Some(y) = super::cpu::linear::forward(linear, &x) {
         return y;
     }
+    let dtype = x.dtype();
     let w = linear.weight.val();
-    if w.dtype() == x.dtype() {
+    let bias = linear.bias.as_ref().map(|b| b.val());
+    if w.dtype() == dtype && bias.as_ref().is_none_or(|b| b.dtype() == dtype) {
         return linear.forward(x);
     }
-    let dtype = x.dtype();
     let y = x.matmul(w.cast(dtype).unsqueeze());
-    match &linear.bias {
-        Some(b) => y + b.val().unsqueeze(),
+    match bias {
+        Some(b) => y + b.cast(dtype).unsqueeze(),
         None => y,
     }
 }

@@ -2,10 +2,24 @@
 
 use burn::module::Module;
 use burn::nn::{LayerNorm, LayerNormConfig, RmsNorm, RmsNormConfig};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{DType, Device, Tensor};
 
 use super::weights::{named_param, NamedTensor, WeightError, WeightSource};
 use crate::tensor::host::{download, upload};
+
+/// `norm(x)` computed in f32 and returned in `x`'s dtype: a half-precision model's norms
+/// (their parameters are f32) run as transformers runs them, the mean square in f32 — an
+/// f16 square overflows beyond 256. A no-op wrapper for f32.
+pub fn in_f32<const D: usize>(
+    x: Tensor<D>,
+    norm: impl FnOnce(Tensor<D>) -> Tensor<D>,
+) -> Tensor<D> {
+    let dtype = x.dtype();
+    if dtype == DType::F32 {
+        return norm(x);
+    }
+    norm(x.cast(DType::F32)).cast(dtype)
+}
 
 #[derive(Module, Debug)]
 pub enum Norm {
@@ -42,10 +56,10 @@ impl Norm {
     }
 
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        match self {
+        in_f32(x, |x| match self {
             Norm::Rms(n) => n.forward(x),
             Norm::Layer(n) => n.forward(x),
-        }
+        })
     }
 
     pub fn export(&self, name: &str, out: &mut Vec<NamedTensor>) {

@@ -8,7 +8,7 @@
 //! the remaining `head_dim − r` dims pass through. Every frequency is computed in f32,
 //! as transformers computes it, so the angles round the same way.
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{DType, Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::tensor::host::upload;
@@ -104,6 +104,18 @@ pub fn inv_freq(theta: f64, rotary_dim: usize, scaling: RopeScaling, seq_len: us
 pub struct RopeTables {
     pub cos: Tensor<4>,
     pub sin: Tensor<4>,
+}
+
+impl RopeTables {
+    /// The tables in the dtype the model computes in: the angles are computed in f32 and
+    /// rounded once, as transformers casts its f32 `cos`/`sin` to a half-precision model's
+    /// dtype (a no-op for f32).
+    pub fn cast(self, dtype: DType) -> Self {
+        Self {
+            cos: self.cos.cast(dtype),
+            sin: self.sin.cast(dtype),
+        }
+    }
 }
 
 /// Appends the angles `p · inv_freq`, laid out twice (`cat(freqs, freqs)`), to the tables.

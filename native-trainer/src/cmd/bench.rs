@@ -42,7 +42,8 @@ pub enum What {
         loop_samples: u32,
         #[arg(long, value_enum, default_value = "cpu")]
         device: DeviceArg,
-        /// How a --model checkpoint's matrices are held: as stored (bf16 stays bf16) or f32.
+        /// How the matrices are held: as stored (bf16 stays bf16 on the CPU), f32, or f16
+        /// (on a GPU with f16 activations too; a --shape's random weights are f32 "as stored").
         #[arg(long, value_enum, default_value = "stored")]
         dtype: DtypeArg,
     },
@@ -61,7 +62,8 @@ pub enum What {
         iters: usize,
         #[arg(long, value_enum, default_value = "cpu")]
         device: DeviceArg,
-        /// How a --model checkpoint's matrices are held: as stored (bf16 stays bf16) or f32.
+        /// How the matrices are held: as stored (bf16 stays bf16 on the CPU), f32, or f16
+        /// (on a GPU with f16 activations too; a --shape's random weights are f32 "as stored").
         #[arg(long, value_enum, default_value = "stored")]
         dtype: DtypeArg,
     },
@@ -81,7 +83,8 @@ pub enum What {
         iters: usize,
         #[arg(long, value_enum, default_value = "cpu")]
         device: DeviceArg,
-        /// How a --model checkpoint's matrices are held: as stored (bf16 stays bf16) or f32.
+        /// How the matrices are held: as stored (bf16 stays bf16 on the CPU), f32, or f16
+        /// (on a GPU with f16 activations too; a --shape's random weights are f32 "as stored").
         #[arg(long, value_enum, default_value = "stored")]
         dtype: DtypeArg,
     },
@@ -117,7 +120,7 @@ fn model(
     let t = Instant::now();
     let m = match path {
         Some(p) => load_bundle(p, dev, dtype)?.model,
-        None => shape.unwrap_or(Shape::Small).model(dev)?,
+        None => shape.unwrap_or(Shape::Small).model(dev, dtype)?,
     };
     let loaded = t.elapsed().as_secs_f64();
     let first: Tensor<2, Int> = Tensor::from_data(TensorData::new(vec![1i64], [1, 1]), dev);

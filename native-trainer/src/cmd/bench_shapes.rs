@@ -4,7 +4,9 @@
 
 use anyhow::Result;
 use burn::tensor::Device;
-use probable_core::model::{CausalLm, ModelConfig, RandomInit};
+use probable_core::model::{CausalLm, ModelConfig, RandomInit, WeightDtype};
+
+use crate::bundle::check_device_holds;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Shape {
@@ -89,13 +91,19 @@ impl Shape {
     /// The shape with random weights: N(0, 0.08²) for the small default (what the benchmarks
     /// measured before shapes had names), N(0, 0.02²) — the published models'
     /// `initializer_range` — for the others.
-    pub fn model(self, device: &Device) -> Result<CausalLm> {
+    ///
+    /// `dtype` holds the matrices as a checkpoint's would be held (`f16` rounds them; a random
+    /// model has no stored dtype, so `stored` is f32).
+    pub fn model(self, device: &Device, dtype: WeightDtype) -> Result<CausalLm> {
         let std = if self == Shape::Small { 0.08 } else { 0.02 };
-        Ok(CausalLm::load(
-            &self.config()?,
-            &mut RandomInit::new(0, std),
-            device,
-        )?)
+        let config = self.config()?;
+        let held = dtype.on(device, config.hidden_size);
+        check_device_holds(held, device)?;
+        let mut source = RandomInit::new(0, std).with_dtype(held);
+        Ok(
+            CausalLm::load(&config, &mut source, device)?
+                .with_activations(held.activations(device)),
+        )
     }
 }
 

@@ -3,7 +3,9 @@
 //! A checkpoint in bf16 or f16 (most HF releases: Llama-3.2-1B is bf16) is kept as stored
 //! on the CPU backend: the linear weights and the embedding are the bytes the file holds,
 //! half the memory of f32, and the CPU kernels widen them tile by tile and accumulate in f32
-//! (`model::cpu`). Norms and biases are small and always f32, and so are activations.
+//! (`model::cpu`). Norms and biases are small and always f32, and so are activations —
+//! except with `--dtype f16` on a GPU, where the model computes in f16 with f32
+//! accumulation ([`WeightDtype::activations`]).
 
 use std::fmt;
 
@@ -20,7 +22,8 @@ pub enum WeightDtype {
     /// Everything widened to f32: exact-parity runs, training, and any backend.
     F32,
     /// Matrices in f16 whatever the checkpoint holds (an f32 or bf16 value out of f16's
-    /// range is an error naming the tensor).
+    /// range is an error naming the tensor); on a GPU the activations too
+    /// ([`WeightDtype::activations`]).
     F16,
 }
 
@@ -34,6 +37,19 @@ impl WeightDtype {
                 WeightDtype::F32
             }
             other => other,
+        }
+    }
+
+    /// The dtype a model held this way computes in on `device` (its activations, KV cache
+    /// and matrix products): f16 for f16 matrices on a GPU — mixed precision, where the
+    /// products accumulate in f32 (cubecl's matmul does for half-precision outputs) and
+    /// norms and softmax run in f32 — and f32 everywhere else: the CPU kernels take f32
+    /// activations and widen half-precision weights tile by tile themselves.
+    pub fn activations(self, device: &Device) -> DType {
+        if self == WeightDtype::F16 && !is_flex(device) {
+            DType::F16
+        } else {
+            DType::F32
         }
     }
 }

@@ -63,10 +63,20 @@ fn differing(logits: &Tensor<2>, u: &Tensor<2>, config: &DecodeConfig) -> Vec<(u
 /// 1.2e-7). A token of a flat 128k row holds ~8e-6 of the row on average.
 const ROUNDING: f64 = 6e-7;
 
+/// Relative distance within which the f32 weights may order two tokens either way or tie
+/// them: `l − max` rounded in f32 moves a weight by up to 2⁻²⁴ · |l − max| (5e-7 at 8), and
+/// the exponential adds its own few roundings. A flat 128k row's sorted weights lie ~1e-5
+/// apart near its nucleus edge, so a few rows in ten thousand have a pair this close at the
+/// edge: 6 of 19,200 flat rows' host draws failed the check before it allowed for them, none
+/// after.
+const WEIGHT_ROUNDING: f64 = 2e-6;
+
 /// Whether `drawn` is a draw f32 rounding allows from `row` (T = 1, top-p 0.9, uniform `u`),
 /// recomputed in f64: the draw from the host's nucleus, or from a nucleus one edge value
-/// shorter or longer where that edge lies within [`ROUNDING`] of the goal, or a token next to
-/// such a draw whose boundary with it lies within [`ROUNDING`] of `u` · mass.
+/// shorter or longer where that edge lies within [`ROUNDING`] of the goal, or with the value
+/// below the edge in or in place of the edge value where the two lie within
+/// [`WEIGHT_ROUNDING`]; or a token next to such a draw whose boundary with it lies within
+/// [`ROUNDING`] of `u` · mass.
 fn rounding_allows(row: &[f32], u: f32, drawn: i64) -> bool {
     let max = row.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x)) as f64;
     let w: Vec<f64> = row.iter().map(|&l| (l as f64 - max).exp()).collect();
@@ -82,33 +92,43 @@ fn rounding_allows(row: &[f32], u: f32, drawn: i64) -> bool {
             mass >= goal
         })
         .unwrap_or(sorted.last().unwrap());
-    let mass_from = |c: f64| w.iter().filter(|&&x| x >= c).sum::<f64>();
-    let mut cuts = vec![cut];
-    if (mass_from(cut) - goal).abs() <= ROUNDING * total {
-        // One more value might have been needed: the next one below the cut.
-        cuts.extend(sorted.iter().copied().find(|&x| x < cut));
+    // The nuclei rounding allows, each as the tokens it keeps.
+    let from = |c: f64| -> Vec<bool> { w.iter().map(|&x| x >= c).collect() };
+    let mass_of =
+        |kept: &[bool]| -> f64 { w.iter().zip(kept).filter(|(_, &k)| k).map(|(x, _)| x).sum() };
+    let below = sorted.iter().copied().find(|&x| x < cut);
+    let below_ties = below.filter(|&b| cut - b <= WEIGHT_ROUNDING * cut);
+    let mut nuclei = vec![from(cut)];
+    if (mass_of(&nuclei[0]) - goal).abs() <= ROUNDING * total || below_ties.is_some() {
+        // One more value might have been needed, or ties with the cut in f32: the next one
+        // below the cut.
+        nuclei.extend(below.map(from));
+    }
+    if let Some(b) = below_ties {
+        // f32 may order the value below the cut above it: it takes the cut's place.
+        nuclei.push(w.iter().map(|&x| x > cut || x == b).collect());
     }
     let above = w.iter().filter(|&&x| x > cut).sum::<f64>();
     if (above - goal).abs() <= ROUNDING * total {
         // The cut value might not have been needed: the next one above it.
-        cuts.extend(sorted.iter().rev().copied().find(|&x| x > cut));
+        nuclei.extend(sorted.iter().rev().copied().find(|&x| x > cut).map(from));
     }
     let drawn = drawn as usize;
-    cuts.into_iter().any(|c| {
-        let kept = |i: usize| w[i] >= c;
-        let target = u as f64 * mass_from(c);
+    nuclei.iter().any(|kept| {
+        let mass = mass_of(kept);
+        let target = u as f64 * mass;
         let mut cdf = 0.0;
         let Some(id) = (0..w.len()).find(|&i| {
-            if kept(i) {
+            if kept[i] {
                 cdf += w[i];
             }
             cdf > target
         }) else {
             return false;
         };
-        let near = |boundary: f64| (boundary - target).abs() <= ROUNDING * mass_from(c);
-        let next = (id + 1..w.len()).find(|&i| kept(i));
-        let previous = (0..id).rev().find(|&i| kept(i));
+        let near = |boundary: f64| (boundary - target).abs() <= ROUNDING * mass;
+        let next = (id + 1..w.len()).find(|&i| kept[i]);
+        let previous = (0..id).rev().find(|&i| kept[i]);
         drawn == id
             || (Some(drawn) == next && near(cdf))
             || (Some(drawn) == previous && near(cdf - w[id]))

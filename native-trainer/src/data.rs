@@ -24,6 +24,23 @@ fn find(dir: &Path, stem: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// The file [`load_split_with`] reads for `split` of `data`: `data` itself, or in a
+/// directory the split's own file, else `full` where the split is derived from it by rule.
+/// `None` where there is no such file.
+pub fn split_file(data: &Path, split: Option<&str>) -> Option<PathBuf> {
+    if !data.is_dir() {
+        return data.is_file().then(|| data.to_path_buf());
+    }
+    let name = split.unwrap_or("full");
+    find(data, name).or_else(|| {
+        Split::parse(name)
+            .rule
+            .is_some()
+            .then(|| find(data, "full"))
+            .flatten()
+    })
+}
+
 /// Loads `split` from `data` (a file or a directory). Without a split, a file is read as
 /// is and a directory's `full` is used.
 /// Record fields are read as `keys` names them.

@@ -76,6 +76,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Checks, before any long computation, that `path` can later be written: its directory
 /// exists or can be created, accepts a new file, and `path` is not a directory.
+/// Whether `a` and `b` name one existing file (through links or `..`): writing one would
+/// overwrite the other.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (fs::canonicalize(a), fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
 pub fn check_writable(path: &Path) -> Result<()> {
     let dir = parent_of(path);
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;

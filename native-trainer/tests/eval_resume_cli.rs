@@ -136,6 +136,16 @@ fn output_paths_are_checked_before_sampling() {
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("file"), "{}", err(&o));
     assert!(started.elapsed().as_secs() < 20);
+    // An --out that is the questions file itself (here through `..`) is refused, the
+    // questions untouched.
+    let questions = std::fs::read(&data).unwrap();
+    let name = data.file_name().unwrap();
+    let same = dir.join("sub/..").join(name);
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    let o = probable_failpoint(&eval_args(&m, &data, &same, &[]), None, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("questions file"), "{}", err(&o));
+    assert_eq!(std::fs::read(&data).unwrap(), questions);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -20,14 +20,14 @@ use probable_core::stats::BoundsConfig;
 
 use crate::args::{CriterionArg, MetricArg};
 use crate::bundle::{load_bundle, load_meta, BundleMeta};
-use crate::data::load_split_with;
+use crate::data::{load_split_with, split_file};
 use crate::device::{device, DeviceArg, DtypeArg};
 use crate::engine::openai::{ModelFacts, OpenAiSampler};
 use crate::engine::EngineArgs;
 use crate::failpoint;
 use crate::input::{parse_alpha, parse_unit, parse_weight};
 use crate::journal::{journal_path, Header, Journal};
-use crate::output::check_writable;
+use crate::output::{check_writable, same_file};
 use crate::prompting::{prompt_for_bundle, TemplateArgs};
 use crate::report_table::table;
 
@@ -180,6 +180,17 @@ pub fn run(mut args: Args) -> Result<()> {
     let journal_file = journal_path(&args.out);
     crate::report_files::check_report_paths(&args.out)?;
     check_writable(&journal_file)?;
+    let (json, html) = crate::report_files::report_paths(&args.out)?;
+    if let Some(input) = split_file(&args.data, args.split.as_deref()) {
+        for written in [&json, &html, &journal_file] {
+            if same_file(written, &input) {
+                bail!(
+                    "{}: is the questions file --data reads (--out would overwrite it); choose another --out",
+                    written.display()
+                );
+            }
+        }
+    }
     if !args.resume && journal_file.exists() {
         bail!(
             "{}: an unfinished evaluation is journaled there: pass --resume to continue it, or delete the file to start over",

@@ -164,9 +164,7 @@ fn logits_and_greedy_match_transformers() {
 
             // The cached path must agree with the full forward at the last position.
             let mut cache = model.new_cache();
-            let data: Vec<i64> = prompt.iter().map(|&t| t as i64).collect();
-            let input =
-                Tensor::from_data(TensorData::new(data, [1, prompt.len()]), &Device::flex());
+            let input = int_ids(&prompt, 1, &Device::flex());
             let last = model
                 .forward_cached(input, &mut cache)
                 .into_data()
@@ -215,8 +213,7 @@ fn right_padded_batch_matches_transformers() {
             })
             .collect();
         let (b, s) = (rows.len(), rows[0].len());
-        let flat: Vec<i64> = rows.iter().flatten().map(|&t| t as i64).collect();
-        let input = Tensor::from_data(TensorData::new(flat, [b, s]), &Device::flex());
+        let input = int_ids(&rows.concat(), b, &Device::flex());
         let out = model
             .forward(input, Some(&mask))
             .into_data()

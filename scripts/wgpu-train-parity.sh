@@ -13,7 +13,8 @@ cd "$(dirname "$0")/.."
 if [ -n "${PARITY_TEST_BIN:-}" ]; then
   status=0
   "$PARITY_TEST_BIN" wgpu_ --nocapture || status=1
-  "$PARITY_MODEL_TEST_BIN" wgpu_ --nocapture || status=1
+  # Built elsewhere: its fixtures are this checkout's.
+  PROBABLE_REPO_ROOT="$PWD" "$PARITY_MODEL_TEST_BIN" wgpu_ --nocapture || status=1
   exit $status
 fi
 export CARGO_TARGET_DIR="${WGPU_TARGET_DIR:-$HOME/.cache/probable/target-wgpu}"

@@ -51,25 +51,22 @@ pub fn load_split_with(
 ) -> Result<(String, Vec<QaItem>)> {
     if data.is_dir() {
         let name = split.unwrap_or("full");
-        if let Some(path) = find(data, name) {
-            return Ok((name.to_string(), read_items(&path, keys)?));
+        let Some(path) = split_file(data, Some(name)) else {
+            bail!(
+                "{}: unknown split `{name}`: no {name}.json(l) and no full.json(l) to derive it from",
+                data.display()
+            );
+        };
+        let items = read_items(&path, keys)?;
+        if path.file_stem() == Some(name.as_ref()) {
+            return Ok((name.to_string(), items));
         }
-        let rule = Split::parse(name);
-        if rule.rule.is_some() {
-            if let Some(full) = find(data, "full") {
-                let items = rule
-                    .select(&read_items(&full, keys)?)
-                    .expect("rule present");
-                if items.is_empty() {
-                    bail!("{}: split `{name}` has no rows", full.display());
-                }
-                return Ok((name.to_string(), items));
-            }
+        // `full`, the split derived from it by its rule.
+        let items = Split::parse(name).select(&items).expect("rule present");
+        if items.is_empty() {
+            bail!("{}: split `{name}` has no rows", path.display());
         }
-        bail!(
-            "{}: unknown split `{name}`: no {name}.json(l) and no full.json(l) to derive it from",
-            data.display()
-        );
+        return Ok((name.to_string(), items));
     }
     if !data.is_file() {
         bail!("{}: no such file or directory", data.display());

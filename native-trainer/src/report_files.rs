@@ -31,11 +31,13 @@ pub fn report_paths(out: &Path) -> Result<(PathBuf, PathBuf)> {
     Ok((out.to_path_buf(), html))
 }
 
-/// Checks, before any work, that both files of a report can be written at `out`.
-pub fn check_report_paths(out: &Path) -> Result<()> {
+/// Checks, before any work, that both files of a report can be written at `out`; returns
+/// their paths (JSON, HTML).
+pub fn check_report_paths(out: &Path) -> Result<(PathBuf, PathBuf)> {
     let (json, html) = report_paths(out)?;
     check_writable(&json)?;
-    check_writable(&html)
+    check_writable(&html)?;
+    Ok((json, html))
 }
 
 /// Writes the JSON report and the HTML page beside it, both or neither.

@@ -386,6 +386,7 @@ fn f16_agrees_with_f32(device: &Device) -> Option<f32> {
         let load = |held: WeightDtype| load_held(&dir, held, device);
         let wide = load(WeightDtype::F32);
         let half = load(WeightDtype::F16).with_activations(DType::F16);
+        let brain = with_bf16.then(|| load(WeightDtype::F32).with_activations(DType::BF16));
         let vocab = wide.config().vocab_size;
         for prompt in m["prompts"].as_array().unwrap() {
             let prompt = ids(prompt);
@@ -393,9 +394,8 @@ fn f16_agrees_with_f32(device: &Device) -> Option<f32> {
             let d = relative(&logits(&half, &prompt), &want);
             assert!(d <= F16_TOLERANCE, "{name}: f16 logits off by {d:.2e}");
             worst = worst.max(d);
-            if with_bf16 {
-                let brain = load(WeightDtype::F32).with_activations(DType::BF16);
-                worst_bf16 = worst_bf16.max(relative(&logits(&brain, &prompt), &want));
+            if let Some(brain) = &brain {
+                worst_bf16 = worst_bf16.max(relative(&logits(brain, &prompt), &want));
             }
 
             // Three rows continuing the prompt through one shared copy of its keys and

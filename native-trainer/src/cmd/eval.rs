@@ -178,9 +178,8 @@ pub fn run(mut args: Args) -> Result<()> {
     }
     // Every output path is checked before any sampling.
     let journal_file = journal_path(&args.out);
-    crate::report_files::check_report_paths(&args.out)?;
+    let (json, html) = crate::report_files::check_report_paths(&args.out)?;
     check_writable(&journal_file)?;
-    let (json, html) = crate::report_files::report_paths(&args.out)?;
     if let Some(input) = split_file(&args.data, args.split.as_deref()) {
         for written in [&json, &html, &journal_file] {
             if same_file(written, &input) {

@@ -137,11 +137,14 @@ impl Attention {
             Some(n) => in_f32(t, |t| n.forward(t)),
             None => t,
         };
-        let q = split(dense::forward(&self.q_proj, x.clone()), h);
-        let q = apply_rope(head_norm(q, &self.q_norm), rope, self.rotary_dim);
-        let k = split(dense::forward(&self.k_proj, x.clone()), kvh);
-        let k = apply_rope(head_norm(k, &self.k_norm), rope, self.rotary_dim);
-        let v = split(dense::forward(&self.v_proj, x), kvh);
+        let [q, k, v] = dense::forward_each([&self.q_proj, &self.k_proj, &self.v_proj], x);
+        let q = apply_rope(head_norm(split(q, h), &self.q_norm), rope, self.rotary_dim);
+        let k = apply_rope(
+            head_norm(split(k, kvh), &self.k_norm),
+            rope,
+            self.rotary_dim,
+        );
+        let v = split(v, kvh);
         let (k, v) = match cache {
             Some((cache, layer)) => {
                 let (k, v) = cache.append(layer, k, v);

@@ -49,6 +49,16 @@ pub fn export_linear(name: &str, linear: &Linear, out: &mut Vec<NamedTensor>) {
     }
 }
 
+/// [`forward`] of several layers over the same `x` (q, k and v; gate and up): one call of
+/// the CPU decode kernel where their weights allow it (`cpu::linear::forward_each`), one
+/// [`forward`] each otherwise.
+pub fn forward_each<const N: usize>(linears: [&Linear; N], x: Tensor<3>) -> [Tensor<3>; N] {
+    if let Some(ys) = super::cpu::linear::forward_each(linears, &x) {
+        return ys;
+    }
+    linears.map(|linear| forward(linear, x.clone()))
+}
+
 /// `linear.forward(x)`, by the CPU decode kernels when `x` is on the CPU backend. A weight
 /// or bias held in another dtype than `x` is cast to it for the product where no kernel
 /// takes it (f16 activations on a GPU meet f32 biases; f32 activations meet half-precision

@@ -108,8 +108,7 @@ impl Mlp {
                 up_proj,
                 down_proj,
             }) => {
-                let gate = dense::forward(gate_proj, x.clone());
-                let up = dense::forward(up_proj, x);
+                let [gate, up] = dense::forward_each([gate_proj, up_proj], x);
                 let act = silu_mul(&gate, &up).unwrap_or_else(|| silu(gate) * up);
                 dense::forward(down_proj, act)
             }

@@ -34,12 +34,36 @@ pub(crate) unsafe fn written<const D: usize>(
     shape: [usize; D],
     write: impl FnOnce(&mut [MaybeUninit<f32>]),
 ) -> FlexTensor {
-    let len = shape.iter().product();
-    let mut values = Vec::<f32>::with_capacity(len);
-    write(&mut values.spare_capacity_mut()[..len]);
-    // SAFETY: `write` initialised all `len` elements (the caller's obligation).
-    unsafe { values.set_len(len) };
-    FlexTensor::from_data(TensorData::new(values, shape))
+    // SAFETY: forwarded to the caller.
+    let [t] = unsafe { written_each([shape], |[y]| write(y)) };
+    t
+}
+
+/// [`written`] for several tensors that one call fills together.
+///
+/// # Safety
+/// `write` must initialise every element of every slice it is given.
+pub(crate) unsafe fn written_each<const D: usize, const N: usize>(
+    shapes: [[usize; D]; N],
+    write: impl FnOnce([&mut [MaybeUninit<f32>]; N]),
+) -> [FlexTensor; N] {
+    let lens = shapes.map(|shape| shape.iter().product::<usize>());
+    let mut values = lens.map(Vec::<f32>::with_capacity);
+    let mut outs = values
+        .iter_mut()
+        .zip(lens)
+        .map(|(v, len)| &mut v.spare_capacity_mut()[..len]);
+    write(std::array::from_fn(|_| outs.next().expect("one per shape")));
+    let mut values = values
+        .into_iter()
+        .zip(lens)
+        .zip(shapes)
+        .map(|((mut v, len), shape)| {
+            // SAFETY: `write` initialised all `len` elements (the caller's obligation).
+            unsafe { v.set_len(len) };
+            FlexTensor::from_data(TensorData::new(v, shape))
+        });
+    std::array::from_fn(|_| values.next().expect("one per shape"))
 }
 
 /// `t`, copied into row-major order only if it is not already.

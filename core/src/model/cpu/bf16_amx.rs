@@ -86,6 +86,8 @@ const T: usize = 16;
 const PARTS: usize = 2;
 /// u32 pairs in one packed right tile: 16 rows of 16.
 const TILE_PAIRS: usize = T * T;
+/// Elements of x (`m · k`) up to which [`Packed::new`] packs on the calling thread.
+const SERIAL_PACK: usize = 1 << 16;
 
 /// An f32 as two bf16 values `[hi, lo]`: `hi` is `v` rounded to the nearest bf16 and `lo`
 /// the remainder rounded to the nearest bf16, so `|v - hi - lo| ≤ 2⁻¹⁶·|v|` (each rounding
@@ -135,9 +137,13 @@ impl Packed {
         let mut tiles = SPARE.take();
         tiles.clear();
         tiles.resize(m.div_ceil(T) * chunks * PARTS * TILE_PAIRS, 0);
+        // A few rows (decode at small batch) are packed by the calling thread: at batch 1 the
+        // whole of x is a few hundred tiles of zeros and one row, less work than waking the
+        // other threads for it.
+        let min_tiles = if m * k <= SERIAL_PACK { usize::MAX } else { 16 };
         tiles
             .par_chunks_mut(PARTS * TILE_PAIRS)
-            .with_min_len(16)
+            .with_min_len(min_tiles)
             .enumerate()
             .for_each(|(i, tile)| {
                 let (group, chunk) = (i / chunks, i % chunks);

@@ -6,30 +6,98 @@
 use burn::nn::Linear;
 use burn::tensor::{DType, Tensor};
 use burn_flex::FlexTensor;
+use std::mem::MaybeUninit;
+
 use half::{bf16, f16};
 
 use super::gemm::{product, Matrix};
-use super::row_dots::row_dots;
-use crate::tensor::flex::{contiguous, flex_any, flex_f32, from_flex, written};
+use super::row_dots::{row_dots, row_dots_each};
+use crate::tensor::flex::{contiguous, flex_any, flex_f32, from_flex, written, written_each};
 
 /// `linear.forward(x)` for `x: [batch, len, d_in]` on the CPU backend; `None` elsewhere.
 pub(crate) fn forward(linear: &Linear, x: &Tensor<3>) -> Option<Tensor<3>> {
-    let [b, s, d_in] = x.dims();
     let w = flex_any(&linear.weight.val())?;
+    if w.dtype() != DType::F32 {
+        return forward_each([linear], x).map(|[y]| y);
+    }
+    let [b, s, d_in] = x.dims();
+    let xf = contiguous(flex_f32(x)?);
+    let d_out = w.layout().shape()[1];
+    Some(with_bias(
+        linear,
+        f32_product(&w, &xf, b * s, d_in, d_out),
+        [b, s, d_out],
+    ))
+}
+
+/// `[l.forward(x) for l in linears]` for layers that read the same `x` (q, k and v; gate
+/// and up), as one kernel call ([`row_dots_each`]), when every weight is a half-precision
+/// matrix held as the checkpoint stores it, all in one dtype. `None` otherwise (off the
+/// CPU backend, f32 weights): the caller multiplies them one by one.
+pub(crate) fn forward_each<const N: usize>(
+    linears: [&Linear; N],
+    x: &Tensor<3>,
+) -> Option<[Tensor<3>; N]> {
+    let [b, s, d_in] = x.dims();
+    let ws = linears.map(|l| flex_any(&l.weight.val()));
+    let ws: [FlexTensor; N] = ws
+        .into_iter()
+        .collect::<Option<Vec<_>>>()?
+        .try_into()
+        .ok()?;
+    let dtype = ws.first()?.dtype();
+    let stored = |w: &FlexTensor| w.dtype() == dtype && w.layout().strides() == [1, d_in as isize];
+    if !matches!(dtype, DType::BF16 | DType::F16) || !ws.iter().all(stored) {
+        return None;
+    }
     let xf = contiguous(flex_f32(x)?);
     let rows = b * s;
-    let d_out = w.layout().shape()[1];
-    let out = if w.dtype() == DType::F32 {
-        f32_product(&w, &xf, rows, d_in, d_out)
-    } else {
-        stored_rows_product(&w, &xf, rows, d_in, d_out)?
+    let x = &xf.storage::<f32>()[xf.layout().start_offset()..][..rows * d_in];
+    let d_out = ws.each_ref().map(|w| w.layout().shape()[1]);
+    // SAFETY: `row_dots_each` writes every element of every output.
+    let ys = unsafe {
+        written_each(d_out.map(|d| [rows, d]), |ys| match dtype {
+            DType::BF16 => {
+                let es = ws.each_ref().map(|w| &w.storage::<bf16>()[held(w)]);
+                row_dots_each(x, d_in, paired(es, ys))
+            }
+            _ => {
+                let es = ws.each_ref().map(|w| &w.storage::<f16>()[held(w)]);
+                row_dots_each(x, d_in, paired(es, ys))
+            }
+        })
     };
-    let y: Tensor<2> = from_flex(out);
+    let mut ys = ys.into_iter().zip(d_out).zip(linears);
+    Some(std::array::from_fn(|_| {
+        let ((y, d), linear) = ys.next().expect("one per layer");
+        with_bias(linear, y, [b, s, d])
+    }))
+}
+
+/// Where in its storage a weight's stored rows lie (`[d_in, d_out]`, the transposed view
+/// of `[d_out, d_in]`).
+fn held(w: &FlexTensor) -> std::ops::Range<usize> {
+    let at = w.layout().start_offset();
+    at..at + w.layout().num_elements()
+}
+
+/// Each weight's rows with the output it fills.
+fn paired<'a, W, const N: usize>(
+    es: [&'a [W]; N],
+    ys: [&'a mut [MaybeUninit<f32>]; N],
+) -> [(&'a [W], &'a mut [MaybeUninit<f32>]); N] {
+    let mut ys = ys.into_iter();
+    es.map(|e| (e, ys.next().expect("one per weight")))
+}
+
+/// `y: [rows, d_out]` plus the layer's bias, as `[b, s, d_out]`.
+fn with_bias(linear: &Linear, y: FlexTensor, shape: [usize; 3]) -> Tensor<3> {
+    let y: Tensor<2> = from_flex(y);
     let y = match &linear.bias {
         Some(bias) => y + bias.val().unsqueeze(),
         None => y,
     };
-    Some(y.reshape([b, s, d_out]))
+    y.reshape(shape)
 }
 
 /// `x · w` for an f32 `w: [d_in, d_out]` in any layout.
@@ -51,23 +119,6 @@ fn f32_product(
             product((rows, d_out, d_in), x_rows, Matrix::of(w), out)
         })
     }
-}
-
-/// `x · w` for a half-precision `w: [d_in, d_out]` that is the transposed view of a
-/// row-major `[d_out, d_in]` (the checkpoint's layout); `None` for any other layout.
-fn stored_rows_product(
-    w: &FlexTensor,
-    xf: &FlexTensor,
-    rows: usize,
-    d_in: usize,
-    d_out: usize,
-) -> Option<FlexTensor> {
-    if w.layout().strides() != [1, d_in as isize] {
-        return None;
-    }
-    let x = &xf.storage::<f32>()[xf.layout().start_offset()..][..rows * d_in];
-    // SAFETY: `row_dots` writes every element.
-    Some(unsafe { written([rows, d_out], |out| stored_row_dots(x, w, d_in, d_out, out)) })
 }
 
 /// [`row_dots`] over the `n` stored rows of length `k` of a bf16, f16 or f32 flex tensor.
@@ -166,6 +217,36 @@ mod tests {
                 assert_close(fast, reference.forward(x.clone()));
             }
         }
+    }
+
+    /// q, k and v (or gate and up) in one kernel call give what each layer gives alone, bit
+    /// for bit, biases included; f32 weights are left to the caller (`None`).
+    #[test]
+    fn layers_over_one_input_in_one_call_match_each_alone() {
+        use burn::tensor::DType;
+
+        let device = Device::flex();
+        let layer = |d_out: usize, bias: bool, dtype: DType| {
+            let mut lin = LinearConfig::new(64, d_out).with_bias(bias).init(&device);
+            let w = normal::<2>([d_out, 64], &device).cast(dtype);
+            lin.weight = lin.weight.map(|_| w.clone().transpose());
+            lin
+        };
+        let x = normal([3, 1, 64], &device);
+        for dtype in [DType::BF16, DType::F16] {
+            let (q, k, v) = (
+                layer(64, true, dtype),
+                layer(16, true, dtype),
+                layer(16, false, dtype),
+            );
+            let fused = super::forward_each([&q, &k, &v], &x).expect("stored half weights");
+            for (y, lin) in fused.into_iter().zip([&q, &k, &v]) {
+                let alone = super::forward(lin, &x).expect("a stored half weight");
+                assert_eq!(y.into_data(), alone.into_data());
+            }
+        }
+        let f32_layers = [layer(8, false, DType::F32), layer(8, false, DType::F32)];
+        assert!(super::forward_each([&f32_layers[0], &f32_layers[1]], &x).is_none());
     }
 
     #[test]

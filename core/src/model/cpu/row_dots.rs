@@ -28,8 +28,22 @@ use rayon::prelude::*;
 
 use super::tile::{edge_tiles, Tile};
 
-/// Embedding rows per parallel task: enough to amortise a task, small enough to balance.
-const BLOCK: usize = 256;
+/// Bytes of weight rows per parallel task at decode batch sizes. A call's threads finish
+/// within about one task of each other, and at small batch a call streams its weight from
+/// memory: with 256 rows per task (4 MB at the MLP's k = 8192) a decode step of
+/// Llama-3.2-1B at batch 1 spent ~2 ms with one thread waiting on the other; 64–256 KB
+/// tasks cost less than that in task overhead (`bench decode`, CHANGELOG.md).
+const TASK_BYTES: usize = 128 << 10;
+
+/// Weight rows per task, for `m` rows of x of `k` elements and weight rows of `k`
+/// elements of `W`: [`TASK_BYTES`] of weight, or twice the bytes of x where that is more
+/// (every task reads all of x, from cache: at batch 64 small tasks made x's reads outweigh
+/// the weight's); between 16 and 256 rows, a multiple of 16 (the AMX tiles take whole
+/// groups of 16 rows).
+fn task_rows<W>(m: usize, k: usize) -> usize {
+    let bytes = TASK_BYTES.max(2 * m * k * size_of::<f32>());
+    (bytes / (k * size_of::<W>())).clamp(16, 256) / 16 * 16
+}
 
 /// The output pointer, shared by tasks that write disjoint columns.
 #[derive(Clone, Copy)]
@@ -41,44 +55,78 @@ unsafe impl Sync for Out {}
 /// Writes `y[r·n + j] = Σ_p x[r·k + p] · e[j·k + p]` for every `r < m`, `j < n`: all of
 /// `y`'s `m · n` elements.
 pub(crate) fn row_dots<W: Widen>(x: &[f32], e: &[W], k: usize, y: &mut [MaybeUninit<f32>]) {
-    assert!(
-        k > 0 && x.len().is_multiple_of(k) && e.len().is_multiple_of(k),
-        "rows of length k"
-    );
-    let (m, n) = (x.len() / k, e.len() / k);
-    assert_eq!(y.len(), m * n, "output of m × n");
-    let out = Out(y.as_mut_ptr().cast());
-    // Tasks take disjoint ranges of columns (embedding rows).
-    let in_tasks = |task: &(dyn Fn(usize, usize) + Sync)| {
-        (0..n.div_ceil(BLOCK))
-            .into_par_iter()
-            .for_each(|b| task(b * BLOCK, ((b + 1) * BLOCK).min(n)));
+    row_dots_each(x, k, [(e, y)]);
+}
+
+/// One matrix of a [`row_dots_each`] call: its `n` rows and the output they fill.
+#[derive(Clone, Copy)]
+struct Part<'a, W> {
+    e: &'a [W],
+    n: usize,
+    out: Out,
+}
+
+/// [`row_dots`] of one `x` against several matrices `e` (each into its own `y`), in one
+/// parallel call: the projections that read the same hidden states (q, k and v; gate and
+/// up) meet the threads once instead of once each, and share one packing of `x`. At batch
+/// 1 a call costs tens of µs beyond streaming its weight (waking the other threads, the
+/// last task's tail), a fifth of the time of a 2 MB k or v projection.
+pub(crate) fn row_dots_each<W: Widen, const N: usize>(
+    x: &[f32],
+    k: usize,
+    parts: [(&[W], &mut [MaybeUninit<f32>]); N],
+) {
+    assert!(k > 0 && x.len().is_multiple_of(k), "rows of length k");
+    let m = x.len() / k;
+    let parts = parts.map(|(e, y)| {
+        assert!(e.len().is_multiple_of(k), "rows of length k");
+        let n = e.len() / k;
+        assert_eq!(y.len(), m * n, "output of m × n");
+        Part {
+            e,
+            n,
+            out: Out(y.as_mut_ptr().cast()),
+        }
+    });
+    // Tasks take disjoint ranges of columns (weight rows) of one part.
+    let rows = task_rows::<W>(m, k);
+    let tasks: Vec<(usize, usize, usize)> = (parts.iter().enumerate())
+        .flat_map(|(i, p)| {
+            (0..p.n)
+                .step_by(rows)
+                .map(move |j0| (i, j0, (j0 + rows).min(p.n)))
+        })
+        .collect();
+    let in_tasks = |task: &(dyn Fn(Part<'_, W>, usize, usize) + Sync)| {
+        tasks
+            .par_iter()
+            .for_each(|&(i, j0, j1)| task(parts[i], j0, j1));
     };
     // SAFETY (both): x, e and y hold m·k, n·k and m·n elements (checked above); a task
     // writes y[r·n + j] for j in its own range of columns only.
-    let tiles = |j0, j1| {
+    let tiles = |Part { e, n, out }: Part<'_, W>, j0, j1| {
         #[cfg(target_arch = "x86_64")]
         if let Some(e) = W::as_bf16(e).filter(|_| super::bf16_zmm::available()) {
             // `available` checked.
-            let y = out; // the whole `Out` (Sync), not its raw pointer field
-            unsafe { super::bf16_zmm::block(x.as_ptr(), m, e.as_ptr(), n, k, y.0, j0, j1) };
+            unsafe { super::bf16_zmm::block(x.as_ptr(), m, e.as_ptr(), n, k, out.0, j0, j1) };
             return;
         }
         unsafe { block(x.as_ptr(), m, e.as_ptr(), n, k, out, j0, j1) }
     };
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
-    if let Some(e) = W::as_bf16(e).filter(|_| super::bf16_amx::takes(k)) {
+    if W::as_bf16(&[]).is_some() && super::bf16_amx::takes(k) {
         use super::bf16_amx;
         let packed = bf16_amx::Packed::new(x, m, k);
-        // Whole tiles of 16 columns on the AMX units (a task's range starts on one: BLOCK
-        // is a multiple of 16), the last few columns of the matrix on the vector tiles.
-        in_tasks(&|j0, j1| {
+        // Whole tiles of 16 columns on the AMX units (a task's range starts on one:
+        // `task_rows` is a multiple of 16), the last few columns of a matrix on the vector
+        // tiles.
+        in_tasks(&|part, j0, j1| {
             let whole = j0 + (j1 - j0) / 16 * 16;
-            let y = out;
+            let e = W::as_bf16(part.e).expect("bf16 rows");
             // `available` checked.
-            unsafe { bf16_amx::block(&packed, e.as_ptr(), n, y.0, j0, whole) };
+            unsafe { bf16_amx::block(&packed, e.as_ptr(), part.n, part.out.0, j0, whole) };
             if whole < j1 {
-                tiles(whole, j1);
+                tiles(part, whole, j1);
             }
         });
         return;
@@ -481,6 +529,56 @@ mod tests {
                 &e.iter().map(|&v| f16::from_f32(v)).collect::<Vec<_>>(),
                 k,
             );
+        }
+    }
+
+    /// Several matrices in one call give each output what a call of its own gives it, bit
+    /// for bit (a projection's output does not depend on what it was fused with), at
+    /// batch sizes on both sides of the task-size switch and row lengths the AMX tiles
+    /// take (multiples of 32) and do not.
+    #[test]
+    fn each_part_of_a_fused_call_is_its_own_call() {
+        fn check_each<W: Widen>(e: &[W], x: &[f32], k: usize, ns: [usize; 3]) {
+            let m = x.len() / k;
+            let mut at = 0;
+            let es = ns.map(|n| {
+                at += n * k;
+                &e[at - n * k..at]
+            });
+            let mut fused = ns.map(|n| vec![MaybeUninit::<f32>::uninit(); m * n]);
+            let [a, b, c] = &mut fused;
+            super::row_dots_each(
+                x,
+                k,
+                [
+                    (es[0], &mut a[..]),
+                    (es[1], &mut b[..]),
+                    (es[2], &mut c[..]),
+                ],
+            );
+            for (e, y) in es.iter().zip(&fused) {
+                let mut alone = vec![MaybeUninit::<f32>::uninit(); y.len()];
+                row_dots(x, e, k, &mut alone);
+                // SAFETY: both calls wrote every element.
+                let bits = |v: &[MaybeUninit<f32>]| -> Vec<u32> {
+                    v.iter()
+                        .map(|v| unsafe { v.assume_init() }.to_bits())
+                        .collect()
+                };
+                assert_eq!(bits(y), bits(&alone), "m {m}, k {k}");
+            }
+        }
+        for (m, k) in [(1, 64), (3, 45), (40, 96)] {
+            let ns = [37, 600, 16];
+            let x: Vec<f32> = (0..m * k).map(value).collect();
+            let wide: Vec<f32> = (0..ns.iter().sum::<usize>() * k)
+                .map(|i| value(i + 5))
+                .collect();
+            check_each(&wide, &x, k, ns);
+            let bf: Vec<bf16> = wide.iter().map(|&v| bf16::from_f32(v)).collect();
+            check_each(&bf, &x, k, ns);
+            let half: Vec<f16> = wide.iter().map(|&v| f16::from_f32(v)).collect();
+            check_each(&half, &x, k, ns);
         }
     }
 

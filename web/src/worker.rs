@@ -27,6 +27,9 @@ use crate::protocol::{BundleSource, Drawn, FromWorker, Job, ToWorker};
 use crate::run;
 use probable_core::share::{query_lookup, Settings};
 
+/// The least time between two `Progress` messages of one question.
+const PROGRESS_EVERY_MS: f64 = 100.0;
+
 #[derive(Default)]
 struct State {
     device: Option<Device>,
@@ -223,6 +226,7 @@ async fn evaluate(query: &str, items: Vec<(u32, QaItem)>) -> Result<(), String> 
         }
         let base = tokens.get();
         let counter = tokens.clone();
+        let last_progress = Cell::new(f64::NEG_INFINITY);
         // A one-question run streams its samples: scored here as each chunk finishes, with
         // the leak count and the Clopper–Pearson bounds so far (the report, at the end,
         // recomputes all of it from the same samples).
@@ -264,6 +268,14 @@ async fn evaluate(query: &str, items: Vec<(u32, QaItem)>) -> Result<(), String> 
             stop.clone(),
             move |p| {
                 counter.set(base + p.tokens);
+                // A few updates a second are all a progress line needs; one per decode step
+                // of every helper worker kept the page's thread re-rendering on the cores
+                // the sampling runs on.
+                let now = js_sys::Date::now();
+                if now - last_progress.get() < PROGRESS_EVERY_MS {
+                    return;
+                }
+                last_progress.set(now);
                 post(&FromWorker::Progress {
                     question: position,
                     questions,

@@ -157,11 +157,15 @@ fn row(
     scratch: &mut (Vec<f32>, Vec<f32>),
     out: &mut [MaybeUninit<f32>],
 ) {
-    // x86-64 with AVX2 + FMA (every version but the baseline) runs the 8-lane kernels.
-    let avx = target_cfg_f!(all(
-        target_arch = "x86_64",
-        target_feature = "avx2",
-        target_feature = "fma"
+    // x86-64 with AVX2 + FMA (every version but the baseline) runs the 8-lane kernels, and
+    // wasm32 (built with SIMD) its 4-lane ones.
+    let avx = target_cfg_f!(any(
+        all(
+            target_arch = "x86_64",
+            target_feature = "avx2",
+            target_feature = "fma"
+        ),
+        all(target_arch = "wasm32", target_feature = "simd128")
     ));
     let args = (s, q, k, v, prompt, r, avx);
     match s.hd {
@@ -203,13 +207,17 @@ fn heads<const C: usize>(
             prompt_from,
             to_prompt,
         );
-        // `avx` is false off x86-64, so `fast` is too.
+        // `avx` is false where neither kernel runs, so `fast` is too.
         let fast = C > 0 && avx;
         let own_keys = (own_from..t).map(|i| k.vector(r, j, i));
         #[cfg(target_arch = "x86_64")]
         if fast {
             // SAFETY: `avx` says this CPU has AVX2 and FMA; the keys are `8 · C` long.
             unsafe { lanes8::dots::<C>(qv, own_keys.clone(), to_own) };
+        }
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        if fast {
+            lanes4::dots::<C>(qv, own_keys.clone(), to_own);
         }
         if !fast {
             for (x, key) in to_own.iter_mut().zip(own_keys) {
@@ -225,6 +233,11 @@ fn heads<const C: usize>(
         if fast {
             // SAFETY: as above; the values are `8 · C` long and so is `out`.
             unsafe { lanes8::weighted::<C>(scores, values.clone(), total, out) };
+            continue;
+        }
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        if fast {
+            lanes4::weighted::<C>(scores, values.clone(), total, out);
             continue;
         }
         acc.fill(0.0);
@@ -375,5 +388,83 @@ mod lanes8 {
         let half = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
         let pairs = _mm_add_ps(half, _mm_movehl_ps(half, half));
         _mm_cvtss_f32(_mm_add_ss(pairs, _mm_movehdup_ps(pairs)))
+    }
+}
+
+/// [`lanes8`]'s kernels in WebAssembly SIMD (`v128`, 4 lanes, no fused multiply-add), two
+/// vectors per 8 values: the portable loops compiled to wasm that takes lanes apart one at
+/// a time, and attention was 13 % of the browser engine's sampling time (Node `--cpu-prof`,
+/// `scripts/bench-wasm.sh`).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod lanes4 {
+    use std::arch::wasm32::*;
+    use std::mem::MaybeUninit;
+
+    /// `out[i] = q · key_i`.
+    pub(super) fn dots<'a, const C: usize>(
+        q: &[f32],
+        keys: impl Iterator<Item = &'a [f32]>,
+        out: &mut [f32],
+    ) {
+        let q = &q[..8 * C];
+        for (o, key) in out.iter_mut().zip(keys) {
+            let key = &key[..8 * C];
+            let mut acc = [f32x4_splat(0.0); 2];
+            for i in 0..2 * C {
+                acc[i % 2] = f32x4_add(acc[i % 2], f32x4_mul(load(q, i), load(key, i)));
+            }
+            *o = total(f32x4_add(acc[0], acc[1]));
+        }
+    }
+
+    /// `out = Σ_i w_i · value_i / sum`, the `2 · C` vector sums held in registers.
+    pub(super) fn weighted<'a, const C: usize>(
+        w: &[f32],
+        values: impl Iterator<Item = &'a [f32]>,
+        sum: f32,
+        out: &mut [MaybeUninit<f32>],
+    ) {
+        let mut acc = [[f32x4_splat(0.0); 2]; C];
+        for (&wi, value) in w.iter().zip(values) {
+            let value = &value[..8 * C];
+            let wv = f32x4_splat(wi);
+            for (b, a) in acc.iter_mut().enumerate() {
+                for (h, a) in a.iter_mut().enumerate() {
+                    *a = f32x4_add(*a, f32x4_mul(wv, load(value, 2 * b + h)));
+                }
+            }
+        }
+        let out = &mut out[..8 * C];
+        let by = f32x4_splat(sum);
+        for (i, a) in acc.iter().flatten().enumerate() {
+            let v = f32x4_div(*a, by);
+            for (l, o) in out[4 * i..4 * i + 4].iter_mut().enumerate() {
+                o.write(lane(v, l));
+            }
+        }
+    }
+
+    /// Values `4i .. 4i + 4` of `x` (bounds-checked).
+    #[inline(always)]
+    fn load(x: &[f32], i: usize) -> v128 {
+        let x: &[f32; 4] = x[4 * i..4 * i + 4].try_into().expect("4 values");
+        // SAFETY: `x` is 4 readable f32 values; v128 loads need no alignment.
+        unsafe { v128_load(x.as_ptr().cast()) }
+    }
+
+    #[inline(always)]
+    fn lane(v: v128, l: usize) -> f32 {
+        match l {
+            0 => f32x4_extract_lane::<0>(v),
+            1 => f32x4_extract_lane::<1>(v),
+            2 => f32x4_extract_lane::<2>(v),
+            _ => f32x4_extract_lane::<3>(v),
+        }
+    }
+
+    /// The sum of the four lanes.
+    #[inline(always)]
+    fn total(v: v128) -> f32 {
+        (lane(v, 0) + lane(v, 1)) + (lane(v, 2) + lane(v, 3))
     }
 }

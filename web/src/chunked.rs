@@ -8,6 +8,7 @@
 //! compares a chunked run with `probable eval`; `tests::chunks_equal_one_call` the wiring).
 
 use std::cell::Cell;
+use std::future::Future;
 
 use probable_core::eval::{EvalError, Sampler};
 use probable_core::sample::{DecodeConfig, Generation, Progress, PromptJob, Step};
@@ -51,10 +52,27 @@ impl<S: Sampler, F: FnMut(usize, &[Generation])> Sampler for Chunked<S, F> {
         rows: usize,
         progress: &mut dyn FnMut(Progress) -> Step,
     ) -> Result<Vec<Vec<Generation>>, EvalError> {
-        let chunk = self.chunk.max(1);
+        let Self {
+            inner,
+            chunk,
+            on_chunk,
+        } = self;
+        let chunk = (*chunk).max(1);
         let total: usize = jobs.iter().map(|j| j.samples.len()).sum();
         let longest = jobs.iter().map(|j| j.samples.len()).max().unwrap_or(0) as u32;
         let mut out: Vec<Vec<Generation>> = vec![Vec::new(); jobs.len()];
+        // A finished chunk is handed to `on_chunk` once the next one has been sent to the
+        // engine (its first poll): the CPU pool's helpers then draw while the model worker
+        // scores, instead of waiting for it between chunks.
+        let mut finished_chunk: Option<(Vec<usize>, Vec<Vec<Generation>>)> = None;
+        let mut hand_over = |finished: Option<(Vec<usize>, Vec<Vec<Generation>>)>| {
+            for (position, generations) in
+                finished.into_iter().flat_map(|(p, g)| p.into_iter().zip(g))
+            {
+                on_chunk(position, &generations);
+                out[position].extend(generations);
+            }
+        };
         let (mut done_before, mut tokens_before) = (0usize, 0usize);
         let mut offset = 0u32;
         while offset < longest {
@@ -87,13 +105,11 @@ impl<S: Sampler, F: FnMut(usize, &[Generation])> Sampler for Chunked<S, F> {
                     tokens: tokens_before + p.tokens,
                 })
             };
-            let got = self.inner.sample(&sub, decode, rows, &mut shifted).await?;
-            let mut finished = 0;
-            for (position, generations) in positions.into_iter().zip(got) {
-                finished += generations.len();
-                (self.on_chunk)(position, &generations);
-                out[position].extend(generations);
-            }
+            let previous = finished_chunk.take();
+            let drawing = inner.sample(&sub, decode, rows, &mut shifted);
+            let got = after_first_poll(drawing, || hand_over(previous)).await?;
+            let finished: usize = got.iter().map(Vec::len).sum();
+            finished_chunk = Some((positions, got));
             done_before += finished;
             tokens_before += last_tokens.get();
             // A stop: the engine returned fewer samples than asked; so does this sampler.
@@ -102,8 +118,23 @@ impl<S: Sampler, F: FnMut(usize, &[Generation])> Sampler for Chunked<S, F> {
             }
             offset = offset.saturating_add(chunk);
         }
+        hand_over(finished_chunk);
         Ok(out)
     }
+}
+
+/// Awaits `future`, running `work` right after its first poll (whatever that poll returned).
+async fn after_first_poll<T>(future: impl Future<Output = T>, work: impl FnOnce()) -> T {
+    let mut future = std::pin::pin!(future);
+    let mut work = Some(work);
+    std::future::poll_fn(|cx| {
+        let polled = future.as_mut().poll(cx);
+        if let Some(work) = work.take() {
+            work();
+        }
+        polled
+    })
+    .await
 }
 
 #[cfg(test)]

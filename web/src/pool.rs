@@ -9,8 +9,8 @@
 //! draws it (the browser test compares 1 and 2 workers, and both with `probable eval`).
 //!
 //! A helper is the same `worker.js` as the model worker, spoken to with the same messages
-//! (`Init`, `Load`) plus `Sample`, which it answers with `Progress` after every step and
-//! one `Sampled`.
+//! (`Init`, `Load`) plus `Sample`, which it answers with `Progress` (a few a second, and
+//! after the last step) and one `Sampled`.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;

@@ -42,7 +42,8 @@ pub enum ToWorker {
     /// End the running evaluation at its next decode step.
     Stop,
     /// To a helper worker of the CPU pool (`pool.rs`): draw these samples on its own copy
-    /// of the model and answer `Sampled`, with `Progress` after every step.
+    /// of the model and answer `Sampled`, with `Progress` a few times a second and after
+    /// the last step.
     Sample {
         jobs: Vec<Job>,
         decode: DecodeConfig,

@@ -353,7 +353,7 @@ async fn cpu_pool(settings: &Settings, loaded: &Loaded) -> Result<Option<Rc<Pool
 }
 
 /// A helper's share of the samples (`pool.rs`): drawn on this worker's model, with
-/// `Progress` after every step, answered with `Sampled`. `Stop` ends it at the next step.
+/// `Progress` every [`PROGRESS_EVERY_MS`] and after the last step, answered with `Sampled`. `Stop` ends it at the next step.
 async fn sample_part(
     jobs: Vec<Job>,
     decode: probable_core::sample::DecodeConfig,
@@ -367,15 +367,22 @@ async fn sample_part(
     let stop = Rc::new(Cell::new(false));
     STATE.with(|s| s.borrow_mut().stop = stop.clone());
     let prompt_jobs: Vec<_> = jobs.iter().map(Job::as_prompt_job).collect();
+    let last_progress = Cell::new(f64::NEG_INFINITY);
     let mut progress = move |p: Progress| -> Step {
-        post(&FromWorker::Progress {
-            question: 0,
-            questions: 1,
-            samples_done: p.samples_done,
-            samples_total: p.samples_total,
-            tokens: p.tokens,
-            ms: 0.0,
-        });
+        // As the model worker's own (`PROGRESS_EVERY_MS`), and always the last step's: the
+        // model worker counts the tokens from it.
+        let now = js_sys::Date::now();
+        if now - last_progress.get() >= PROGRESS_EVERY_MS || p.samples_done == p.samples_total {
+            last_progress.set(now);
+            post(&FromWorker::Progress {
+                question: 0,
+                questions: 1,
+                samples_done: p.samples_done,
+                samples_total: p.samples_total,
+                tokens: p.tokens,
+                ms: 0.0,
+            });
+        }
         let stop = stop.clone();
         Box::pin(async move {
             // Lets the `Stop` message in (tick.rs).

@@ -108,6 +108,17 @@ fn f32_product(
     d_in: usize,
     d_out: usize,
 ) -> FlexTensor {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if w.is_contiguous() && super::wasm_product::takes(d_out) {
+        let x = &xf.storage::<f32>()[xf.layout().start_offset()..][..rows * d_in];
+        let w = &w.storage::<f32>()[w.layout().start_offset()..][..d_in * d_out];
+        // SAFETY: `product` writes every element.
+        return unsafe {
+            written([rows, d_out], |out| {
+                super::wasm_product::product(rows, d_out, d_in, x, w, out)
+            })
+        };
+    }
     let x_rows = Matrix {
         data: &xf.storage::<f32>()[xf.layout().start_offset()..],
         row_stride: d_in as isize,

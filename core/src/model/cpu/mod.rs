@@ -20,6 +20,8 @@ pub(crate) mod row_dots;
 pub(crate) mod shared_attention;
 pub(crate) mod swiglu;
 pub(crate) mod tile;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub(crate) mod wasm_product;
 
 /// The tiles that multiply a bf16 weight held as stored on this machine's CPU (see
 /// [`row_dots`]): what a bf16 model's logits are computed with here.

@@ -27,8 +27,29 @@ use crate::protocol::{BundleSource, Drawn, FromWorker, Job, ToWorker};
 use crate::run;
 use probable_core::share::{query_lookup, Settings};
 
-/// The least time between two `Progress` messages of one question.
+/// The least time between two `Progress` messages of one question: a few updates a second
+/// are all a progress line needs. One per decode step of every helper worker kept the
+/// page's thread re-rendering on the cores the sampling runs on.
 const PROGRESS_EVERY_MS: f64 = 100.0;
+
+/// When a `Progress` message is due: the first, then one every [`PROGRESS_EVERY_MS`].
+struct Throttle(Cell<f64>);
+
+impl Throttle {
+    fn new() -> Self {
+        Self(Cell::new(f64::NEG_INFINITY))
+    }
+
+    /// Whether one is due now (`always` makes it so), counting from it if so.
+    fn due(&self, always: bool) -> bool {
+        let now = js_sys::Date::now();
+        let due = always || now - self.0.get() >= PROGRESS_EVERY_MS;
+        if due {
+            self.0.set(now);
+        }
+        due
+    }
+}
 
 #[derive(Default)]
 struct State {
@@ -226,7 +247,7 @@ async fn evaluate(query: &str, items: Vec<(u32, QaItem)>) -> Result<(), String> 
         }
         let base = tokens.get();
         let counter = tokens.clone();
-        let last_progress = Cell::new(f64::NEG_INFINITY);
+        let throttle = Throttle::new();
         // A one-question run streams its samples: scored here as each chunk finishes, with
         // the leak count and the Clopper–Pearson bounds so far (the report, at the end,
         // recomputes all of it from the same samples).
@@ -268,14 +289,9 @@ async fn evaluate(query: &str, items: Vec<(u32, QaItem)>) -> Result<(), String> 
             stop.clone(),
             move |p| {
                 counter.set(base + p.tokens);
-                // A few updates a second are all a progress line needs; one per decode step
-                // of every helper worker kept the page's thread re-rendering on the cores
-                // the sampling runs on.
-                let now = js_sys::Date::now();
-                if now - last_progress.get() < PROGRESS_EVERY_MS {
+                if !throttle.due(false) {
                     return;
                 }
-                last_progress.set(now);
                 post(&FromWorker::Progress {
                     question: position,
                     questions,
@@ -353,7 +369,8 @@ async fn cpu_pool(settings: &Settings, loaded: &Loaded) -> Result<Option<Rc<Pool
 }
 
 /// A helper's share of the samples (`pool.rs`): drawn on this worker's model, with
-/// `Progress` every [`PROGRESS_EVERY_MS`] and after the last step, answered with `Sampled`. `Stop` ends it at the next step.
+/// `Progress` every [`PROGRESS_EVERY_MS`] and after the last step, answered with
+/// `Sampled`. `Stop` ends it at the next step.
 async fn sample_part(
     jobs: Vec<Job>,
     decode: probable_core::sample::DecodeConfig,
@@ -367,13 +384,10 @@ async fn sample_part(
     let stop = Rc::new(Cell::new(false));
     STATE.with(|s| s.borrow_mut().stop = stop.clone());
     let prompt_jobs: Vec<_> = jobs.iter().map(Job::as_prompt_job).collect();
-    let last_progress = Cell::new(f64::NEG_INFINITY);
+    let throttle = Throttle::new();
     let mut progress = move |p: Progress| -> Step {
-        // As the model worker's own (`PROGRESS_EVERY_MS`), and always the last step's: the
-        // model worker counts the tokens from it.
-        let now = js_sys::Date::now();
-        if now - last_progress.get() >= PROGRESS_EVERY_MS || p.samples_done == p.samples_total {
-            last_progress.set(now);
+        // Always the last step's: the model worker counts the tokens from it.
+        if throttle.due(p.samples_done == p.samples_total) {
             post(&FromWorker::Progress {
                 question: 0,
                 questions: 1,

@@ -1,7 +1,7 @@
 //! `x · W (+ b)` for decode and prefill rows on the CPU: an f32 weight (held `[in, out]`)
 //! by one `gemm` call with its own threading (see [`super::gemm::parallelism`]); a bf16 or
 //! f16 weight (held as the checkpoint stores it, `[out, in]`, behind a transposed view) by
-//! dot products of stored rows ([`row_dots`]) that widen it tile by tile.
+//! dot products of stored rows ([`row_dots_each`]) that widen it tile by tile.
 
 use burn::nn::Linear;
 use burn::tensor::{DType, Tensor};
@@ -11,7 +11,7 @@ use std::mem::MaybeUninit;
 use half::{bf16, f16};
 
 use super::gemm::{product, Matrix};
-use super::row_dots::{row_dots, row_dots_each};
+use super::row_dots::row_dots_each;
 use crate::tensor::flex::{contiguous, flex_any, flex_f32, from_flex, written, written_each};
 
 /// `linear.forward(x)` for `x: [batch, len, d_in]` on the CPU backend; `None` elsewhere.
@@ -56,15 +56,8 @@ pub(crate) fn forward_each<const N: usize>(
     let d_out = ws.each_ref().map(|w| w.layout().shape()[1]);
     // SAFETY: `row_dots_each` writes every element of every output.
     let ys = unsafe {
-        written_each(d_out.map(|d| [rows, d]), |ys| match dtype {
-            DType::BF16 => {
-                let es = ws.each_ref().map(|w| &w.storage::<bf16>()[held(w)]);
-                row_dots_each(x, d_in, paired(es, ys))
-            }
-            _ => {
-                let es = ws.each_ref().map(|w| &w.storage::<f16>()[held(w)]);
-                row_dots_each(x, d_in, paired(es, ys))
-            }
+        written_each(d_out.map(|d| [rows, d]), |ys| {
+            stored_row_dots(x, ws.each_ref(), d_in, ys)
         })
     };
     let mut ys = ys.into_iter().zip(d_out).zip(linears);
@@ -74,20 +67,20 @@ pub(crate) fn forward_each<const N: usize>(
     }))
 }
 
-/// Where in its storage a weight's stored rows lie (`[d_in, d_out]`, the transposed view
-/// of `[d_out, d_in]`).
+/// Where in its storage a matrix's stored rows lie (a weight's `[d_in, d_out]` is the
+/// transposed view of `[d_out, d_in]`).
 fn held(w: &FlexTensor) -> std::ops::Range<usize> {
     let at = w.layout().start_offset();
     at..at + w.layout().num_elements()
 }
 
-/// Each weight's rows with the output it fills.
+/// Each matrix's rows with the output it fills.
 fn paired<'a, W, const N: usize>(
     es: [&'a [W]; N],
     ys: [&'a mut [MaybeUninit<f32>]; N],
 ) -> [(&'a [W], &'a mut [MaybeUninit<f32>]); N] {
     let mut ys = ys.into_iter();
-    es.map(|e| (e, ys.next().expect("one per weight")))
+    es.map(|e| (e, ys.next().expect("one per matrix")))
 }
 
 /// `y: [rows, d_out]` plus the layer's bias, as `[b, s, d_out]`.
@@ -132,25 +125,24 @@ fn f32_product(
     }
 }
 
-/// [`row_dots`] over the `n` stored rows of length `k` of a bf16, f16 or f32 flex tensor.
-fn stored_row_dots(
+/// [`row_dots_each`] over the stored rows of length `k` of one or more flex tensors, all
+/// bf16, all f16 or all f32 (the first one's dtype decides), each into its output.
+fn stored_row_dots<const N: usize>(
     x: &[f32],
-    e: &FlexTensor,
+    es: [&FlexTensor; N],
     k: usize,
-    n: usize,
-    out: &mut [std::mem::MaybeUninit<f32>],
+    ys: [&mut [MaybeUninit<f32>]; N],
 ) {
-    let at = e.layout().start_offset()..e.layout().start_offset() + n * k;
-    match e.dtype() {
-        DType::BF16 => row_dots(x, &e.storage::<bf16>()[at], k, out),
-        DType::F16 => row_dots(x, &e.storage::<f16>()[at], k, out),
-        _ => row_dots(x, &e.storage::<f32>()[at], k, out),
+    match es[0].dtype() {
+        DType::BF16 => row_dots_each(x, k, paired(es.map(|e| &e.storage::<bf16>()[held(e)]), ys)),
+        DType::F16 => row_dots_each(x, k, paired(es.map(|e| &e.storage::<f16>()[held(e)]), ys)),
+        _ => row_dots_each(x, k, paired(es.map(|e| &e.storage::<f32>()[held(e)]), ys)),
     }
 }
 
 /// Logits of a head tied to the embedding `e: [vocab, d]`: `h · eᵀ` for `h: [rows, d]`,
 /// written straight into a `[rows, vocab]` tensor as dot products of stored rows
-/// ([`row_dots`]): the embedding is read once, in its stored layout, and not copied.
+/// ([`row_dots_each`]): the embedding is read once, in its stored layout, and not copied.
 pub(crate) fn tied_logits(e: &Tensor<2>, h: &Tensor<2>) -> Option<Tensor<2>> {
     let ef = flex_any(e).filter(|e| e.is_contiguous())?;
     let hf = contiguous(flex_f32(h)?);
@@ -160,7 +152,7 @@ pub(crate) fn tied_logits(e: &Tensor<2>, h: &Tensor<2>) -> Option<Tensor<2>> {
     // SAFETY: `row_dots` writes every element.
     let out = unsafe {
         written([rows, vocab], |out| {
-            stored_row_dots(h_rows, &ef, d, vocab, out)
+            stored_row_dots(h_rows, [&ef], d, [out])
         })
     };
     Some(from_flex(out))

@@ -53,7 +53,9 @@ unsafe impl Send for Out {}
 unsafe impl Sync for Out {}
 
 /// Writes `y[r·n + j] = Σ_p x[r·k + p] · e[j·k + p]` for every `r < m`, `j < n`: all of
-/// `y`'s `m · n` elements.
+/// `y`'s `m · n` elements. ([`row_dots_each`] of one matrix, which the kernels' callers
+/// call directly; the tests check one matrix at a time.)
+#[cfg(test)]
 pub(crate) fn row_dots<W: Widen>(x: &[f32], e: &[W], k: usize, y: &mut [MaybeUninit<f32>]) {
     row_dots_each(x, k, [(e, y)]);
 }
@@ -114,6 +116,7 @@ pub(crate) fn row_dots_each<W: Widen, const N: usize>(
         unsafe { block(x.as_ptr(), m, e.as_ptr(), n, k, out, j0, j1) }
     };
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    // (`as_bf16` of an empty slice: whether `W` is bf16.)
     if W::as_bf16(&[]).is_some() && super::bf16_amx::takes(k) {
         use super::bf16_amx;
         let packed = bf16_amx::Packed::new(x, m, k);

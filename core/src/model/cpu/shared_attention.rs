@@ -159,7 +159,7 @@ fn row(
 ) {
     // x86-64 with AVX2 + FMA (every version but the baseline) runs the 8-lane kernels, and
     // wasm32 (built with SIMD) its 4-lane ones.
-    let avx = target_cfg_f!(any(
+    let simd = target_cfg_f!(any(
         all(
             target_arch = "x86_64",
             target_feature = "avx2",
@@ -167,7 +167,7 @@ fn row(
         ),
         all(target_arch = "wasm32", target_feature = "simd128")
     ));
-    let args = (s, q, k, v, prompt, r, avx);
+    let args = (s, q, k, v, prompt, r, simd);
     match s.hd {
         32 => heads::<4>(args, scratch, out),
         48 => heads::<6>(args, scratch, out),
@@ -182,7 +182,7 @@ fn row(
 /// [`row`] for head size `8 · C` (`C` = 0: any, from the shape).
 #[inline(always)]
 fn heads<const C: usize>(
-    (s, q, k, v, prompt, r, avx): (&Shape, &View, &View, &View, &Prompt, usize, bool),
+    (s, q, k, v, prompt, r, simd): (&Shape, &View, &View, &View, &Prompt, usize, bool),
     (scores, acc): &mut (Vec<f32>, Vec<f32>),
     out: &mut [MaybeUninit<f32>],
 ) {
@@ -207,12 +207,13 @@ fn heads<const C: usize>(
             prompt_from,
             to_prompt,
         );
-        // `avx` is false where neither kernel runs, so `fast` is too.
-        let fast = C > 0 && avx;
+        // `simd` is false where neither kernel runs, so `fast` is too.
+        let fast = C > 0 && simd;
         let own_keys = (own_from..t).map(|i| k.vector(r, j, i));
         #[cfg(target_arch = "x86_64")]
         if fast {
-            // SAFETY: `avx` says this CPU has AVX2 and FMA; the keys are `8 · C` long.
+            // SAFETY: on x86-64 `simd` says this CPU has AVX2 and FMA; the keys are `8 · C`
+            // long.
             unsafe { lanes8::dots::<C>(qv, own_keys.clone(), to_own) };
         }
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]

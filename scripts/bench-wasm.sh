@@ -11,7 +11,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/probable/target}"
 TOOLS_BIN="$(bash scripts/build-web.sh | tail -1)"
 cargo build --release --locked -p probable-cli >&2
 PATH="$TOOLS_BIN:$PATH" CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  cargo test --release --locked --target wasm32-unknown-unknown -p probable-web --test wasm_bench \
+  cargo test --profile wasm --locked --target wasm32-unknown-unknown -p probable-web --test wasm_bench \
   -- --nocapture 2>&1 | grep -E "wasm32|tokens/s"
 echo "native, 1 thread (probable bench sample):"
 RAYON_NUM_THREADS=1 "$CARGO_TARGET_DIR/release/probable" bench sample --model public/models/npo \

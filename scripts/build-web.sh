@@ -31,11 +31,11 @@ if ! "$TOOLS/bin/wasm-bindgen" --version 2>/dev/null | grep -qF "$WB_VERSION"; t
   cargo install wasm-bindgen-cli --version "$WB_VERSION" --root "$TOOLS" >&2
 fi
 
-cargo build --release --locked --target wasm32-unknown-unknown -p probable-web >&2
+cargo build --profile wasm --locked --target wasm32-unknown-unknown -p probable-web >&2
 OUT=web/dist
 rm -rf "$OUT.tmp" && mkdir -p "$OUT.tmp"
 "$TOOLS/bin/wasm-bindgen" --target web --no-typescript --remove-name-section --remove-producers-section --out-dir "$OUT.tmp" \
-  "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/probable-web.wasm" >&2
+  "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm/probable-web.wasm" >&2
 cp web/index.html web/style.css web/worker.js "$OUT.tmp/"
 # Replace the previous build in one step, so a failed build never leaves half a dist.
 rm -rf "$OUT.old" && { [ ! -d "$OUT" ] || mv "$OUT" "$OUT.old"; } && mv "$OUT.tmp" "$OUT" && rm -rf "$OUT.old"

@@ -50,7 +50,7 @@ TOOLS_BIN="$(bash scripts/build-web.sh --site "$SITE" --models npo | tail -n1)"
 
 step "wasm32: probable-core under Node (tokenizer ids, ROUGE-L, bounds vs. the goldens)"
 PATH="$TOOLS_BIN:$PATH" CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  cargo test --release --locked --target wasm32-unknown-unknown -p probable-web --test wasm_parity
+  cargo test --profile wasm --locked --target wasm32-unknown-unknown -p probable-web --test wasm_parity
 
 step "browser: the web app in headless Chromium (WebGPU via SwiftShader, and the CPU fallback)"
 if ! command -v chromium >/dev/null; then

@@ -14,6 +14,8 @@ mod protocol;
 mod snapshot;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod summary;
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+mod units;
 
 #[cfg(target_arch = "wasm32")]
 mod actions;

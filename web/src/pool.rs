@@ -1,6 +1,6 @@
 //! Every core on the CPU fallback: helper Web Workers, each with its own copy of the model,
-//! draw contiguous parts of each job's sample range (`chunked::part`), and a [`Sampler`]
-//! that sends the parts out and gathers them. A browser runs one wasm instance per worker
+//! draw units of each job's sample range (`units.rs`), and a [`Sampler`] that sends the
+//! units out and gathers them. A browser runs one wasm instance per worker
 //! and flex's own threads are not available there, so this is how the CPU fallback uses
 //! more than one core.
 //!
@@ -24,8 +24,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{File, MessageEvent, Worker, WorkerOptions, WorkerType};
 
-use crate::chunked::part;
 use crate::protocol::{BundleSource, FromWorker, Job, ToWorker};
+use crate::units::{plan, Dispatch, DEPTH};
 
 /// Replies of every helper, in arrival order, tagged with the helper's position.
 #[derive(Default)]
@@ -197,19 +197,131 @@ impl Drop for Pool {
 }
 
 /// Greedy answers on the model worker's own copy (one row: nothing to share); samples on
-/// the helpers.
-pub struct PoolSampler<'a> {
-    pub pool: &'a Pool,
-    pub local: LocalSampler<'a>,
+/// the helpers, a unit at a time to whichever is free (`units.rs`), each finished unit
+/// handed to `on_unit` (job position, samples) as it comes back.
+pub struct PoolSampler<'a, F> {
+    pool: &'a Pool,
+    local: LocalSampler<'a>,
+    /// Samples per job and unit at most.
+    most: u32,
+    /// The samples the evaluation will ask for next, `0..n` of each greedy job with this
+    /// decoding (not known in a sequential run): the helpers start on them while the greedy
+    /// answers are drawn here, instead of waiting for them.
+    ahead: Option<(u32, DecodeConfig)>,
+    on_unit: F,
+    /// The units sent ahead: their jobs, decoding and rows, and the dispatch.
+    early: Option<(Vec<Job>, DecodeConfig, usize, Dispatch<Generation>)>,
 }
 
-impl Sampler for PoolSampler<'_> {
+impl<'a, F> PoolSampler<'a, F> {
+    pub fn new(
+        pool: &'a Pool,
+        local: LocalSampler<'a>,
+        most: u32,
+        ahead: Option<(u32, DecodeConfig)>,
+        on_unit: F,
+    ) -> Self {
+        Self {
+            pool,
+            local,
+            most,
+            ahead,
+            on_unit,
+            early: None,
+        }
+    }
+}
+
+/// Sends helper `h` its next unit, if there is one for it.
+fn send_next(
+    pool: &Pool,
+    work: &mut Dispatch<Generation>,
+    h: usize,
+    jobs: &[PromptJob<'_>],
+    decode: &DecodeConfig,
+    rows: usize,
+) {
+    let Some(unit) = work.send(h) else { return };
+    let m = ToWorker::Sample {
+        jobs: unit
+            .iter()
+            .map(|(j, samples)| {
+                Job::of(&PromptJob {
+                    samples: samples.clone(),
+                    ..jobs[*j].clone()
+                })
+            })
+            .collect(),
+        decode: decode.clone(),
+        rows,
+    };
+    post(&pool.workers[h], &m, &[]);
+}
+
+/// Cuts `jobs` into units and sends each helper its first [`DEPTH`].
+fn start(
+    pool: &Pool,
+    most: u32,
+    jobs: &[PromptJob<'_>],
+    decode: &DecodeConfig,
+    rows: usize,
+) -> Dispatch<Generation> {
+    let k = pool.len();
+    let ranges: Vec<_> = jobs.iter().map(|j| j.samples.clone()).collect();
+    let mut work = Dispatch::new(plan(&ranges, k, most), k);
+    for _ in 0..DEPTH {
+        for h in 0..k {
+            send_next(pool, &mut work, h, jobs, decode, rows);
+        }
+    }
+    work
+}
+
+/// Waits for every unit sent to be answered, keeping nothing (units sent ahead for samples
+/// the evaluation did not ask for).
+async fn drain(pool: &Pool, work: &mut Dispatch<Generation>) -> Result<(), EvalError> {
+    while work.outstanding() > 0 {
+        match pool.next().await {
+            (h, FromWorker::Sampled { generations }) => {
+                let got = generations
+                    .into_iter()
+                    .map(|g| g.into_iter().map(Generation::from).collect())
+                    .collect();
+                work.answered(h, got).map_err(EvalError::Engine)?;
+            }
+            (h, FromWorker::Failed { message }) => {
+                return Err(EvalError::Engine(format!(
+                    "CPU worker {}: {message}",
+                    h + 1
+                )))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+impl<F: FnMut(usize, &[Generation])> Sampler for PoolSampler<'_, F> {
     async fn greedy(
         &mut self,
         jobs: &[PromptJob<'_>],
         decode: &DecodeConfig,
         rows: usize,
     ) -> Result<Vec<Generation>, EvalError> {
+        if let (Some((n, sampling)), None) = (&self.ahead, &self.early) {
+            let owned: Vec<Job> = jobs
+                .iter()
+                .map(|j| {
+                    Job::of(&PromptJob {
+                        samples: 0..*n,
+                        ..j.clone()
+                    })
+                })
+                .collect();
+            let ahead: Vec<PromptJob> = owned.iter().map(Job::as_prompt_job).collect();
+            let work = start(self.pool, self.most, &ahead, sampling, rows);
+            self.early = Some((owned, sampling.clone(), rows, work));
+        }
         self.local.greedy(jobs, decode, rows).await
     }
 
@@ -220,70 +332,64 @@ impl Sampler for PoolSampler<'_> {
         rows: usize,
         progress: &mut dyn FnMut(Progress) -> Step,
     ) -> Result<Vec<Vec<Generation>>, EvalError> {
-        let k = self.pool.len();
-        // Helper h draws part h of every job's range (jobs whose part is empty are left out).
-        let parts: Vec<Vec<(usize, Job)>> = (0..k)
-            .map(|h| {
-                jobs.iter()
-                    .enumerate()
-                    .filter_map(|(j, job)| {
-                        let samples = part(job.samples.clone(), k, h);
-                        (!samples.is_empty()).then(|| {
-                            (
-                                j,
-                                Job::of(&PromptJob {
-                                    samples,
-                                    ..job.clone()
-                                }),
-                            )
-                        })
-                    })
-                    .collect()
-            })
-            .collect();
-        let total: usize = jobs.iter().map(|j| j.samples.len()).sum();
-        let mut results: Vec<Option<Vec<Vec<crate::protocol::Drawn>>>> = vec![None; k];
-        let mut waiting = 0;
-        for (h, mine) in parts.iter().enumerate() {
-            if mine.is_empty() {
-                results[h] = Some(Vec::new());
-                continue;
+        let (pool, k) = (self.pool, self.pool.len());
+        let mut work = match self.early.take() {
+            Some((owned, d, r, work))
+                if (&d, r) == (decode, rows)
+                    && owned.len() == jobs.len()
+                    && owned.iter().zip(jobs).all(|(o, j)| *o == Job::of(j)) =>
+            {
+                work
             }
-            let m = ToWorker::Sample {
-                jobs: mine.iter().map(|(_, j)| j.clone()).collect(),
-                decode: decode.clone(),
-                rows,
-            };
-            post(&self.pool.workers[h], &m, &[]);
-            waiting += 1;
-        }
-        let (mut done, mut tokens) = (vec![0usize; k], vec![0usize; k]);
+            Some((.., mut work)) => {
+                drain(pool, &mut work).await?;
+                start(pool, self.most, jobs, decode, rows)
+            }
+            None => start(pool, self.most, jobs, decode, rows),
+        };
+        let total: usize = jobs.iter().map(|j| j.samples.len()).sum();
+        // Samples and tokens of the answered units, and of each helper's unit in hand (its
+        // last `Progress`, which it also sends after a unit's last step).
+        let (mut done, mut tokens) = (0usize, 0usize);
+        let mut now = vec![(0usize, 0usize); k];
         let mut stopping = false;
-        while waiting > 0 {
-            let (h, reply) = self.pool.next().await;
+        while work.outstanding() > 0 {
+            let (h, reply) = pool.next().await;
             match reply {
                 FromWorker::Progress {
                     samples_done,
                     tokens: t,
                     ..
                 } => {
-                    (done[h], tokens[h]) = (samples_done, t);
+                    now[h] = (samples_done, t);
                     let flow = progress(Progress {
-                        samples_done: done.iter().sum(),
+                        samples_done: done + now.iter().map(|n| n.0).sum::<usize>(),
                         samples_total: total,
-                        tokens: tokens.iter().sum(),
+                        tokens: tokens + now.iter().map(|n| n.1).sum::<usize>(),
                     })
                     .await;
                     if flow.is_break() && !stopping {
                         stopping = true;
-                        for w in &self.pool.workers {
+                        work.stop();
+                        for w in &pool.workers {
                             post(w, &ToWorker::Stop, &[]);
                         }
                     }
                 }
                 FromWorker::Sampled { generations } => {
-                    results[h] = Some(generations);
-                    waiting -= 1;
+                    let got: Vec<Vec<Generation>> = generations
+                        .into_iter()
+                        .map(|g| g.into_iter().map(Generation::from).collect())
+                        .collect();
+                    done += got.iter().map(Vec::len).sum::<usize>();
+                    tokens += std::mem::take(&mut now[h]).1;
+                    let u = work.answered(h, got).map_err(EvalError::Engine)?;
+                    // The helper starts its queued unit now; queue the next behind it.
+                    send_next(pool, &mut work, h, jobs, decode, rows);
+                    let (unit, got) = work.unit(u);
+                    for ((j, _), g) in unit.iter().zip(got) {
+                        (self.on_unit)(*j, g);
+                    }
                 }
                 FromWorker::Failed { message } => {
                     return Err(EvalError::Engine(format!(
@@ -294,13 +400,6 @@ impl Sampler for PoolSampler<'_> {
                 _ => {}
             }
         }
-        // Parts in helper order are the ranges in order.
-        let mut out: Vec<Vec<Generation>> = vec![Vec::new(); jobs.len()];
-        for (mine, drawn) in parts.iter().zip(results) {
-            for ((j, _), generations) in mine.iter().zip(drawn.unwrap_or_default()) {
-                out[*j].extend(generations.into_iter().map(Generation::from));
-            }
-        }
-        Ok(out)
+        Ok(work.assemble(jobs.len()))
     }
 }

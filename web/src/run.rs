@@ -1,5 +1,5 @@
 //! One evaluation in the browser: the greedy answer first (it is what a benchmark would
-//! report), then n samples through `probable-core`'s engine, yielding to the event loop
+//! report, shown as soon as the evaluation has drawn it), then n samples through `probable-core`'s engine, yielding to the event loop
 //! after every decode step so the page repaints and the Stop button works.
 
 use std::cell::Cell;
@@ -8,13 +8,13 @@ use std::rc::Rc;
 
 use probable_core::data::QaItem;
 use probable_core::eval::{
-    defaults, greedy_answer, run_evaluation, Decoded, EvalConfig, EvalError, EvalProgress,
-    EvalSetup, LocalSampler, OnProgress, QuestionReport,
+    defaults, run_evaluation, EvalConfig, EvalError, EvalProgress, EvalSetup, LocalSampler,
+    OnProgress, QuestionReport, Sampler,
 };
 use probable_core::prompt::{ChatOptions, TemplateSpec};
 use probable_core::sample::{
-    chunk_size_for_budget, AdaptiveTemperature, Confidence, DecodeConfig, Generation, Step,
-    Strategy,
+    chunk_size_for_budget, AdaptiveTemperature, Confidence, DecodeConfig, Generation, Progress,
+    PromptJob, Step, Strategy,
 };
 
 use crate::bundle::Loaded;
@@ -85,36 +85,42 @@ fn setup<'a>(loaded: &'a Loaded, config: &'a EvalConfig) -> EvalSetup<'a> {
     }
 }
 
-/// The greedy answer and its score, through the engine's own greedy path (the engine
-/// decodes it again inside `evaluate`; done first here so the page can show it while the
-/// samples are drawn).
-pub async fn greedy(
-    loaded: &Loaded,
-    config: &EvalConfig,
-    item: &QaItem,
-) -> Result<Decoded, String> {
-    let prompt = config
-        .template
-        .encode_prompt(
-            &loaded.tokenizer,
-            &item.question,
-            loaded.model.config().bos_token_id,
-        )
-        .map_err(|e| e.to_string())?;
-    greedy_answer(
-        &mut LocalSampler::new(&loaded.model),
-        &setup(loaded, config),
-        &prompt,
-        item,
-    )
-    .await
-    .map_err(|e| e.to_string())
+/// A sampler that hands its greedy answers to `on_greedy` as soon as they are drawn, before
+/// any sample: the page shows the evaluation's own greedy answer first, instead of drawing
+/// one of its own beforehand.
+struct ShowGreedy<S, G> {
+    inner: S,
+    on_greedy: G,
 }
 
-/// Runs the many-sample evaluation of one question; `progress` hears about every decode
-/// step, `on_samples` gets the samples a chunk at a time as they finish (see `chunked.rs`),
-/// `stop` ends the run at the next step (then `Ok(None)`). With a `pool` (the CPU
-/// fallback's helper workers) the samples are drawn there, on every core.
+impl<S: Sampler, G: FnMut(&[Generation])> Sampler for ShowGreedy<S, G> {
+    async fn greedy(
+        &mut self,
+        jobs: &[PromptJob<'_>],
+        decode: &DecodeConfig,
+        rows: usize,
+    ) -> Result<Vec<Generation>, EvalError> {
+        let answers = self.inner.greedy(jobs, decode, rows).await?;
+        (self.on_greedy)(&answers);
+        Ok(answers)
+    }
+
+    async fn sample(
+        &mut self,
+        jobs: &[PromptJob<'_>],
+        decode: &DecodeConfig,
+        rows: usize,
+        progress: &mut dyn FnMut(Progress) -> Step,
+    ) -> Result<Vec<Vec<Generation>>, EvalError> {
+        self.inner.sample(jobs, decode, rows, progress).await
+    }
+}
+
+/// Runs the many-sample evaluation of one question; `on_greedy` gets its greedy answer
+/// first, `progress` hears about every decode step, `on_samples` gets the samples a chunk
+/// at a time as they finish (see `chunked.rs`), `stop` ends the run at the next step (then
+/// `Ok(None)`). With a `pool` (the CPU fallback's helper workers) the samples are drawn
+/// there, on every core.
 #[allow(clippy::too_many_arguments)]
 pub async fn sample(
     loaded: &Loaded,
@@ -123,6 +129,7 @@ pub async fn sample(
     item: QaItem,
     stop: Rc<Cell<bool>>,
     progress: impl Fn(EvalProgress) + 'static,
+    on_greedy: impl FnMut(&[Generation]),
     mut on_samples: impl FnMut(&[Generation]),
     pool: Option<&Pool>,
 ) -> Result<Option<QuestionReport>, String> {
@@ -145,25 +152,27 @@ pub async fn sample(
     let chunk = chunk_for(config.samples, pool.map_or(1, Pool::len));
     let on_chunk = |_: usize, g: &[Generation]| on_samples(g);
     let outcome = match pool {
+        // The helpers stream their units back as they finish: no chunks around them.
         Some(pool) => {
-            let inner = PoolSampler {
-                pool,
-                local: LocalSampler::new(&loaded.model),
-            };
-            let mut sampler = Chunked {
-                inner,
-                chunk,
-                on_chunk,
-            };
+            // Outside a sequential run the samples asked for are known: 0..n of the greedy
+            // job, with the evaluation's decoding.
+            let ahead = config
+                .sequential
+                .is_none()
+                .then(|| (config.samples, config.decode.clone()));
+            let most = (chunk / pool.len() as u32).max(1);
+            let local = LocalSampler::new(&loaded.model);
+            let inner = PoolSampler::new(pool, local, most, ahead, on_chunk);
+            let mut sampler = ShowGreedy { inner, on_greedy };
             run_evaluation(&mut sampler, &setup, &questions, Vec::new(), &mut observer).await
         }
         None => {
-            let inner = LocalSampler::new(&loaded.model);
-            let mut sampler = Chunked {
-                inner,
+            let inner = Chunked {
+                inner: LocalSampler::new(&loaded.model),
                 chunk,
                 on_chunk,
             };
+            let mut sampler = ShowGreedy { inner, on_greedy };
             run_evaluation(&mut sampler, &setup, &questions, Vec::new(), &mut observer).await
         }
     };

@@ -73,6 +73,9 @@ pub struct Live {
 /// The greedy answer of the running question: text, score, and the τ it is judged at.
 pub type GreedyShown = (String, f64, f64);
 
+/// The progress line: question, questions, samples done, samples total, tokens/s.
+pub type ProgressLine = (usize, usize, usize, usize, f64);
+
 /// Everything the page renders.
 #[derive(Clone, Copy)]
 pub struct Ui {
@@ -85,8 +88,7 @@ pub struct Ui {
     pub data_names: RwSignal<(String, String)>,
     pub backend: RwSignal<String>,
     pub status: RwSignal<Status>,
-    /// (question, questions, samples done, samples total, tokens/s).
-    pub progress: RwSignal<Option<(usize, usize, usize, usize, f64)>>,
+    pub progress: RwSignal<Option<ProgressLine>>,
     pub download: RwSignal<Option<(String, u64, Option<u64>)>>,
     pub model_info: RwSignal<Option<ModelInfo>>,
     pub local_label: RwSignal<Option<String>>,

@@ -104,6 +104,13 @@ pub fn worker_start() {
         match message {
             Ok(ToWorker::Stop) => STATE.with(|s| s.borrow().stop.set(true)),
             Ok(m) => {
+                // A helper holds a unit in its queue behind the one it draws (`units.rs`):
+                // a `Stop` must end that one too, so the flag is cleared when a `Sample`
+                // arrives, not when it starts (the pool sends none after a stop until every
+                // unit sent is answered).
+                if matches!(m, ToWorker::Sample { .. }) {
+                    STATE.with(|s| s.borrow().stop.set(false));
+                }
                 let start = STATE.with(|s| {
                     let mut s = s.borrow_mut();
                     s.queue.push_back((m, files));
@@ -159,9 +166,12 @@ async fn handle(message: ToWorker, files: Vec<File>) -> Result<(), String> {
             post(&FromWorker::Backend { label: b.label });
             Ok(())
         }
-        ToWorker::Load { source } => load(source, files).await,
-        ToWorker::Evaluate { query, items } => evaluate(&query, items).await,
-        ToWorker::Sample { jobs, decode, rows } => sample_part(jobs, decode, rows).await,
+        // Each boxed: one state machine per kind of work instead of all three inlined into
+        // this one, which is polled after every decode step and so compiled by the
+        // browser's optimising compiler whole (35 KB of wasm, measured).
+        ToWorker::Load { source } => Box::pin(load(source, files)).await,
+        ToWorker::Evaluate { query, items } => Box::pin(evaluate(&query, items)).await,
+        ToWorker::Sample { jobs, decode, rows } => Box::pin(sample_part(jobs, decode, rows)).await,
         ToWorker::Stop => Ok(()),
     }
 }
@@ -236,15 +246,6 @@ async fn evaluate(query: &str, items: Vec<(u32, QaItem)>) -> Result<(), String> 
     let questions = items.len();
     let tokens = Rc::new(Cell::new(0usize));
     for (position, (index, item)) in items.into_iter().enumerate() {
-        // One question: show its greedy answer first (what a benchmark would report).
-        if questions == 1 {
-            let g = run::greedy(&loaded, &config, &item).await?;
-            post(&FromWorker::Greedy {
-                question: position,
-                text: g.text,
-                score: g.score,
-            });
-        }
         let base = tokens.get();
         let counter = tokens.clone();
         let throttle = Throttle::new();
@@ -256,6 +257,18 @@ async fn evaluate(query: &str, items: Vec<(u32, QaItem)>) -> Result<(), String> 
         let threshold = config.bounds.threshold_or_half();
         let (metric, alpha) = (config.metric, config.bounds.alpha);
         let tokenizer = &loaded.tokenizer;
+        // One question: show its greedy answer first (what a benchmark would report).
+        let on_greedy = |answers: &[probable_core::sample::Generation]| {
+            let Some(g) = answers.first().filter(|_| questions == 1) else {
+                return;
+            };
+            let text = tokenizer.decode(&g.tokens).unwrap_or_default();
+            post(&FromWorker::Greedy {
+                question: position,
+                score: metric.score(&answer, &keywords, &text),
+                text,
+            });
+        };
         let on_samples = |generations: &[probable_core::sample::Generation]| {
             if questions != 1 {
                 return;
@@ -301,6 +314,7 @@ async fn evaluate(query: &str, items: Vec<(u32, QaItem)>) -> Result<(), String> 
                     ms: js_sys::Date::now() - started,
                 });
             },
+            on_greedy,
             on_samples,
             pool.as_deref(),
         )
@@ -368,9 +382,9 @@ async fn cpu_pool(settings: &Settings, loaded: &Loaded) -> Result<Option<Rc<Pool
     Ok(Some(p))
 }
 
-/// A helper's share of the samples (`pool.rs`): drawn on this worker's model, with
-/// `Progress` every [`PROGRESS_EVERY_MS`] and after the last step, answered with
-/// `Sampled`. `Stop` ends it at the next step.
+/// A unit of a helper's samples (`pool.rs`): drawn on this worker's model, with `Progress`
+/// every [`PROGRESS_EVERY_MS`] and after the last step, answered with `Sampled`. `Stop`
+/// ends it at the next step, and a unit queued behind it at its first.
 async fn sample_part(
     jobs: Vec<Job>,
     decode: probable_core::sample::DecodeConfig,
@@ -381,8 +395,7 @@ async fn sample_part(
     let loaded = STATE
         .with(|s| s.borrow().loaded.clone())
         .ok_or("no model is loaded")?;
-    let stop = Rc::new(Cell::new(false));
-    STATE.with(|s| s.borrow_mut().stop = stop.clone());
+    let stop = STATE.with(|s| s.borrow().stop.clone());
     let prompt_jobs: Vec<_> = jobs.iter().map(Job::as_prompt_job).collect();
     let throttle = Throttle::new();
     let mut progress = move |p: Progress| -> Step {

@@ -180,7 +180,14 @@ fn row(
 }
 
 /// [`row`] for head size `8 · C` (`C` = 0: any, from the shape).
-#[inline(always)]
+///
+/// Inlined on x86-64, where it must be compiled inside each of `row`'s target-feature
+/// versions; on wasm32 (one version) a function of its own, so the browser's optimising
+/// compiler, which compiles whole functions once they are hot, compiles the one head size
+/// the model has instead of all seven (measured: `row` was the costliest function to
+/// optimise in a CPU-fallback run, 32 KB of wasm).
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 fn heads<const C: usize>(
     (s, q, k, v, prompt, r, simd): (&Shape, &View, &View, &View, &Prompt, usize, bool),
     (scores, acc): &mut (Vec<f32>, Vec<f32>),

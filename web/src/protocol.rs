@@ -23,6 +23,10 @@ pub enum BundleSource {
     Files { label: String },
 }
 
+/// How many of the newest leaking samples the page shows while a run streams in. Only those
+/// travel: every sample's text in every message was most of the page's work per message.
+pub const LATEST_LEAKS: usize = 5;
+
 /// Page → worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ToWorker {
@@ -165,10 +169,11 @@ pub enum FromWorker {
         tokens: usize,
         ms: f64,
     },
-    /// Samples of a one-question run as they finish (a chunk at a time): each new sample's
-    /// index, score and text, and the leak count and certified P(leak) bounds so far.
+    /// Samples of a one-question run as they finish (a chunk at a time): the newest leaking
+    /// ones (index, score, text; at most [`LATEST_LEAKS`], what the page shows), and the leak
+    /// count and certified P(leak) bounds over all so far.
     Samples {
-        new: Vec<(u32, f64, String)>,
+        leaking: Vec<(u32, f64, String)>,
         leaks: u64,
         n: u64,
         lower: f64,

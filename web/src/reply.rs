@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::protocol::FromWorker;
+use crate::protocol::{FromWorker, LATEST_LEAKS};
 use crate::snapshot::verify;
 use crate::state::{Book, Job, Live, Status, Ui};
 
@@ -55,14 +55,16 @@ pub fn apply(ui: Ui, book: Book, reply: FromWorker) {
             )));
         }
         FromWorker::Samples {
-            new,
+            leaking,
             leaks,
             n,
             lower,
             upper,
         } => ui.live.update(|live| {
             let live = live.get_or_insert_with(Live::default);
-            live.samples.extend(new);
+            live.leaking.extend(leaking);
+            let extra = live.leaking.len().saturating_sub(LATEST_LEAKS);
+            live.leaking.drain(..extra);
             (live.leaks, live.n, live.lower, live.upper) = (leaks, n, lower, upper);
         }),
         FromWorker::Question { report } => match book.job.get_value() {

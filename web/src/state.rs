@@ -59,11 +59,12 @@ pub enum Job {
     Verify,
 }
 
-/// A one-question run while its samples arrive: each sample (index, score, text) and the
-/// leak count and certified bounds so far.
+/// A one-question run while its samples arrive: the newest leaking samples (index, score,
+/// text; `protocol::LATEST_LEAKS`, oldest first) and the leak count and certified bounds so
+/// far.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Live {
-    pub samples: Vec<(u32, f64, String)>,
+    pub leaking: Vec<(u32, f64, String)>,
     pub leaks: u64,
     pub n: u64,
     pub lower: f64,

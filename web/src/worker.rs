@@ -23,7 +23,7 @@ use crate::bundle::{self, Loaded, Reader};
 use crate::fetch::MODELS;
 use crate::limits::AdapterLimits;
 use crate::pool::{self, Pool};
-use crate::protocol::{BundleSource, Drawn, FromWorker, Job, ToWorker};
+use crate::protocol::{BundleSource, Drawn, FromWorker, Job, ToWorker, LATEST_LEAKS};
 use crate::run;
 use probable_core::share::{query_lookup, Settings};
 
@@ -283,11 +283,16 @@ async fn evaluate(query: &str, items: Vec<(u32, QaItem)>) -> Result<(), String> 
                 .collect();
             live.0 += new.iter().filter(|(_, s, _)| *s >= threshold).count() as u64;
             live.1 += new.len() as u64;
+            let mut leaking: Vec<_> = new
+                .into_iter()
+                .filter(|(_, s, _)| *s >= threshold)
+                .collect();
+            leaking.drain(..leaking.len().saturating_sub(LATEST_LEAKS));
             let Ok(b) = probable_core::stats::clopper_pearson(live.0, live.1, alpha) else {
                 return;
             };
             post(&FromWorker::Samples {
-                new,
+                leaking,
                 leaks: b.leaks,
                 n: b.n,
                 lower: b.lower,

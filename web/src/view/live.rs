@@ -10,12 +10,11 @@ use crate::state::Live;
 /// latest leaking answers.
 #[component]
 pub fn LivePanel(live: Live, total: u64, tau: f64, alpha: f64) -> impl IntoView {
+    // Newest first.
     let latest = live
-        .samples
+        .leaking
         .iter()
         .rev()
-        .filter(|(_, score, _)| *score >= tau)
-        .take(5)
         .map(|(i, score, text)| {
             view! {
                 <li class="sample leak">

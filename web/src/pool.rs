@@ -24,7 +24,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{File, MessageEvent, Worker, WorkerOptions, WorkerType};
 
-use crate::protocol::{BundleSource, FromWorker, Job, ToWorker};
+use crate::protocol::{BundleSource, Drawn, FromWorker, Job, ToWorker};
 use crate::units::{plan, Dispatch, DEPTH};
 
 /// Replies of every helper, in arrival order, tagged with the helper's position.
@@ -177,7 +177,7 @@ impl Pool {
         while left > 0 {
             let (i, reply) = self.next().await;
             if let FromWorker::Failed { message } = &reply {
-                return Err(format!("CPU worker {}: {message}", i + 1));
+                return Err(failed(i, message));
             }
             if waiting[i] && done(&reply) {
                 waiting[i] = false;
@@ -209,8 +209,15 @@ pub struct PoolSampler<'a, F> {
     /// answers are drawn here, instead of waiting for them.
     ahead: Option<(u32, DecodeConfig)>,
     on_unit: F,
-    /// The units sent ahead: their jobs, decoding and rows, and the dispatch.
-    early: Option<(Vec<Job>, DecodeConfig, usize, Dispatch<Generation>)>,
+    early: Option<Early>,
+}
+
+/// Units sent ahead of the evaluation's call for them, with what they were cut from.
+struct Early {
+    jobs: Vec<Job>,
+    decode: DecodeConfig,
+    rows: usize,
+    work: Dispatch<Generation>,
 }
 
 impl<'a, F> PoolSampler<'a, F> {
@@ -230,6 +237,19 @@ impl<'a, F> PoolSampler<'a, F> {
             early: None,
         }
     }
+}
+
+/// A helper's failure, named by its position (1-based, as the page counts them).
+fn failed(h: usize, message: &str) -> String {
+    format!("CPU worker {}: {message}", h + 1)
+}
+
+/// A `Sampled` answer's samples, per job, as the engine's generations.
+fn drawn(generations: Vec<Vec<Drawn>>) -> Vec<Vec<Generation>> {
+    generations
+        .into_iter()
+        .map(|g| g.into_iter().map(Generation::from).collect())
+        .collect()
 }
 
 /// Sends helper `h` its next unit, if there is one for it.
@@ -283,17 +303,11 @@ async fn drain(pool: &Pool, work: &mut Dispatch<Generation>) -> Result<(), EvalE
     while work.outstanding() > 0 {
         match pool.next().await {
             (h, FromWorker::Sampled { generations }) => {
-                let got = generations
-                    .into_iter()
-                    .map(|g| g.into_iter().map(Generation::from).collect())
-                    .collect();
-                work.answered(h, got).map_err(EvalError::Engine)?;
+                work.answered(h, drawn(generations))
+                    .map_err(EvalError::Engine)?;
             }
             (h, FromWorker::Failed { message }) => {
-                return Err(EvalError::Engine(format!(
-                    "CPU worker {}: {message}",
-                    h + 1
-                )))
+                return Err(EvalError::Engine(failed(h, &message)))
             }
             _ => {}
         }
@@ -320,7 +334,12 @@ impl<F: FnMut(usize, &[Generation])> Sampler for PoolSampler<'_, F> {
                 .collect();
             let ahead: Vec<PromptJob> = owned.iter().map(Job::as_prompt_job).collect();
             let work = start(self.pool, self.most, &ahead, sampling, rows);
-            self.early = Some((owned, sampling.clone(), rows, work));
+            self.early = Some(Early {
+                jobs: owned,
+                decode: sampling.clone(),
+                rows,
+                work,
+            });
         }
         self.local.greedy(jobs, decode, rows).await
     }
@@ -334,15 +353,15 @@ impl<F: FnMut(usize, &[Generation])> Sampler for PoolSampler<'_, F> {
     ) -> Result<Vec<Vec<Generation>>, EvalError> {
         let (pool, k) = (self.pool, self.pool.len());
         let mut work = match self.early.take() {
-            Some((owned, d, r, work))
-                if (&d, r) == (decode, rows)
-                    && owned.len() == jobs.len()
-                    && owned.iter().zip(jobs).all(|(o, j)| *o == Job::of(j)) =>
+            Some(early)
+                if (&early.decode, early.rows) == (decode, rows)
+                    && early.jobs.len() == jobs.len()
+                    && early.jobs.iter().zip(jobs).all(|(e, j)| *e == Job::of(j)) =>
             {
-                work
+                early.work
             }
-            Some((.., mut work)) => {
-                drain(pool, &mut work).await?;
+            Some(mut early) => {
+                drain(pool, &mut early.work).await?;
                 start(pool, self.most, jobs, decode, rows)
             }
             None => start(pool, self.most, jobs, decode, rows),
@@ -377,10 +396,7 @@ impl<F: FnMut(usize, &[Generation])> Sampler for PoolSampler<'_, F> {
                     }
                 }
                 FromWorker::Sampled { generations } => {
-                    let got: Vec<Vec<Generation>> = generations
-                        .into_iter()
-                        .map(|g| g.into_iter().map(Generation::from).collect())
-                        .collect();
+                    let got = drawn(generations);
                     done += got.iter().map(Vec::len).sum::<usize>();
                     tokens += std::mem::take(&mut now[h]).1;
                     let u = work.answered(h, got).map_err(EvalError::Engine)?;
@@ -392,10 +408,7 @@ impl<F: FnMut(usize, &[Generation])> Sampler for PoolSampler<'_, F> {
                     }
                 }
                 FromWorker::Failed { message } => {
-                    return Err(EvalError::Engine(format!(
-                        "CPU worker {}: {message}",
-                        h + 1
-                    )))
+                    return Err(EvalError::Engine(failed(h, &message)))
                 }
                 _ => {}
             }

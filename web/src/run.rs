@@ -1,6 +1,7 @@
 //! One evaluation in the browser: the greedy answer first (it is what a benchmark would
-//! report, shown as soon as the evaluation has drawn it), then n samples through `probable-core`'s engine, yielding to the event loop
-//! after every decode step so the page repaints and the Stop button works.
+//! report, shown as soon as the evaluation has drawn it), then n samples through
+//! `probable-core`'s engine, yielding to the event loop after every decode step so the page
+//! repaints and the Stop button works.
 
 use std::cell::Cell;
 use std::ops::ControlFlow;
@@ -8,13 +9,13 @@ use std::rc::Rc;
 
 use probable_core::data::QaItem;
 use probable_core::eval::{
-    defaults, run_evaluation, EvalConfig, EvalError, EvalProgress, EvalSetup, LocalSampler,
-    OnProgress, QuestionReport, Sampler,
+    defaults, run_evaluation, Decoded, EvalConfig, EvalError, EvalProgress, EvalSetup,
+    LocalSampler, Observer, QuestionReport,
 };
 use probable_core::prompt::{ChatOptions, TemplateSpec};
 use probable_core::sample::{
-    chunk_size_for_budget, AdaptiveTemperature, Confidence, DecodeConfig, Generation, Progress,
-    PromptJob, Step, Strategy,
+    chunk_size_for_budget, AdaptiveTemperature, Confidence, DecodeConfig, Generation, Step,
+    Strategy,
 };
 
 use crate::bundle::Loaded;
@@ -85,34 +86,19 @@ fn setup<'a>(loaded: &'a Loaded, config: &'a EvalConfig) -> EvalSetup<'a> {
     }
 }
 
-/// A sampler that hands its greedy answers to `on_greedy` as soon as they are drawn, before
-/// any sample: the page shows the evaluation's own greedy answer first, instead of drawing
-/// one of its own beforehand.
-struct ShowGreedy<S, G> {
-    inner: S,
+/// What the page hears of a run: every decode step, and the greedy answers first.
+struct Watch<P, G> {
+    step: P,
     on_greedy: G,
 }
 
-impl<S: Sampler, G: FnMut(&[Generation])> Sampler for ShowGreedy<S, G> {
-    async fn greedy(
-        &mut self,
-        jobs: &[PromptJob<'_>],
-        decode: &DecodeConfig,
-        rows: usize,
-    ) -> Result<Vec<Generation>, EvalError> {
-        let answers = self.inner.greedy(jobs, decode, rows).await?;
-        (self.on_greedy)(&answers);
-        Ok(answers)
+impl<P: FnMut(EvalProgress) -> Step, G: FnMut(&[Decoded])> Observer for Watch<P, G> {
+    fn progress(&mut self, progress: EvalProgress) -> Step {
+        (self.step)(progress)
     }
 
-    async fn sample(
-        &mut self,
-        jobs: &[PromptJob<'_>],
-        decode: &DecodeConfig,
-        rows: usize,
-        progress: &mut dyn FnMut(Progress) -> Step,
-    ) -> Result<Vec<Vec<Generation>>, EvalError> {
-        self.inner.sample(jobs, decode, rows, progress).await
+    fn greedy(&mut self, answers: &[Decoded]) {
+        (self.on_greedy)(answers)
     }
 }
 
@@ -129,11 +115,11 @@ pub async fn sample(
     item: QaItem,
     stop: Rc<Cell<bool>>,
     progress: impl Fn(EvalProgress) + 'static,
-    on_greedy: impl FnMut(&[Generation]),
+    on_greedy: impl FnMut(&[Decoded]),
     mut on_samples: impl FnMut(&[Generation]),
     pool: Option<&Pool>,
 ) -> Result<Option<QuestionReport>, String> {
-    let mut on_step = move |p: EvalProgress| -> Step {
+    let step = move |p: EvalProgress| -> Step {
         progress(p);
         let stop = stop.clone();
         Box::pin(async move {
@@ -146,7 +132,7 @@ pub async fn sample(
             }
         })
     };
-    let mut observer = OnProgress(&mut on_step);
+    let mut observer = Watch { step, on_greedy };
     let setup = setup(loaded, config);
     let questions = [(index, item)];
     let chunk = chunk_for(config.samples, pool.map_or(1, Pool::len));
@@ -162,17 +148,15 @@ pub async fn sample(
                 .then(|| (config.samples, config.decode.clone()));
             let most = (chunk / pool.len() as u32).max(1);
             let local = LocalSampler::new(&loaded.model);
-            let inner = PoolSampler::new(pool, local, most, ahead, on_chunk);
-            let mut sampler = ShowGreedy { inner, on_greedy };
+            let mut sampler = PoolSampler::new(pool, local, most, ahead, on_chunk);
             run_evaluation(&mut sampler, &setup, &questions, Vec::new(), &mut observer).await
         }
         None => {
-            let inner = Chunked {
+            let mut sampler = Chunked {
                 inner: LocalSampler::new(&loaded.model),
                 chunk,
                 on_chunk,
             };
-            let mut sampler = ShowGreedy { inner, on_greedy };
             run_evaluation(&mut sampler, &setup, &questions, Vec::new(), &mut observer).await
         }
     };

@@ -31,9 +31,9 @@ const LEAST_ROWS: u32 = 32;
 pub fn plan(ranges: &[Range<u32>], helpers: usize, most: u32) -> Vec<Unit> {
     let k = helpers.max(1) as u32;
     let longest = ranges.iter().map(|r| r.len() as u32).max().unwrap_or(0);
-    let least = LEAST_ROWS.div_ceil(ranges.len().max(1) as u32);
-    let (most, mut tail) = (most.max(1), None);
-    let least = least.min(most);
+    let most = most.max(1);
+    let least = LEAST_ROWS.div_ceil(ranges.len().max(1) as u32).min(most);
+    let mut tail = None;
     let mut units = Vec::new();
     let mut offset = 0u32;
     while offset < longest {

@@ -258,35 +258,31 @@ async fn evaluate(query: &str, items: Vec<(u32, QaItem)>) -> Result<(), String> 
         let (metric, alpha) = (config.metric, config.bounds.alpha);
         let tokenizer = &loaded.tokenizer;
         // One question: show its greedy answer first (what a benchmark would report).
-        let on_greedy = |answers: &[probable_core::sample::Generation]| {
+        let on_greedy = |answers: &[probable_core::eval::Decoded]| {
             let Some(g) = answers.first().filter(|_| questions == 1) else {
                 return;
             };
-            let text = tokenizer.decode(&g.tokens).unwrap_or_default();
             post(&FromWorker::Greedy {
                 question: position,
-                score: metric.score(&answer, &keywords, &text),
-                text,
+                text: g.text.clone(),
+                score: g.score,
             });
         };
         let on_samples = |generations: &[probable_core::sample::Generation]| {
             if questions != 1 {
                 return;
             }
-            let new: Vec<(u32, f64, String)> = generations
+            let mut leaking: Vec<(u32, f64, String)> = generations
                 .iter()
                 .map(|g| {
                     let text = tokenizer.decode(&g.tokens).unwrap_or_default();
                     let score = metric.score(&answer, &keywords, &text);
                     (g.sample_index, score, text)
                 })
-                .collect();
-            live.0 += new.iter().filter(|(_, s, _)| *s >= threshold).count() as u64;
-            live.1 += new.len() as u64;
-            let mut leaking: Vec<_> = new
-                .into_iter()
                 .filter(|(_, s, _)| *s >= threshold)
                 .collect();
+            live.0 += leaking.len() as u64;
+            live.1 += generations.len() as u64;
             leaking.drain(..leaking.len().saturating_sub(LATEST_LEAKS));
             let Ok(b) = probable_core::stats::clopper_pearson(live.0, live.1, alpha) else {
                 return;

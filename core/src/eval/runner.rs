@@ -39,6 +39,11 @@ pub trait Observer {
         step_now(ControlFlow::Continue(()))
     }
 
+    /// The greedy answers of the prompts about to be sampled, decoded and scored, before
+    /// any of their samples is drawn: where a browser shows what a benchmark would report
+    /// while the samples are still coming.
+    fn greedy(&mut self, _answers: &[Decoded]) {}
+
     /// Every finished question, its rows (one per prompt variant) in order, before the next
     /// group starts: where a journal appends them. An error ends the run.
     fn finished(&mut self, _rows: &[QuestionReport]) -> Result<(), EvalError> {
@@ -220,6 +225,7 @@ async fn sequential<S: Sampler>(
             let greedy = greedy_rows(sampler, setup, &entering, &prompts, &mut tokens)
                 .await
                 .map_err(|e| in_group(e, setup, &entering))?;
+            observer.greedy(&greedy);
             for ((unit, prompt), greedy) in entering.into_iter().zip(prompts).zip(greedy) {
                 live.push(Live {
                     unit,
@@ -544,6 +550,7 @@ async fn group_reports<S: Sampler>(
         .map(|u| encode(setup, u))
         .collect::<Result<Vec<_>, _>>()?;
     let greedy = greedy_rows(sampler, setup, group, &prompts, tokens).await?;
+    observer.greedy(&greedy);
     let jobs: Vec<PromptJob> = group
         .iter()
         .zip(&prompts)

@@ -146,7 +146,10 @@ impl CausalLm {
     /// embedding is held in (only the looked-up rows are cast; burn's `cast` leaves a
     /// tensor of the same dtype as it is).
     fn embed(&self, ids: Tensor<2, Int>) -> Tensor<3> {
-        self.embed_tokens.forward(ids).cast(self.activations)
+        let table = self.embed_tokens.weight.val();
+        super::cpu::embedding::lookup(&table, &ids)
+            .unwrap_or_else(|| self.embed_tokens.forward(ids))
+            .cast(self.activations)
     }
 
     fn head(&self, h: Tensor<3>) -> Tensor<3> {

@@ -13,6 +13,7 @@
 pub(crate) mod bf16_amx;
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 pub(crate) mod bf16_zmm;
+pub(crate) mod embedding;
 pub(crate) mod gemm;
 pub(crate) mod linear;
 pub(crate) mod rope;

@@ -117,6 +117,7 @@ pub(crate) fn write_positions_in_place(
     let [vb, vh, s, vd] = value.dims();
     let source = flex_any(&value).filter(|v| v.is_contiguous() && v.dtype() == buffer.dtype());
     let fits = (vb, vh, vd) == (b, h, d)
+        && s * d > 0
         && start + s <= capacity
         && flex_any(&buffer).is_some_and(|p| p.is_contiguous() && p.layout().start_offset() == 0);
     let Some(source) = source.filter(|_| fits) else {

@@ -40,7 +40,7 @@ pub(crate) fn lookup(table: &Tensor<2>, ids: &Tensor<2, Int>) -> Option<Tensor<3
             .collect(),
         _ => None,
     }?;
-    if ids.iter().any(|&i| i >= vocab) {
+    if d == 0 || ids.iter().any(|&i| i >= vocab) {
         return None;
     }
     // SAFETY: each of the b·s output rows of d values is written once, in order.

@@ -372,3 +372,53 @@ fn mixed_prompt_batches_give_the_samples_of_each_prompt_alone() {
         }
     }
 }
+
+/// A local sampler keeps its latest call's prompts prefilled: the samples after the greedy
+/// answers, and later calls for other sample ranges of the same prompts, prefill nothing
+/// again and draw exactly what a fresh `sample_prompts` draws.
+#[test]
+fn a_local_sampler_reuses_its_prefills_and_draws_the_same_samples() {
+    use probable_core::eval::{LocalSampler, Sampler};
+    fn jobs(prompts: &[&[u32]; 2], samples: std::ops::Range<u32>) -> Vec<PromptJob<'static>> {
+        prompts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| PromptJob {
+                prompt: p.to_vec().leak(),
+                prompt_index: i as u32,
+                samples: samples.clone(),
+                seed: 1234,
+            })
+            .collect()
+    }
+    let model = tiny();
+    let cfg = sampling(1.0, 0.9, None);
+    let prompts: [&[u32]; 2] = [&PROMPT, &[1, 44, 12]];
+    let mut sampler = LocalSampler::new(&model);
+    let greedy = DecodeConfig {
+        strategy: Strategy::Greedy,
+        ..cfg.clone()
+    };
+    pollster::block_on(sampler.greedy(&jobs(&prompts, 0..1), &greedy, 8)).unwrap();
+    let drawn: Vec<Vec<Vec<Generation>>> = [0..5u32, 5..12]
+        .into_iter()
+        .map(|range| {
+            pollster::block_on(sampler.sample(&jobs(&prompts, range), &cfg, 8, &mut no_progress))
+                .unwrap()
+        })
+        .collect();
+    // Greedy prefilled both prompts; each of the two sample calls reused both.
+    assert_eq!(sampler.into_prefills().reused(), 4);
+    let fresh = pollster::block_on(sample_prompts(
+        &model,
+        &jobs(&prompts, 0..12),
+        &cfg,
+        8,
+        &mut no_progress,
+    ))
+    .unwrap();
+    for (j, want) in fresh.into_iter().enumerate() {
+        let got: Vec<Generation> = drawn.iter().flat_map(|d| d[j].clone()).collect();
+        assert_eq!(by_index(got), by_index(want), "job {j}");
+    }
+}

@@ -64,6 +64,8 @@ struct State {
     loads: usize,
     /// The CPU fallback's helper workers (`pool.rs`), started at the first evaluation.
     pool: Option<Rc<Pool>>,
+    /// On a helper: the prompts of its previous unit, prefilled (of the loaded model).
+    prefills: probable_core::sample::Prefills,
     queue: VecDeque<(ToWorker, Vec<File>)>,
     pumping: bool,
     stop: Rc<Cell<bool>>,
@@ -198,6 +200,7 @@ async fn load(source: BundleSource, files: Vec<File>) -> Result<(), String> {
         let mut s = s.borrow_mut();
         s.loaded = None;
         s.pool = None;
+        s.prefills = Default::default();
         s.source = Some(saved);
         s.loads += 1;
     });
@@ -422,10 +425,14 @@ async fn sample_part(
             }
         })
     };
-    let out = LocalSampler::new(&loaded.model)
+    // The prompts of the previous unit stay prefilled: a question's units share its prompt.
+    let prefills = STATE.with(|s| std::mem::take(&mut s.borrow_mut().prefills));
+    let mut sampler = LocalSampler::reusing(&loaded.model, prefills);
+    let out = sampler
         .sample(&prompt_jobs, &decode, rows, &mut progress)
         .await
         .map_err(|e| e.to_string())?;
+    STATE.with(|s| s.borrow_mut().prefills = sampler.into_prefills());
     post(&FromWorker::Sampled {
         generations: out
             .iter()

@@ -4,7 +4,9 @@
 //! serving engine elsewhere.
 
 use crate::model::CausalLm;
-use crate::sample::{sample_prompts, DecodeConfig, Generation, Progress, PromptJob, Step};
+use crate::sample::{
+    sample_prompts_reusing, DecodeConfig, Generation, Prefills, Progress, PromptJob, Step,
+};
 
 use super::EvalError;
 
@@ -37,13 +39,29 @@ pub trait Sampler {
 }
 
 /// probable's own engine: the model in this process, on whatever device it was loaded on.
+/// It keeps the prompts of its latest call prefilled, so the samples after the greedy
+/// answers (and later chunks, units or rounds of the same questions) do not prefill them
+/// again (`sample/prefill.rs`).
 pub struct LocalSampler<'a> {
     pub model: &'a CausalLm,
+    prefills: Prefills,
 }
 
 impl<'a> LocalSampler<'a> {
     pub fn new(model: &'a CausalLm) -> Self {
-        Self { model }
+        Self::reusing(model, Prefills::default())
+    }
+
+    /// A sampler that starts from `prefills`, left by an earlier sampler of the same model
+    /// (see [`LocalSampler::into_prefills`]).
+    pub fn reusing(model: &'a CausalLm, prefills: Prefills) -> Self {
+        Self { model, prefills }
+    }
+
+    /// The prompts of this sampler's latest call, prefilled, for a later sampler of the same
+    /// model (a browser helper keeps them between the units it is sent).
+    pub fn into_prefills(self) -> Prefills {
+        self.prefills
     }
 }
 
@@ -54,11 +72,12 @@ impl Sampler for LocalSampler<'_> {
         decode: &DecodeConfig,
         rows: usize,
     ) -> Result<Vec<Generation>, EvalError> {
-        let out = sample_prompts(
+        let out = sample_prompts_reusing(
             self.model,
             jobs,
             decode,
             rows,
+            &mut self.prefills,
             &mut crate::sample::no_progress,
         )
         .await?;
@@ -74,6 +93,7 @@ impl Sampler for LocalSampler<'_> {
         rows: usize,
         progress: &mut dyn FnMut(Progress) -> Step,
     ) -> Result<Vec<Vec<Generation>>, EvalError> {
-        Ok(sample_prompts(self.model, jobs, decode, rows, progress).await?)
+        let prefills = &mut self.prefills;
+        Ok(sample_prompts_reusing(self.model, jobs, decode, rows, prefills, progress).await?)
     }
 }

@@ -6,7 +6,8 @@ use std::pin::Pin;
 
 use burn::tensor::{Int, Tensor, TensorData};
 
-use super::{select_tokens, DecodeConfig, SampleRng, SamplingError};
+use super::prefill::Prefilled;
+use super::{select_tokens, DecodeConfig, Prefills, SampleRng, SamplingError};
 use crate::model::{CausalLm, ModelConfig};
 use crate::tensor::host::{ids_of, upload_ids};
 
@@ -161,6 +162,21 @@ pub async fn sample_prompts(
     chunk_size: usize,
     progress: &mut dyn FnMut(Progress) -> Step,
 ) -> Result<Vec<Vec<Generation>>, SamplingError> {
+    let mut prefills = Prefills::default();
+    sample_prompts_reusing(model, jobs, config, chunk_size, &mut prefills, progress).await
+}
+
+/// [`sample_prompts`] taking the prompts `prefills` holds from the previous call (of the same
+/// model) instead of prefilling them again, and leaving this call's prompts in it
+/// (`prefill.rs`). The samples are the same.
+pub async fn sample_prompts_reusing(
+    model: &CausalLm,
+    jobs: &[PromptJob<'_>],
+    config: &DecodeConfig,
+    chunk_size: usize,
+    prefills: &mut Prefills,
+    progress: &mut dyn FnMut(Progress) -> Step,
+) -> Result<Vec<Vec<Generation>>, SamplingError> {
     config.validate()?;
     if jobs.is_empty() {
         return Err(SamplingError::NoSamples);
@@ -178,21 +194,28 @@ pub async fn sample_prompts(
     // Prefill every distinct prompt once (batch 1): its last logits and its keys/values.
     // Jobs with the same prompt as an earlier job share its prefill (a server's request
     // of n choices arrives as n jobs of one prompt, each with its own seed).
+    // A prompt the previous call prefilled is taken from `prefills`.
     let mut prefill_of: Vec<usize> = Vec::with_capacity(jobs.len());
-    let mut prefilled: Vec<(Tensor<2>, crate::model::KvCache)> = Vec::new();
+    let mut prefilled: Vec<Prefilled> = Vec::new();
+    let mut latest: Vec<(Vec<u32>, Prefilled)> = Vec::new();
     for (j, job) in jobs.iter().enumerate() {
         if let Some(k) = (0..j).find(|&k| jobs[k].prompt == job.prompt) {
             prefill_of.push(prefill_of[k]);
             continue;
         }
-        let mut cache = model.new_cache();
-        let logits = model.forward_cached(
-            upload_ids(job.prompt, [1, job.prompt.len()], &device),
-            &mut cache,
-        );
+        let done = prefills.get(job.prompt).unwrap_or_else(|| {
+            let mut cache = model.new_cache();
+            let logits = model.forward_cached(
+                upload_ids(job.prompt, [1, job.prompt.len()], &device),
+                &mut cache,
+            );
+            (logits, cache)
+        });
         prefill_of.push(prefilled.len());
-        prefilled.push((logits, cache));
+        latest.push((job.prompt.to_vec(), done.clone()));
+        prefilled.push(done);
     }
+    prefills.keep(latest);
 
     let mut out: Vec<Vec<Generation>> = jobs.iter().map(|_| Vec::new()).collect();
     let mut finished = 0usize;

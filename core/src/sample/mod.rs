@@ -12,16 +12,18 @@ pub mod adaptive;
 pub mod batch;
 pub mod config;
 pub mod error;
+pub mod prefill;
 pub mod rng;
 pub mod select;
 
 pub use adaptive::{AdaptiveTemperature, Confidence};
 pub use batch::{
-    chunk_size_for_budget, no_progress, sample_prompt, sample_prompts, step_now, Generation,
-    Progress, PromptJob, Step,
+    chunk_size_for_budget, no_progress, sample_prompt, sample_prompts, sample_prompts_reusing,
+    step_now, Generation, Progress, PromptJob, Step,
 };
 pub use config::{DecodeConfig, Strategy};
 pub use error::SamplingError;
+pub use prefill::Prefills;
 pub use rng::SampleRng;
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
 pub use select::select_tokens_in_kernel;

@@ -16,6 +16,7 @@ pub(crate) mod bf16_zmm;
 pub(crate) mod embedding;
 pub(crate) mod gemm;
 pub(crate) mod linear;
+pub(crate) mod norm;
 pub(crate) mod rope;
 pub(crate) mod row_dots;
 pub(crate) mod shared_attention;

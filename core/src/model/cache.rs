@@ -9,7 +9,7 @@
 //! attention reads each prompt once for all the rows continuing it (one matrix product
 //! instead of one per row), and the memory of a long prompt does not grow with n.
 
-use burn::tensor::{Tensor, TensorCreationOptions};
+use burn::tensor::Tensor;
 
 use crate::tensor::flex::{write_positions_in_place, zeros_like};
 use crate::tensor::host::upload_ids;
@@ -59,14 +59,8 @@ fn pad_positions(t: Tensor<4>, to: usize) -> Tensor<4> {
     if p >= to {
         return t;
     }
-    let zeros = Tensor::zeros([b, h, to - p, d], held_like(&t));
+    let zeros = zeros_like([b, h, to - p, d], &t);
     Tensor::cat(vec![t, zeros], 2)
-}
-
-/// Creation options for a buffer on `t`'s device in `t`'s dtype (f16 for a model computing
-/// in f16; burn's default would be f32).
-fn held_like(t: &Tensor<4>) -> TensorCreationOptions {
-    TensorCreationOptions::new(t.device()).with_dtype(t.dtype())
 }
 
 impl KvCache {

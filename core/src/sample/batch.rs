@@ -196,7 +196,6 @@ pub async fn sample_prompts_reusing(
     // of n choices arrives as n jobs of one prompt, each with its own seed).
     // A prompt the previous call prefilled is taken from `prefills`.
     let mut prefill_of: Vec<usize> = Vec::with_capacity(jobs.len());
-    let mut prefilled: Vec<Prefilled> = Vec::new();
     let mut latest: Vec<(Vec<u32>, Prefilled)> = Vec::new();
     for (j, job) in jobs.iter().enumerate() {
         if let Some(k) = (0..j).find(|&k| jobs[k].prompt == job.prompt) {
@@ -211,11 +210,11 @@ pub async fn sample_prompts_reusing(
             );
             (logits, cache)
         });
-        prefill_of.push(prefilled.len());
-        latest.push((job.prompt.to_vec(), done.clone()));
-        prefilled.push(done);
+        prefill_of.push(latest.len());
+        latest.push((job.prompt.to_vec(), done));
     }
     prefills.keep(latest);
+    let prefilled = prefills.latest();
 
     let mut out: Vec<Vec<Generation>> = jobs.iter().map(|_| Vec::new()).collect();
     let mut finished = 0usize;

@@ -43,6 +43,11 @@ impl Prefills {
         self.kept = latest;
     }
 
+    /// The latest call's prefills, in the order it kept them.
+    pub(crate) fn latest(&self) -> Vec<&Prefilled> {
+        self.kept.iter().map(|(_, prefilled)| prefilled).collect()
+    }
+
     /// How many prompts were reused instead of prefilled.
     pub fn reused(&self) -> usize {
         self.reused

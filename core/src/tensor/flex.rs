@@ -66,6 +66,21 @@ pub(crate) unsafe fn written_each<const D: usize, const N: usize>(
     std::array::from_fn(|_| values.next().expect("one per shape"))
 }
 
+/// Whether `t` is a row-major flex tensor that starts at its buffer's first element (a
+/// prefix view of a larger buffer included), so its rows can be addressed in the buffer.
+fn is_row_major_flex<const D: usize>(t: &Tensor<D>) -> bool {
+    flex_any(t).is_some_and(|p| p.is_contiguous() && p.layout().start_offset() == 0)
+}
+
+/// The flex tensor behind `t`, taken out of burn (the handle itself, not a second one that
+/// would make its buffer look shared), for a `t` that [`flex_any`] finds.
+fn into_flex<const D: usize>(t: Tensor<D>) -> FlexTensor {
+    let Ok(p) = t.try_into_primitive::<Flex>() else {
+        unreachable!("called for a flex tensor")
+    };
+    p
+}
+
 /// `t` `[b, …]` with only the rows `rows` (ascending) of its first dimension, moved to the
 /// front of its own buffer — when `t` is a row-major flex tensor that alone holds its
 /// buffer; `otherwise(t)` else (a copy). The buffer keeps its size: the result is a prefix
@@ -75,15 +90,12 @@ pub(crate) fn keep_rows_in_place<const D: usize>(
     rows: &[usize],
     otherwise: impl FnOnce(Tensor<D>) -> Tensor<D>,
 ) -> Tensor<D> {
-    let fits = flex_any(&t).is_some_and(|p| p.is_contiguous() && p.layout().start_offset() == 0);
     let b = t.dims()[0];
     let ascending = rows.windows(2).all(|w| w[0] < w[1]) && rows.last().is_none_or(|&r| r < b);
-    if !fits || !ascending {
+    if !ascending || !is_row_major_flex(&t) {
         return otherwise(t);
     }
-    let Ok(mut p) = t.try_into_primitive::<Flex>() else {
-        unreachable!("flex_any found a flex tensor")
-    };
+    let mut p = into_flex(t);
     let row = p.layout().num_elements() / b.max(1);
     let moved = match p.dtype() {
         DType::F32 => p.try_storage_mut::<f32>().map(|s| move_rows(s, row, rows)),
@@ -119,13 +131,11 @@ pub(crate) fn write_positions_in_place(
     let fits = (vb, vh, vd) == (b, h, d)
         && s * d > 0
         && start + s <= capacity
-        && flex_any(&buffer).is_some_and(|p| p.is_contiguous() && p.layout().start_offset() == 0);
+        && is_row_major_flex(&buffer);
     let Some(source) = source.filter(|_| fits) else {
         return otherwise(buffer, value);
     };
-    let Ok(mut p) = buffer.try_into_primitive::<Flex>() else {
-        unreachable!("flex_any found a flex tensor")
-    };
+    let mut p = into_flex(buffer);
     let shape = (b * h, capacity, s, d, start);
     let copied = match p.dtype() {
         DType::F32 => copy_positions::<f32>(&mut p, &source, shape),
@@ -165,7 +175,8 @@ fn move_rows<E: Copy>(data: &mut [E], row: usize, rows: &[usize]) {
     }
 }
 
-/// Zeros of `shape` in `like`'s dtype on `like`'s device. For an f32 flex tensor one pass
+/// Zeros of `shape` in `like`'s dtype (f16 for a model computing in f16; burn's default would
+/// be f32) on `like`'s device. For an f32 flex tensor one pass
 /// writes them: burn-flex's `zeros` fills a byte buffer and copies it into an aligned one,
 /// and a continuation's KV cache, allocated per batch, is the largest buffer of a decode
 /// (its zeroing and page faults were 8 % of a 1-thread `probable eval`, measured with `perf`).

@@ -67,6 +67,23 @@ fn generation(sample_index: u32, tokens: Vec<u32>) -> Generation {
     }
 }
 
+/// 8 samples of 4 tokens a question, drawn at once or in sequential rounds.
+fn config(sequential: Option<Rounds>) -> EvalConfig {
+    let mut config = EvalConfig::new(8, DecodeConfig::paper(4, vec![], 1), Prompt::qa());
+    config.sequential = sequential;
+    config
+}
+
+fn setup<'a>(config: &'a EvalConfig, tokenizer: &'a Tokenizer) -> EvalSetup<'a> {
+    EvalSetup {
+        config,
+        tokenizer,
+        bos: None,
+        names: ("fake", "", ""),
+        shard: None,
+    }
+}
+
 struct Heard(Log);
 
 impl Observer for Heard {
@@ -94,15 +111,8 @@ fn the_greedy_hook_hears_each_answer_before_its_samples_are_drawn() {
     };
     for sequential in [None, Some(Rounds { round: 4 })] {
         let log: Log = Rc::default();
-        let mut config = EvalConfig::new(8, DecodeConfig::paper(4, vec![], 1), Prompt::qa());
-        config.sequential = sequential;
-        let setup = EvalSetup {
-            config: &config,
-            tokenizer: &tokenizer,
-            bos: None,
-            names: ("fake", "", ""),
-            shard: None,
-        };
+        let config = config(sequential);
+        let setup = setup(&config, &tokenizer);
         let report = pollster::block_on(run_evaluation(
             &mut Fake(log.clone()),
             &setup,
@@ -128,5 +138,76 @@ fn the_greedy_hook_hears_each_answer_before_its_samples_are_drawn() {
             1,
             "{log:?}"
         );
+    }
+}
+
+/// Hands back, for every even sample, the copy a page decoded as the samples streamed in
+/// (marked by its score); for sample 1, a copy of other ids (which must not be used).
+struct Streamed {
+    reference: Decoded,
+    asked: usize,
+}
+
+impl Observer for Streamed {
+    fn decoded(&mut self, prompt_index: u32, sample: &Generation) -> Option<Decoded> {
+        assert_eq!(prompt_index, 0);
+        self.asked += 1;
+        let mut d = self.reference.clone();
+        match sample.sample_index {
+            i if i % 2 == 0 => d.score = 0.25,
+            1 => d.ids = vec![99],
+            _ => return None,
+        }
+        Some(d)
+    }
+}
+
+#[test]
+fn samples_the_observer_already_decoded_are_taken_not_decoded_again() {
+    let tokenizer =
+        Tokenizer::from_json(include_bytes!("../../public/models/npo/tokenizer.json")).unwrap();
+    let item = QaItem {
+        id: "0".into(),
+        question: "Who wrote it?".into(),
+        answer: tokenizer.decode(&[50, 51]).unwrap(),
+        keywords: vec![],
+        variants: vec![],
+    };
+    for sequential in [None, Some(Rounds { round: 4 })] {
+        let config = config(sequential);
+        let setup = setup(&config, &tokenizer);
+        let reference =
+            probable_core::eval::decode_sample(&setup, &generation(0, vec![50, 51]), &item)
+                .unwrap();
+        assert_eq!(reference.score, 1.0);
+        let mut observer = Streamed {
+            reference,
+            asked: 0,
+        };
+        let report = pollster::block_on(run_evaluation(
+            &mut Fake(Rc::default()),
+            &setup,
+            &[(0, item.clone())],
+            Vec::new(),
+            &mut observer,
+        ))
+        .unwrap();
+        let samples = &report.questions[0].samples;
+        assert!(!samples.is_empty(), "{sequential:?}");
+        assert_eq!(
+            observer.asked,
+            samples.len(),
+            "{sequential:?}: asked once per sample"
+        );
+        for (i, s) in samples.iter().enumerate() {
+            // Even samples: the observer's copy; the others (sample 1's copy has other
+            // ids) decoded by the runner.
+            let want = if i % 2 == 0 { 0.25 } else { 1.0 };
+            assert_eq!(
+                (s.score, &s.ids),
+                (want, &vec![50, 51]),
+                "{sequential:?}: sample {i}"
+            );
+        }
     }
 }

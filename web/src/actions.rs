@@ -116,7 +116,13 @@ impl Actions {
         };
         self.book.outstanding.update_value(|o| *o += 1);
         self.ui.busy.set(true);
-        self.send(&ToWorker::Load { source }, &files);
+        self.send(
+            &ToWorker::Load {
+                source,
+                model_only: false,
+            },
+            &files,
+        );
         Ok(())
     }
 

@@ -128,15 +128,14 @@ impl Reader {
     }
 }
 
-/// Reads and builds the bundle; `status` and `progress` hear where it is.
-pub async fn load(
+/// `config.json`, read and checked against the limits (and the local files' total size)
+/// before anything larger is read.
+async fn read_config(
     label: &str,
     reader: &Reader,
-    device: &Device,
     adapter: Option<&AdapterLimits>,
     status: &dyn Fn(String),
-    progress: &dyn Fn(&str, u64, Option<u64>),
-) -> Result<Loaded, String> {
+) -> Result<String, String> {
     if let Some(total) = reader.local_total() {
         check_bundle_bytes(label, total)?;
     }
@@ -146,32 +145,22 @@ pub async fn load(
     let config =
         ModelConfig::from_hf_json(&config_json).map_err(|e| format!("{config_name}: {e}"))?;
     check_model(&config_name, &config, adapter)?;
-    let generation = match reader.optional_text("generation_config.json").await? {
-        Some(t) => Some(
-            serde_json::from_str::<serde_json::Value>(&t)
-                .map_err(|e| format!("{}: {e}", reader.describe("generation_config.json")))?,
-        ),
-        None => None,
-    };
-    let mut chat = match reader.optional_text("tokenizer_config.json").await? {
-        Some(t) => ChatConfig::from_tokenizer_config(&reader.describe("tokenizer_config.json"), &t)
-            .map_err(|e| e.to_string())?,
-        None => ChatConfig::default(),
-    };
-    if let Some(t) = reader.optional_text("chat_template.jinja").await? {
-        chat.chat_template = Some(t);
-    }
-    let mut read = config_json.len() as u64;
+    Ok(config_json)
+}
+
+/// The weights (one file, or the shards an index names) built into the model, within what
+/// is left of the bundle's byte budget after the `read` bytes already read; the model and
+/// the bytes read in all.
+async fn read_weights(
+    label: &str,
+    reader: &Reader,
+    config_json: &str,
+    mut read: u64,
+    device: &Device,
+    status: &dyn Fn(String),
+    progress: &dyn Fn(&str, u64, Option<u64>),
+) -> Result<(CausalLm, u64), String> {
     let left = |read: u64| MAX_BUNDLE_BYTES.saturating_sub(read);
-
-    status(format!("{label}: tokenizer"));
-    let tokenizer_name = reader.describe("tokenizer.json");
-    let tokenizer_bytes = reader.bytes("tokenizer.json", left(read), progress).await?;
-    read += tokenizer_bytes.len() as u64;
-    let tokenizer =
-        Tokenizer::from_json(&tokenizer_bytes).map_err(|e| format!("{tokenizer_name}: {e}"))?;
-    drop(tokenizer_bytes);
-
     status(format!("{label}: weights"));
     let index_name = "model.safetensors.index.json";
     let model = match reader.optional_text(index_name).await? {
@@ -190,7 +179,7 @@ pub async fn load(
                 read as f64 / 1e6
             ));
             let source = InMemory::new(shards.iter().map(|(n, b)| (n.clone(), b.as_slice())));
-            load_sharded(&config_json, &index_json, source, device)
+            load_sharded(config_json, &index_json, source, device)
                 .map_err(|e| format!("{}: {e}", reader.describe(index_name)))?
         }
         None => {
@@ -203,10 +192,102 @@ pub async fn load(
                 "{label}: building the model ({:.1} MB of weights)",
                 weights.len() as f64 / 1e6
             ));
-            load_model(&config_json, &weights, device)
-                .map_err(|e| format!("{weights_name}: {e}"))?
+            load_model(config_json, &weights, device).map_err(|e| format!("{weights_name}: {e}"))?
         }
     };
+    Ok((model, read))
+}
+
+/// What the page shows of a loaded model.
+fn info(label: &str, model: &CausalLm, chat_template: bool, bytes: u64) -> ModelInfo {
+    ModelInfo {
+        label: label.to_string(),
+        family: format!("{:?}", model.config().family),
+        parameters: model.config().parameter_count(),
+        vocab_size: model.config().vocab_size,
+        chat_template,
+        bytes,
+    }
+}
+
+/// The model alone, for a helper worker of the CPU pool: it draws token ids and never
+/// renders a prompt or decodes an answer, so it reads no tokenizer (a real one is megabytes
+/// of JSON, parsed and held once per helper) and no chat settings. The bundle was checked
+/// whole by the model worker's [`load`].
+pub async fn load_model_alone(
+    label: &str,
+    reader: &Reader,
+    device: &Device,
+    status: &dyn Fn(String),
+    progress: &dyn Fn(&str, u64, Option<u64>),
+) -> Result<(CausalLm, ModelInfo), String> {
+    let config_json = read_config(label, reader, None, status).await?;
+    let (model, read) = read_weights(
+        label,
+        reader,
+        &config_json,
+        config_json.len() as u64,
+        device,
+        status,
+        progress,
+    )
+    .await?;
+    let info = info(label, &model, false, read);
+    Ok((model, info))
+}
+
+/// Reads and builds the bundle; `status` and `progress` hear where it is.
+pub async fn load(
+    label: &str,
+    reader: &Reader,
+    device: &Device,
+    adapter: Option<&AdapterLimits>,
+    status: &dyn Fn(String),
+    progress: &dyn Fn(&str, u64, Option<u64>),
+) -> Result<Loaded, String> {
+    let config_json = read_config(label, reader, adapter, status).await?;
+    let generation = match reader.optional_text("generation_config.json").await? {
+        Some(t) => Some(
+            serde_json::from_str::<serde_json::Value>(&t)
+                .map_err(|e| format!("{}: {e}", reader.describe("generation_config.json")))?,
+        ),
+        None => None,
+    };
+    let mut chat = match reader.optional_text("tokenizer_config.json").await? {
+        Some(t) => ChatConfig::from_tokenizer_config(&reader.describe("tokenizer_config.json"), &t)
+            .map_err(|e| e.to_string())?,
+        None => ChatConfig::default(),
+    };
+    if let Some(t) = reader.optional_text("chat_template.jinja").await? {
+        chat.chat_template = Some(t);
+    }
+    let mut read = config_json.len() as u64;
+
+    status(format!("{label}: tokenizer"));
+    let tokenizer_name = reader.describe("tokenizer.json");
+    let tokenizer_bytes = reader
+        .bytes(
+            "tokenizer.json",
+            MAX_BUNDLE_BYTES.saturating_sub(read),
+            progress,
+        )
+        .await?;
+    read += tokenizer_bytes.len() as u64;
+    let tokenizer =
+        Tokenizer::from_json(&tokenizer_bytes).map_err(|e| format!("{tokenizer_name}: {e}"))?;
+    drop(tokenizer_bytes);
+    // `tokenizers` builds some of its state on first use: a byte-level pre-tokenizer compiles
+    // its Unicode regex (~50 ms in a fresh wasm instance, before the optimising compiler has
+    // seen it) and its byte tables. Built here, while the page says "tokenizer", rather than
+    // at the first evaluation's start, where the greedy answer and every CPU helper wait on
+    // the prompt's ids (Chromium profile of a 2-worker run). A failure here would fail the
+    // evaluation's own encode the same way, so it is reported there.
+    if let Ok(ids) = tokenizer.encode("Where was the author born?") {
+        let _ = tokenizer.decode(&ids);
+    }
+
+    let (model, read) =
+        read_weights(label, reader, &config_json, read, device, status, progress).await?;
     if tokenizer.vocab_size() > model.config().vocab_size {
         return Err(format!(
             "{tokenizer_name}: {} ids, but the model's embedding has only {} rows",
@@ -215,14 +296,7 @@ pub async fn load(
         ));
     }
     let eos = model.config().generation_eos_ids(generation.as_ref());
-    let info = ModelInfo {
-        label: label.to_string(),
-        family: format!("{:?}", model.config().family),
-        parameters: model.config().parameter_count(),
-        vocab_size: model.config().vocab_size,
-        chat_template: chat.chat_template.is_some(),
-        bytes: read,
-    };
+    let info = info(label, &model, chat.chat_template.is_some(), read);
     Ok(Loaded {
         info,
         model,

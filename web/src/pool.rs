@@ -143,6 +143,7 @@ impl Pool {
                 w,
                 &ToWorker::Load {
                     source: source.clone(),
+                    model_only: true,
                 },
                 files,
             );

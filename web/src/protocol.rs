@@ -31,11 +31,13 @@ pub const LATEST_LEAKS: usize = 5;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ToWorker {
     /// Pick the device; `cpu_only` skips WebGPU (`backend=cpu` in a link).
-    Init {
-        cpu_only: bool,
-    },
+    Init { cpu_only: bool },
+    /// Load a bundle; `model_only` (a helper of the CPU pool, `pool.rs`) reads the model
+    /// alone: a helper draws token ids and never renders a prompt or decodes an answer.
     Load {
         source: BundleSource,
+        #[serde(default)]
+        model_only: bool,
     },
     /// Evaluate `items` (each with its index in its split) with the settings of the
     /// share-link query `query`, one question after another.
@@ -235,6 +237,7 @@ mod tests {
                 source: BundleSource::Url {
                     base: "http://h/x/".into(),
                 },
+                model_only: true,
             },
             ToWorker::Evaluate {
                 query: "model=npo&n=4".into(),

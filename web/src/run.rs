@@ -1,16 +1,17 @@
 //! One evaluation in the browser: the greedy answer first (it is what a benchmark would
 //! report, shown as soon as the evaluation has drawn it), then n samples through
-//! `probable-core`'s engine, yielding to the event loop after every decode step so the page
-//! repaints and the Stop button works.
+//! `probable-core`'s engine, yielding to the event loop between decode steps (every 10 ms
+//! or so, `tick.rs`) so the Stop button works.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::rc::Rc;
 
 use probable_core::data::QaItem;
 use probable_core::eval::{
-    defaults, run_evaluation, Decoded, EvalConfig, EvalError, EvalProgress, EvalSetup,
-    LocalSampler, Observer, QuestionReport,
+    decode_sample, defaults, run_evaluation, Decoded, EvalConfig, EvalError, EvalProgress,
+    EvalSetup, LocalSampler, Observer, QuestionReport,
 };
 use probable_core::prompt::{ChatOptions, TemplateSpec};
 use probable_core::sample::{
@@ -86,10 +87,18 @@ fn setup<'a>(loaded: &'a Loaded, config: &'a EvalConfig) -> EvalSetup<'a> {
     }
 }
 
+/// The samples of a one-question run decoded and scored as they arrived (for the page's
+/// live count), by sample index, until the runner takes them for the report: each is
+/// decoded and scored once (it was twice, 36 ms of one core at the end of a 2048-sample run).
+type Streamed = Rc<RefCell<HashMap<u32, Decoded>>>;
+
 /// What the page hears of a run: every decode step, and the greedy answers first.
 struct Watch<P, G> {
     step: P,
     on_greedy: G,
+    /// The question's prompt index and its samples decoded so far.
+    index: u32,
+    streamed: Streamed,
 }
 
 impl<P: FnMut(EvalProgress) -> Step, G: FnMut(&[Decoded])> Observer for Watch<P, G> {
@@ -100,11 +109,18 @@ impl<P: FnMut(EvalProgress) -> Step, G: FnMut(&[Decoded])> Observer for Watch<P,
     fn greedy(&mut self, answers: &[Decoded]) {
         (self.on_greedy)(answers)
     }
+
+    fn decoded(&mut self, prompt_index: u32, sample: &Generation) -> Option<Decoded> {
+        (prompt_index == self.index)
+            .then(|| self.streamed.borrow_mut().remove(&sample.sample_index))
+            .flatten()
+    }
 }
 
 /// Runs the many-sample evaluation of one question; `on_greedy` gets its greedy answer
 /// first, `progress` hears about every decode step, `on_samples` gets the samples a chunk
-/// at a time as they finish (see `chunked.rs`), `stop` ends the run at the next step (then
+/// at a time as they finish (see `chunked.rs`), each with its sample index, decoded and
+/// scored as the report will have them, `stop` ends the run at the next step (then
 /// `Ok(None)`). With a `pool` (the CPU fallback's helper workers) the samples are drawn
 /// there, on every core.
 #[allow(clippy::too_many_arguments)]
@@ -116,15 +132,15 @@ pub async fn sample(
     stop: Rc<Cell<bool>>,
     progress: impl Fn(EvalProgress) + 'static,
     on_greedy: impl FnMut(&[Decoded]),
-    mut on_samples: impl FnMut(&[Generation]),
+    mut on_samples: impl FnMut(&[(u32, Decoded)]),
     pool: Option<&Pool>,
 ) -> Result<Option<QuestionReport>, String> {
     let step = move |p: EvalProgress| -> Step {
         progress(p);
         let stop = stop.clone();
         Box::pin(async move {
-            // A task of its own: the worker sees `Stop` (tick.rs).
-            crate::tick::yield_now().await;
+            // Every 10 ms or so a task of its own: the worker sees `Stop` (tick.rs).
+            crate::tick::yield_due().await;
             if stop.get() {
                 ControlFlow::Break(())
             } else {
@@ -132,11 +148,25 @@ pub async fn sample(
             }
         })
     };
-    let mut observer = Watch { step, on_greedy };
+    let streamed = Streamed::default();
+    let mut observer = Watch {
+        step,
+        on_greedy,
+        index,
+        streamed: streamed.clone(),
+    };
     let setup = setup(loaded, config);
-    let questions = [(index, item)];
     let chunk = chunk_for(config.samples, pool.map_or(1, Pool::len));
-    let on_chunk = |_: usize, g: &[Generation]| on_samples(g);
+    let on_chunk = |_: usize, generations: &[Generation]| {
+        // A sample that does not decode is left to the runner, which reports the error.
+        let decoded: Vec<(u32, Decoded)> = generations
+            .iter()
+            .filter_map(|g| Some((g.sample_index, decode_sample(&setup, g, &item).ok()?)))
+            .collect();
+        on_samples(&decoded);
+        streamed.borrow_mut().extend(decoded);
+    };
+    let questions = [(index, item.clone())];
     let outcome = match pool {
         // The helpers stream their units back as they finish: no chunks around them.
         Some(pool) => {

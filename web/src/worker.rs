@@ -1,8 +1,8 @@
 //! The Web Worker that holds the model: it picks the device, loads bundles and runs
 //! evaluations, posting progress and results to the page (see `protocol.rs`). Messages are
-//! handled one after another in arrival order, except `Stop`, which takes effect at the
-//! running evaluation's next decode step (the sampler yields to the worker's event loop
-//! after every step, so the message is seen).
+//! handled one after another in arrival order, except `Stop`, which takes effect within a
+//! decode step or two (the sampler yields to the worker's event loop every 10 ms or so,
+//! `tick.rs`, so the message is seen).
 //!
 //! A failure drops the messages queued behind it (the page, on `Failed`, forgets them too).
 //!
@@ -25,6 +25,7 @@ use crate::limits::AdapterLimits;
 use crate::pool::{self, Pool};
 use crate::protocol::{BundleSource, Drawn, FromWorker, Job, ToWorker, LATEST_LEAKS};
 use crate::run;
+use probable_core::model::CausalLm;
 use probable_core::share::{query_lookup, Settings};
 
 /// The least time between two `Progress` messages of one question: a few updates a second
@@ -58,6 +59,8 @@ struct State {
     /// How the backend was announced (the pool adds its worker count).
     backend: String,
     loaded: Option<Rc<Loaded>>,
+    /// On a helper: the model alone (`Load` with `model_only`).
+    model_alone: Option<Rc<CausalLm>>,
     /// Where the loaded bundle came from, for the CPU pool's helpers to load it too, and
     /// a count of loads (a pool belongs to one).
     source: Option<(BundleSource, Vec<File>)>,
@@ -171,14 +174,14 @@ async fn handle(message: ToWorker, files: Vec<File>) -> Result<(), String> {
         // Each boxed: one state machine per kind of work instead of all three inlined into
         // this one, which is polled after every decode step and so compiled by the
         // browser's optimising compiler whole (35 KB of wasm, measured).
-        ToWorker::Load { source } => Box::pin(load(source, files)).await,
+        ToWorker::Load { source, model_only } => Box::pin(load(source, model_only, files)).await,
         ToWorker::Evaluate { query, items } => Box::pin(evaluate(&query, items)).await,
         ToWorker::Sample { jobs, decode, rows } => Box::pin(sample_part(jobs, decode, rows)).await,
         ToWorker::Stop => Ok(()),
     }
 }
 
-async fn load(source: BundleSource, files: Vec<File>) -> Result<(), String> {
+async fn load(source: BundleSource, model_only: bool, files: Vec<File>) -> Result<(), String> {
     let (device, limits) = STATE.with(|s| {
         let s = s.borrow();
         (s.device.clone(), s.limits)
@@ -199,24 +202,34 @@ async fn load(source: BundleSource, files: Vec<File>) -> Result<(), String> {
     STATE.with(|s| {
         let mut s = s.borrow_mut();
         s.loaded = None;
+        s.model_alone = None;
         s.pool = None;
         s.prefills = Default::default();
         s.source = Some(saved);
         s.loads += 1;
     });
+    let status = |text| post(&FromWorker::Status { text });
+    let progress = |file: &str, done, total| {
+        post(&FromWorker::Download {
+            file: file.to_string(),
+            done,
+            total,
+        })
+    };
+    if model_only {
+        let (model, info) =
+            bundle::load_model_alone(&label, &reader, &device, &status, &progress).await?;
+        post(&FromWorker::Loaded { info });
+        STATE.with(|s| s.borrow_mut().model_alone = Some(Rc::new(model)));
+        return Ok(());
+    }
     let loaded = bundle::load(
         &label,
         &reader,
         &device,
         limits.as_ref(),
-        &|text| post(&FromWorker::Status { text }),
-        &|file, done, total| {
-            post(&FromWorker::Download {
-                file: file.to_string(),
-                done,
-                total,
-            })
-        },
+        &status,
+        &progress,
     )
     .await?;
     post(&FromWorker::Loaded {
@@ -256,10 +269,8 @@ async fn evaluate(query: &str, items: Vec<(u32, QaItem)>) -> Result<(), String> 
         // the leak count and the Clopper–Pearson bounds so far (the report, at the end,
         // recomputes all of it from the same samples).
         let mut live = (0u64, 0u64);
-        let (answer, keywords) = (item.answer.clone(), item.keywords.clone());
         let threshold = config.bounds.threshold_or_half();
-        let (metric, alpha) = (config.metric, config.bounds.alpha);
-        let tokenizer = &loaded.tokenizer;
+        let alpha = config.bounds.alpha;
         // One question: show its greedy answer first (what a benchmark would report).
         let on_greedy = |answers: &[probable_core::eval::Decoded]| {
             let Some(g) = answers.first().filter(|_| questions == 1) else {
@@ -271,21 +282,17 @@ async fn evaluate(query: &str, items: Vec<(u32, QaItem)>) -> Result<(), String> 
                 score: g.score,
             });
         };
-        let on_samples = |generations: &[probable_core::sample::Generation]| {
+        let on_samples = |decoded: &[(u32, probable_core::eval::Decoded)]| {
             if questions != 1 {
                 return;
             }
-            let mut leaking: Vec<(u32, f64, String)> = generations
+            let mut leaking: Vec<(u32, f64, String)> = decoded
                 .iter()
-                .map(|g| {
-                    let text = tokenizer.decode(&g.tokens).unwrap_or_default();
-                    let score = metric.score(&answer, &keywords, &text);
-                    (g.sample_index, score, text)
-                })
-                .filter(|(_, s, _)| *s >= threshold)
+                .filter(|(_, d)| d.score >= threshold)
+                .map(|(i, d)| (*i, d.score, d.text.clone()))
                 .collect();
             live.0 += leaking.len() as u64;
-            live.1 += generations.len() as u64;
+            live.1 += decoded.len() as u64;
             leaking.drain(..leaking.len().saturating_sub(LATEST_LEAKS));
             let Ok(b) = probable_core::stats::clopper_pearson(live.0, live.1, alpha) else {
                 return;
@@ -396,9 +403,16 @@ async fn sample_part(
 ) -> Result<(), String> {
     use probable_core::eval::{LocalSampler, Sampler};
     use probable_core::sample::{Progress, Step};
-    let loaded = STATE
-        .with(|s| s.borrow().loaded.clone())
-        .ok_or("no model is loaded")?;
+    // A helper's model, loaded alone; the whole bundle's on a worker that loaded one.
+    let (alone, bundle) = STATE.with(|s| {
+        let s = s.borrow();
+        (s.model_alone.clone(), s.loaded.clone())
+    });
+    let model = match (&alone, &bundle) {
+        (Some(model), _) => model.as_ref(),
+        (None, Some(bundle)) => &bundle.model,
+        (None, None) => return Err("no model is loaded".into()),
+    };
     let stop = STATE.with(|s| s.borrow().stop.clone());
     let prompt_jobs: Vec<_> = jobs.iter().map(Job::as_prompt_job).collect();
     let throttle = Throttle::new();
@@ -416,8 +430,8 @@ async fn sample_part(
         }
         let stop = stop.clone();
         Box::pin(async move {
-            // Lets the `Stop` message in (tick.rs).
-            crate::tick::yield_now().await;
+            // Lets the `Stop` message in, every 10 ms or so (tick.rs).
+            crate::tick::yield_due().await;
             if stop.get() {
                 std::ops::ControlFlow::Break(())
             } else {
@@ -427,7 +441,7 @@ async fn sample_part(
     };
     // The prompts of the previous unit stay prefilled: a question's units share its prompt.
     let prefills = STATE.with(|s| std::mem::take(&mut s.borrow_mut().prefills));
-    let mut sampler = LocalSampler::reusing(&loaded.model, prefills);
+    let mut sampler = LocalSampler::reusing(model, prefills);
     let out = sampler
         .sample(&prompt_jobs, &decode, rows, &mut progress)
         .await

@@ -24,8 +24,8 @@ pub use report::{
 };
 pub use rescore::{rescore, Rescore, RescoreError};
 pub use runner::{
-    greedy_answer, greedy_scores, mean_greedy_score, run_evaluation, EvalProgress, EvalSetup,
-    Observer, OnProgress, Quiet,
+    decode_sample, greedy_answer, greedy_scores, mean_greedy_score, run_evaluation, EvalProgress,
+    EvalSetup, Observer, OnProgress, Quiet,
 };
 pub use sampler::{LocalSampler, Sampler};
 pub use select::{select_questions, Shard};

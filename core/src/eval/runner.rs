@@ -44,6 +44,14 @@ pub trait Observer {
     /// while the samples are still coming.
     fn greedy(&mut self, _answers: &[Decoded]) {}
 
+    /// Sample `sample` of prompt `prompt_index` as the caller already decoded and scored it
+    /// ([`decode_sample`], while the samples streamed in), for the runner to take instead of
+    /// decoding it a second time; `None` (the default) lets the runner decode it. Used only
+    /// if its ids, EOS flag and seed are the sample's own.
+    fn decoded(&mut self, _prompt_index: u32, _sample: &Generation) -> Option<Decoded> {
+        None
+    }
+
     /// Every finished question, its rows (one per prompt variant) in order, before the next
     /// group starts: where a journal appends them. An error ends the run.
     fn finished(&mut self, _rows: &[QuestionReport]) -> Result<(), EvalError> {
@@ -268,7 +276,7 @@ async fn sequential<S: Sampler>(
                 if l.outcome.is_some() {
                     break;
                 }
-                let d = decode(setup, g, l.unit.item)?;
+                let d = sample_decoded(setup, observer, l.unit.index, g, l.unit.item)?;
                 let verdict = l.test.push(d.score, l.samples.len())?;
                 l.samples.push(d);
                 if verdict != Verdict::Undecided {
@@ -363,7 +371,7 @@ pub async fn greedy_answer<S: Sampler>(
     let g = sampler
         .greedy(&[job], &greedy_config(&setup.config.decode), 1)
         .await?;
-    decode(setup, &g[0], item)
+    decode_sample(setup, &g[0], item)
 }
 
 /// The sampling settings with argmax selection.
@@ -450,7 +458,15 @@ fn group_label(data: &str, group: &[&Unit<'_>]) -> String {
     )
 }
 
-fn decode(setup: &EvalSetup<'_>, g: &Generation, item: &QaItem) -> Result<Decoded, EvalError> {
+/// A sample as the report holds it: `g`'s ids decoded to text and scored against `item`
+/// with the run's metric. The runner calls it for every answer; a caller that shows
+/// samples as they stream in calls it too, and hands the result back through
+/// [`Observer::decoded`] so that each sample is decoded and scored once.
+pub fn decode_sample(
+    setup: &EvalSetup<'_>,
+    g: &Generation,
+    item: &QaItem,
+) -> Result<Decoded, EvalError> {
     let text = setup.tokenizer.decode(&g.tokens)?;
     Ok(Decoded {
         score: setup
@@ -469,6 +485,25 @@ fn encode(setup: &EvalSetup<'_>, u: &Unit<'_>) -> Result<Vec<u32>, EvalError> {
         .config
         .template
         .encode_prompt(setup.tokenizer, u.question, setup.bos)?)
+}
+
+/// Sample `g` of prompt `prompt_index`, decoded and scored: the observer's copy when it has
+/// one of this very sample, else [`decode_sample`].
+fn sample_decoded(
+    setup: &EvalSetup<'_>,
+    observer: &mut dyn Observer,
+    prompt_index: u32,
+    g: &Generation,
+    item: &QaItem,
+) -> Result<Decoded, EvalError> {
+    match observer.decoded(prompt_index, g) {
+        Some(d)
+            if d.ids == g.tokens && d.stopped_on_eos == g.stopped_on_eos && d.seed == g.seed =>
+        {
+            Ok(d)
+        }
+        _ => decode_sample(setup, g, item),
+    }
 }
 
 /// The greedy answers of `group`, decoded and scored. Greedy decoding draws no random
@@ -497,7 +532,7 @@ async fn greedy_rows<S: Sampler>(
     let greedy = group
         .iter()
         .zip(&rows)
-        .map(|(u, g)| decode(setup, g, u.item))
+        .map(|(u, g)| decode_sample(setup, g, u.item))
         .collect::<Result<Vec<_>, _>>()?;
     *tokens += greedy.iter().map(|g| g.ids.len()).sum::<usize>();
     Ok(greedy)
@@ -569,7 +604,7 @@ async fn group_reports<S: Sampler>(
         }
         let samples = samples
             .iter()
-            .map(|g| decode(setup, g, u.item))
+            .map(|g| sample_decoded(setup, observer, u.index, g, u.item))
             .collect::<Result<Vec<_>, _>>()?;
         let scores: Vec<f64> = samples.iter().map(|s| s.score).collect();
         let bounds = config.question_bounds(&scores)?;

@@ -14,8 +14,8 @@ use super::layer::DecoderLayer;
 use super::mask::attention_bias;
 use super::norm::Norm;
 use super::rope::{rope_tables, rope_tables_per_row, RopeTables};
-use super::weights::{named_param, NamedTensor, WeightError, WeightSource};
-use crate::tensor::host::download;
+use super::weights::{named_param, transpose, HostValues, NamedTensor, WeightError, WeightSource};
+use crate::tensor::host::{download, upload};
 
 #[derive(Module, Debug)]
 pub struct CausalLm {
@@ -41,6 +41,27 @@ fn final_norm_name(family: Family) -> &'static str {
     }
 }
 
+/// Whether an f32 embedding that is also the head is held transposed — `[d, vocab]` in
+/// memory behind the `[vocab, d]` view the model reads — which only the browser's CPU
+/// fallback does (wasm32 with SIMD, on flex): its head is then the projection kernel's
+/// `x · W` (`cpu::wasm_product`), which wasm SIMD runs faster per multiply-add than dot
+/// products of stored rows (`scripts/bench-wasm.sh`, CHANGELOG.md), and the lookup reads a
+/// token's row as a column. Natively the row dots are the faster kernel. No copy of the
+/// table is kept either way.
+fn holds_tied_table_transposed(config: &ModelConfig, device: &Device) -> bool {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        config.tie_word_embeddings
+            && *device == Device::flex()
+            && super::cpu::wasm_product::takes(config.vocab_size)
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    {
+        let _ = (config, device);
+        false
+    }
+}
+
 impl CausalLm {
     /// Builds the model from a weight source (a checkpoint, or [`super::RandomInit`]).
     pub fn load(
@@ -50,11 +71,13 @@ impl CausalLm {
     ) -> Result<Self, WeightError> {
         let (v, d) = (config.vocab_size, config.hidden_size);
         let mut embed_tokens = EmbeddingConfig::new(v, d).init(device);
-        embed_tokens.weight = named_param(
-            "model.embed_tokens.weight",
-            src.take_matrix("model.embed_tokens.weight", &[v, d])?
-                .upload([v, d], device),
-        );
+        let table = match src.take_matrix("model.embed_tokens.weight", &[v, d])? {
+            HostValues::F32(e) if holds_tied_table_transposed(config, device) => {
+                upload(transpose(&e, v, d), [d, v], device).transpose()
+            }
+            table => table.upload([v, d], device),
+        };
+        embed_tokens.weight = named_param("model.embed_tokens.weight", table);
         let layers = (0..config.num_hidden_layers)
             .map(|i| DecoderLayer::load(&format!("model.layers.{i}"), config, src, device))
             .collect::<Result<Vec<_>, _>>()?;

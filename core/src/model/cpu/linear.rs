@@ -143,12 +143,31 @@ fn stored_row_dots<const N: usize>(
 /// Logits of a head tied to the embedding `e: [vocab, d]`: `h · eᵀ` for `h: [rows, d]`,
 /// written straight into a `[rows, vocab]` tensor as dot products of stored rows
 /// ([`row_dots_each`]): the embedding is read once, in its stored layout, and not copied.
+/// On wasm32 an f32 embedding held transposed (`[d, vocab]` in memory, see
+/// `CausalLm::load`) is `x · W` for the projection kernel instead.
 pub(crate) fn tied_logits(e: &Tensor<2>, h: &Tensor<2>) -> Option<Tensor<2>> {
-    let ef = flex_any(e).filter(|e| e.is_contiguous())?;
-    let hf = contiguous(flex_f32(h)?);
     let [vocab, d] = e.dims();
     let rows = h.dims()[0];
+    let ef = flex_any(e)?;
+    let hf = contiguous(flex_f32(h)?);
     let h_rows = &hf.storage::<f32>()[hf.layout().start_offset()..][..rows * d];
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if ef.dtype() == DType::F32
+        && ef.layout().strides() == [1, vocab as isize]
+        && super::wasm_product::takes(vocab)
+    {
+        let w = &ef.storage::<f32>()[ef.layout().start_offset()..][..d * vocab];
+        // SAFETY: `product` writes every element.
+        let out = unsafe {
+            written([rows, vocab], |out| {
+                super::wasm_product::product(rows, vocab, d, h_rows, w, out)
+            })
+        };
+        return Some(from_flex(out));
+    }
+    if !ef.is_contiguous() {
+        return None;
+    }
     // SAFETY: `row_dots` writes every element.
     let out = unsafe {
         written([rows, vocab], |out| {

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Builds the web app into web/dist (index.html, style.css, the wasm-bindgen JS glue and the
-# wasm). Installs the wasm32 target and the wasm-bindgen CLI pinned to the exact version of
+# wasm, twice: the baseline build every browser with WebAssembly SIMD runs, and
+# probable-web_bg.relaxed.wasm, the same program built with `--cfg probable_relaxed`, whose
+# projection kernel uses relaxed SIMD's fused multiply-add; web/worker.js loads it where the
+# browser has relaxed SIMD). Installs the wasm32 target and the wasm-bindgen CLI pinned to the exact version of
 # the wasm-bindgen crate in Cargo.lock (from crates.io; nothing is downloaded at build time).
 # Prints the wasm-bindgen CLI's directory on its last line.
 #
@@ -32,15 +35,33 @@ if ! "$TOOLS/bin/wasm-bindgen" --version 2>/dev/null | grep -qF "$WB_VERSION"; t
 fi
 
 cargo build --profile wasm --locked --target wasm32-unknown-unknown -p probable-web >&2
+# The relaxed-SIMD build: the config's rustflags plus one cfg (`--config` appends to the
+# array), in a target directory of its own, since other flags rebuild every crate.
+RELAXED_TARGET="$CARGO_TARGET_DIR-relaxed"
+CARGO_TARGET_DIR="$RELAXED_TARGET" cargo build --profile wasm --locked --target wasm32-unknown-unknown -p probable-web \
+  --config 'target.wasm32-unknown-unknown.rustflags = ["--cfg", "probable_relaxed"]' >&2
 OUT=web/dist
-rm -rf "$OUT.tmp" && mkdir -p "$OUT.tmp"
-"$TOOLS/bin/wasm-bindgen" --target web --no-typescript --remove-name-section --remove-producers-section --out-dir "$OUT.tmp" \
-  "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm/probable-web.wasm" >&2
-cp web/index.html web/style.css web/worker.js "$OUT.tmp/"
+rm -rf "$OUT.tmp" "$OUT.relaxed.tmp" && mkdir -p "$OUT.tmp" "$OUT.relaxed.tmp"
+bindgen() {
+  "$TOOLS/bin/wasm-bindgen" --target web --no-typescript --remove-name-section --remove-producers-section --out-dir "$2" \
+    "$1/wasm32-unknown-unknown/wasm/probable-web.wasm" >&2
+}
+bindgen "$CARGO_TARGET_DIR" "$OUT.tmp"
+bindgen "$RELAXED_TARGET" "$OUT.relaxed.tmp"
+# One JS glue serves both builds: it must be the same code (its comments name function-table
+# indices, which differ).
+code() { grep -v '^ *// ' "$1"; }
+cmp -s <(code "$OUT.tmp/probable-web.js") <(code "$OUT.relaxed.tmp/probable-web.js") || {
+  echo "build-web.sh: the relaxed-SIMD build's JS glue differs from the baseline build's" >&2
+  exit 1
+}
+mv "$OUT.relaxed.tmp/probable-web_bg.wasm" "$OUT.tmp/probable-web_bg.relaxed.wasm"
+rm -rf "$OUT.relaxed.tmp"
+cp web/index.html web/style.css web/worker.js web/wasm.js "$OUT.tmp/"
 # Replace the previous build in one step, so a failed build never leaves half a dist.
 rm -rf "$OUT.old" && { [ ! -d "$OUT" ] || mv "$OUT" "$OUT.old"; } && mv "$OUT.tmp" "$OUT" && rm -rf "$OUT.old"
-WASM="$(ls "$OUT"/*.wasm)"
-echo "web app built in $OUT: $(du -k "$WASM" | cut -f1) KiB wasm, $(gzip -9 -c "$WASM" | wc -c | awk '{printf "%.0f", $1/1024}') KiB gzipped" >&2
+WASM="$OUT/probable-web_bg.wasm"
+echo "web app built in $OUT: $(du -k "$WASM" | cut -f1) KiB wasm, $(gzip -9 -c "$WASM" | wc -c | awk '{printf "%.0f", $1/1024}') KiB gzipped (and the relaxed-SIMD build beside it)" >&2
 
 if [ -n "$SITE" ]; then
   # Built beside DIR and moved into place in one step, as web/dist is.

@@ -105,8 +105,9 @@ async function browser(webgpu) {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
 }
 
-async function open(b, url, log) {
+async function open(b, url, log, prepare = null) {
   const page = await b.newPage();
+  if (prepare) await prepare(page);
   page.on("pageerror", (e) => log.push(`pageerror: ${e.message}`));
   page.on("console", (m) => {
     if (m.type() === "error" && !m.text().includes("favicon")) log.push(`console: ${m.text()}`);
@@ -396,16 +397,32 @@ const tests = {
     return `${backend}; ${detail}`;
   },
 
-  async "CPU fallback (no WebGPU adapter): samples match the native CPU"({ url, cpu }) {
+  async "CPU fallback (no WebGPU adapter): samples match the native CPU, with the relaxed-SIMD build and the baseline one"({ url, cpu }) {
     const log = [];
     const s = { ...SMALL, n: 64, seed: 11 };
+    const native = nativeEval(5, s);
     const page = await open(cpu, `${url}?${query(5, s)}`, log);
     assert((await settle(page, 300_000)) === "done", `${await page.locator("#status").textContent()} ${log.join(" | ")}`);
     const backend = await page.locator("#backend").textContent();
     assert(backend.startsWith("CPU fallback ("), `backend is "${backend}"`);
-    const detail = compare(await result(page), nativeEval(5, s), "CPU fallback");
+    // The build web/wasm.js picks for this browser is the one the workers run.
+    const relaxed = await page.evaluate(async () => (await import("./wasm.js")).wasmBuild() !== undefined);
+    assert(backend.includes("relaxed SIMD") === relaxed, `backend "${backend}", relaxed SIMD in this browser: ${relaxed}`);
+    const detail = compare(await result(page), native, "CPU fallback");
     await page.close();
-    return `${backend}; ${detail}`;
+    // The baseline build (what a browser without relaxed SIMD runs), served where the
+    // relaxed one is asked for; one worker, so the model worker, which names its build in
+    // the backend line, draws the samples.
+    const baseline = readFileSync(join(ROOT, "web/dist/probable-web_bg.wasm"));
+    const serveBaseline = (p) => p.route("**/probable-web_bg.relaxed.wasm", (r) => r.fulfill({ body: baseline, contentType: "application/wasm" }));
+    const page2 = await open(cpu, `${url}?${query(5, s)}&workers=1`, log, serveBaseline);
+    assert((await settle(page2, 300_000)) === "done", `${await page2.locator("#status").textContent()} ${log.join(" | ")}`);
+    const backend2 = await page2.locator("#backend").textContent();
+    assert(!backend2.includes("relaxed SIMD"), `backend "${backend2}" with the baseline build served`);
+    const detail2 = compare(await result(page2), native, "CPU fallback, baseline build");
+    await page2.close();
+    assert(log.length === 0, log.join(" | "));
+    return `${backend}; ${detail} / ${backend2}; ${detail2}`;
   },
 
   async "share link round-trips: settings made in the form, reopened, same numbers"({ url, cpu }) {

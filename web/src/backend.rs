@@ -13,7 +13,8 @@ use crate::limits::AdapterLimits;
 /// The device and how to describe it to the visitor.
 pub struct Backend {
     pub device: Device,
-    /// E.g. "WebGPU · google swiftshader" or "CPU fallback (no WebGPU in this browser)".
+    /// E.g. "WebGPU · google swiftshader" or "CPU fallback (no WebGPU in this browser) ·
+    /// relaxed SIMD".
     pub label: String,
     /// The WebGPU adapter's buffer limits (`None` on the CPU).
     pub limits: Option<AdapterLimits>,
@@ -74,9 +75,16 @@ async fn probe_webgpu() -> Result<(String, AdapterLimits), String> {
 }
 
 pub async fn pick(cpu_only: bool) -> Backend {
+    // Which of the two wasm builds this worker runs (`worker.js` picks the relaxed-SIMD one
+    // where the browser validates it; scripts/build-web.sh).
+    let simd = if cfg!(probable_relaxed) {
+        " · relaxed SIMD"
+    } else {
+        ""
+    };
     let cpu = |why: String| Backend {
         device: Device::flex(),
-        label: format!("CPU fallback ({why})"),
+        label: format!("CPU fallback ({why}){simd}"),
         limits: None,
     };
     if cpu_only {

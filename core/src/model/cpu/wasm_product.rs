@@ -12,7 +12,13 @@
 //!
 //! Every output is the sum `Σ_p x[r, p] · W[p, j]` in order of `p`, a multiply then an add
 //! (baseline wasm SIMD has no fused multiply-add): the same value whatever the tile or the
-//! number of rows.
+//! number of rows. The web app also ships a second build (`--cfg probable_relaxed`,
+//! `scripts/build-web.sh`) that the workers load where the browser has relaxed SIMD: there
+//! each step is `f32x4.relaxed_madd`, one fused multiply-add on a CPU with FMA (rounded
+//! once), a multiply and an add elsewhere. The projections are half of the engine's time and
+//! the fused form issues on twice the ports: ~15 % more tokens/s (`web/tests/wasm_bench.rs`
+//! under Node with relaxed SIMD, CHANGELOG.md). Only this kernel uses it: burn-flex's SIMD
+//! crate does not build with the target feature turned on for the whole program.
 
 use std::arch::wasm32::*;
 use std::mem::MaybeUninit;
@@ -32,6 +38,7 @@ pub(crate) fn takes(n: usize) -> bool {
 ///
 /// # Panics
 /// If `n` is not one [`takes`] or the slices are not of `m·k`, `k·n` and `m·n` elements.
+#[cfg_attr(probable_relaxed, target_feature(enable = "relaxed-simd"))]
 pub(crate) fn product(
     m: usize,
     n: usize,
@@ -68,11 +75,26 @@ pub(crate) fn product(
     }
 }
 
+/// `a · b + c`, fused where the machine can (the relaxed-SIMD build).
+#[cfg(probable_relaxed)]
+#[target_feature(enable = "relaxed-simd")]
+fn madd(a: v128, b: v128, c: v128) -> v128 {
+    f32x4_relaxed_madd(a, b, c)
+}
+
+/// `a · b + c`, a multiply then an add.
+#[cfg(not(probable_relaxed))]
+#[inline(always)]
+fn madd(a: v128, b: v128, c: v128) -> v128 {
+    f32x4_add(c, f32x4_mul(a, b))
+}
+
 /// `R` rows of x (row stride k) × 8 columns of w (row stride n) into y (row stride n).
 ///
 /// # Safety
 /// `x`, `w` and `y` must point at that many readable (writable, for `y`) elements.
-#[inline(always)]
+#[cfg_attr(not(probable_relaxed), inline(always))]
+#[cfg_attr(probable_relaxed, target_feature(enable = "relaxed-simd"))]
 unsafe fn tile<const R: usize>(x: *const f32, k: usize, w: *const f32, n: usize, y: *mut f32) {
     // SAFETY: inside the extents the caller vouches for.
     unsafe {
@@ -82,8 +104,8 @@ unsafe fn tile<const R: usize>(x: *const f32, k: usize, w: *const f32, n: usize,
             let (w0, w1) = (v128_load(wp.cast()), v128_load(wp.add(4).cast()));
             for (i, a) in acc.iter_mut().enumerate() {
                 let xs = v128_load32_splat(x.add(i * k + p).cast());
-                a[0] = f32x4_add(a[0], f32x4_mul(xs, w0));
-                a[1] = f32x4_add(a[1], f32x4_mul(xs, w1));
+                a[0] = madd(xs, w0, a[0]);
+                a[1] = madd(xs, w1, a[1]);
             }
         }
         for (i, a) in acc.iter().enumerate() {

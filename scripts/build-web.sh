@@ -2,9 +2,10 @@
 # Builds the web app into web/dist (index.html, style.css, the wasm-bindgen JS glue and the
 # wasm, twice: the baseline build every browser with WebAssembly SIMD runs, and
 # probable-web_bg.relaxed.wasm, the same program built with `--cfg probable_relaxed`, whose
-# projection kernel uses relaxed SIMD's fused multiply-add; web/worker.js loads it where the
-# browser has relaxed SIMD). Installs the wasm32 target and the wasm-bindgen CLI pinned to the exact version of
-# the wasm-bindgen crate in Cargo.lock (from crates.io; nothing is downloaded at build time).
+# projection kernel uses relaxed SIMD's fused multiply-add; web/wasm.js has the page and the
+# workers load it where the browser has relaxed SIMD). Installs the wasm32 target and the
+# wasm-bindgen CLI pinned to the exact version of the wasm-bindgen crate in Cargo.lock (from
+# crates.io; nothing is downloaded at build time).
 # Prints the wasm-bindgen CLI's directory on its last line.
 #
 #   bash scripts/build-web.sh [--site DIR [--models npo,ga,…]]

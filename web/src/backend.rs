@@ -75,7 +75,7 @@ async fn probe_webgpu() -> Result<(String, AdapterLimits), String> {
 }
 
 pub async fn pick(cpu_only: bool) -> Backend {
-    // Which of the two wasm builds this worker runs (`worker.js` picks the relaxed-SIMD one
+    // Which of the two wasm builds this worker runs (`wasm.js` picks the relaxed-SIMD one
     // where the browser validates it; scripts/build-web.sh).
     let simd = if cfg!(probable_relaxed) {
         " · relaxed SIMD"

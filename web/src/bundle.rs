@@ -128,6 +128,11 @@ impl Reader {
     }
 }
 
+/// What may still be read of a bundle once `read` bytes of it were.
+fn left(read: u64) -> u64 {
+    MAX_BUNDLE_BYTES.saturating_sub(read)
+}
+
 /// `config.json`, read and checked against the limits (and the local files' total size)
 /// before anything larger is read.
 async fn read_config(
@@ -160,7 +165,6 @@ async fn read_weights(
     status: &dyn Fn(String),
     progress: &dyn Fn(&str, u64, Option<u64>),
 ) -> Result<(CausalLm, u64), String> {
-    let left = |read: u64| MAX_BUNDLE_BYTES.saturating_sub(read);
     status(format!("{label}: weights"));
     let index_name = "model.safetensors.index.json";
     let model = match reader.optional_text(index_name).await? {
@@ -265,13 +269,7 @@ pub async fn load(
 
     status(format!("{label}: tokenizer"));
     let tokenizer_name = reader.describe("tokenizer.json");
-    let tokenizer_bytes = reader
-        .bytes(
-            "tokenizer.json",
-            MAX_BUNDLE_BYTES.saturating_sub(read),
-            progress,
-        )
-        .await?;
+    let tokenizer_bytes = reader.bytes("tokenizer.json", left(read), progress).await?;
     read += tokenizer_bytes.len() as u64;
     let tokenizer =
         Tokenizer::from_json(&tokenizer_bytes).map_err(|e| format!("{tokenizer_name}: {e}"))?;

@@ -34,12 +34,12 @@ thread_local! {
 
 /// [`yield_now`], if this thread last yielded at least [`YIELD_EVERY_MS`] ago; else nothing.
 ///
-/// Yielding after every decode step cost the CPU fallback's helpers 7–11 % of a run's wall
-/// time spent idle (a Chromium profile of a 2-worker run; 3 % for a single worker): each
-/// yield is a task hop through the event loop, on which a worker sharing its core with the
-/// other helper, the model worker and the compiler waited to be scheduled again. A small
-/// model's step takes well under a millisecond, so every step yielded dozens of times per
-/// `Stop` the worker could have needed to see.
+/// Each yield is a task hop through the event loop, on which a worker sharing its core with
+/// the other helpers, the model worker and the compiler may wait to be scheduled again. A
+/// small batch of a small model takes well under a millisecond a step, so yielding after
+/// every step hopped dozens of times per `Stop` the worker could have needed to see: yielding
+/// every 10 ms made 256-sample runs 5–10 % faster (`tests/browser/measure.mjs`, CHANGELOG.md);
+/// at 2048 samples, whose 256-row steps already take about 10 ms, nothing changed.
 pub async fn yield_due() {
     let now = js_sys::Date::now();
     if now - LAST_YIELD.get() < YIELD_EVERY_MS {

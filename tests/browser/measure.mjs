@@ -1,13 +1,14 @@
 // One run of the web app, measured: serves a built site (`scripts/build-web.sh --site DIR`),
 // opens it in headless Chromium on the CPU fallback (no WebGPU flag) with a query, waits until
 // the run settles and prints the page's own tokens and milliseconds (`#throughput`, the
-// sampling only, load excluded) and the backend line. With --trace FILE it also records a
+// sampling only, load excluded) and the backend line; --runs K runs the evaluation K times in
+// the page (Run again) and prints each run's rate. With --trace FILE it also records a
 // Chromium trace of every thread (the workers and V8's compiler threads included: open it in
 // Perfetto); --flags passes Chromium flags, e.g. "--js-flags=--trace-wasm-compilation-times"
 // (the compiler's log then goes to Chromium's stdout: run with DEBUG=pw:browser).
 //
 //   node tests/browser/measure.mjs --site DIR --query "model=npo&q=0&n=256&workers=1" \
-//     [--trace trace.json] [--flags "..."] [--chromium PATH]
+//     [--runs K] [--trace trace.json] [--flags "..."] [--chromium PATH]
 import { createServer } from "node:http";
 import { readFileSync, statSync } from "node:fs";
 import { extname, join, normalize } from "node:path";
@@ -20,11 +21,16 @@ const arg = (name, fallback) => {
 const SITE = arg("--site", null);
 const QUERY = arg("--query", null);
 if (!SITE || QUERY === null) {
-  console.error('usage: node tests/browser/measure.mjs --site DIR --query "model=npo&q=0&n=256" [--trace FILE] [--flags "..."] [--chromium PATH]');
+  console.error('usage: node tests/browser/measure.mjs --site DIR --query "model=npo&q=0&n=256" [--runs K] [--trace FILE] [--flags "..."] [--chromium PATH]');
   process.exit(2);
 }
 const TRACE = arg("--trace", null);
 const FLAGS = (arg("--flags", "") || "").split(" ").filter(Boolean);
+const RUNS = Number(arg("--runs", "1"));
+if (!Number.isInteger(RUNS) || RUNS < 1) {
+  console.error(`measure.mjs: --runs must be a whole number ≥ 1, not "${arg("--runs")}"`);
+  process.exit(2);
+}
 const MIME = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".json": "application/json", ".jsonl": "text/plain", ".css": "text/css" };
 
 const server = createServer((req, res) => {
@@ -61,8 +67,21 @@ try {
   }
   if (state !== "done") throw new Error(`the run ended "${state}": ${await status.textContent()}`);
   const t = page.locator("#throughput");
-  const [tokens, ms] = [Number(await t.getAttribute("data-tokens")), Number(await t.getAttribute("data-ms"))];
-  console.log(`${tokens} tokens in ${ms.toFixed(0)} ms = ${((tokens / ms) * 1000).toFixed(0)} tokens/s · ${await page.locator("#backend").textContent()}`);
+  const line = async () => {
+    const [tokens, ms] = [Number(await t.getAttribute("data-tokens")), Number(await t.getAttribute("data-ms"))];
+    return `${tokens} tokens in ${ms.toFixed(0)} ms = ${((tokens / ms) * 1000).toFixed(0)} tokens/s`;
+  };
+  console.log(`run 1: ${await line()} · ${await page.locator("#backend").textContent()}`);
+  // Runs after the first, in the same page: the browser has compiled the hot wasm functions
+  // with its optimising tier by then.
+  for (let run = 2; run <= RUNS; run++) {
+    await page.click("#run");
+    await page.waitForFunction(() => ["starting", "running"].includes(document.querySelector("#status")?.dataset.state), null, { timeout: 60_000 });
+    await page.waitForFunction(() => !["starting", "running"].includes(document.querySelector("#status")?.dataset.state), null, { timeout: 600_000 });
+    const ended = await status.getAttribute("data-state");
+    if (ended !== "done") throw new Error(`run ${run} ended "${ended}": ${await status.textContent()}`);
+    console.log(`run ${run}: ${await line()}`);
+  }
   if (TRACE) await browser.stopTracing();
 } catch (e) {
   console.error(`measure.mjs: ${e.message}`);

@@ -286,10 +286,11 @@ async function shot(page, name) {
   if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`) });
 }
 
-/** Every tap target that is visible is at least 40 px tall (buttons, selects, inputs, summaries). */
+/** Every tap target that is visible is at least 40 px tall (buttons, selects, inputs, summaries,
+ * and a checkbox's label, through which the checkbox is tapped). */
 async function smallTargets(page) {
   return page.evaluate(() =>
-    [...document.querySelectorAll("button, select, input:not([type=checkbox]), summary")]
+    [...document.querySelectorAll("button, select, input:not([type=checkbox]), summary, label:has(> input[type=checkbox])")]
       .filter((e) => e.offsetParent !== null)
       .filter((e) => e.getBoundingClientRect().height < 40)
       .map((e) => `${e.tagName.toLowerCase()}#${e.id} ${Math.round(e.getBoundingClientRect().height)} px`),
@@ -336,7 +337,7 @@ const tests = {
       await p.close();
     }
     assert(log.length === 0, log.join(" | "));
-    return `${rows.length} models' numbers equal demo-summary.json; watch button at ${watch.top}–${watch.bottom} px of 768; ${widths.join("")}; no overflow at 360, 390, 414 px`;
+    return `${rows.length} models' numbers equal demo-summary.json; watch button at ${watch.top}–${watch.bottom} px of 768; ${widths.join("")}; no overflow and no tap target under 40 px at 360, 390, 414 px`;
   },
 
   async "watch it happen: greedy verdict first, samples stream in, the side-by-side verdict equals the demo's"({ url, cpu }) {
@@ -692,14 +693,23 @@ const tests = {
       assert(over <= 0, `a result is ${over} px wider than a ${vp.width} px screen`);
       await page.locator("#settings-panel > summary").click();
       assert(await page.locator("#seed").isVisible(), "one click on the settings must show them");
+      if (vp === PHONE) {
+        await page.locator("#sources-panel > summary").click();
+        const small = await smallTargets(page);
+        assert(small.length === 0, `touch targets under 40 px on a result at ${vp.width} px: ${small.join(", ")}`);
+      }
       await shot(page, `result-${vp.width}x${vp.height}`);
-      out.push(`${vp.width}×${vp.height}: verdict at ${v.top}–${v.bottom} px`);
+      out.push(`${vp.width}×${vp.height}: verdict at ${v.top}–${v.bottom} px${vp === PHONE ? " (no tap target under 40 px, panels open)" : ""}`);
       await page.close();
       const rp = await openAt(cpu, `${url}?report=${encodeURIComponent(`${corsUrl}/report.json`)}`, vp, log);
       assert((await settle(rp, 120_000)) === "ready", await rp.locator("#status").textContent());
       const s = await placement(rp, "#summary");
       assert(s.top < vp.height, `a report's summary starts at ${s.top} px, below the fold at ${vp.width} px`);
       assert((await overflow(rp)) <= 0, `a report overflows a ${vp.width} px screen`);
+      if (vp === PHONE) {
+        const small = await smallTargets(rp);
+        assert(small.length === 0, `touch targets under 40 px on a report at ${vp.width} px: ${small.join(", ")}`);
+      }
       out.push(`report summary at ${s.top} px`);
       await rp.close();
     }

@@ -244,7 +244,7 @@ pub fn Controls(
             <div class="row">
                 {number(Field { id: "alpha", label: "α ", hint: "in (0, 1)", get: |s| s.alpha, set: |s, v| s.alpha = v, valid: |v: f64| v > 0.0 && v < 1.0 }, settings, errors)}
                 {number(Field { id: "tau", label: "leak threshold τ ", hint: "in [0, 1]", get: |s| s.tau, set: |s, v| s.tau = v, valid: |v: f64| (0.0..=1.0).contains(&v) }, settings, errors)}
-                <label>
+                <label class="check">
                     <input
                         id="adaptive"
                         type="checkbox"
@@ -253,7 +253,7 @@ pub fn Controls(
                     />
                     " adaptive temperature"
                 </label>
-                <label>
+                <label class="check">
                     <input
                         id="sequential"
                         type="checkbox"

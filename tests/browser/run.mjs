@@ -297,6 +297,19 @@ async function smallTargets(page) {
   );
 }
 
+/** The texts of the cells matching `selector` that are broken over more than one line. */
+async function splitCells(page, selector) {
+  return page.evaluate((selector) =>
+    [...document.querySelectorAll(selector)]
+      .filter((c) => {
+        const r = document.createRange();
+        r.selectNodeContents(c);
+        return new Set([...r.getClientRects()].map((x) => Math.round(x.top))).size > 1;
+      })
+      .map((c) => c.textContent),
+  selector);
+}
+
 // ---- tests -----------------------------------------------------------------------------
 
 const SMALL = { model: "npo", n: 12, t: 1, top_p: 0.9, seed: 3, alpha: 0.01, tau: 0.5, max_tokens: 32 };
@@ -694,12 +707,15 @@ const tests = {
       await page.locator("#settings-panel > summary").click();
       assert(await page.locator("#seed").isVisible(), "one click on the settings must show them");
       if (vp === PHONE) {
+        // A bound's name and value stay whole (the table scrolls rather than split them).
+        const split = await splitCells(page, "#bounds th, #bounds td[data-bound]");
+        assert(split.length === 0, `bounds split over lines at ${vp.width} px: ${split.join(", ")}`);
         await page.locator("#sources-panel > summary").click();
         const small = await smallTargets(page);
         assert(small.length === 0, `touch targets under 40 px on a result at ${vp.width} px: ${small.join(", ")}`);
       }
       await shot(page, `result-${vp.width}x${vp.height}`);
-      out.push(`${vp.width}×${vp.height}: verdict at ${v.top}–${v.bottom} px${vp === PHONE ? " (no tap target under 40 px, panels open)" : ""}`);
+      out.push(`${vp.width}×${vp.height}: verdict at ${v.top}–${v.bottom} px${vp === PHONE ? " (bounds unbroken; no tap target under 40 px, panels open)" : ""}`);
       await page.close();
       const rp = await openAt(cpu, `${url}?report=${encodeURIComponent(`${corsUrl}/report.json`)}`, vp, log);
       assert((await settle(rp, 120_000)) === "ready", await rp.locator("#status").textContent());
@@ -707,6 +723,8 @@ const tests = {
       assert(s.top < vp.height, `a report's summary starts at ${s.top} px, below the fold at ${vp.width} px`);
       assert((await overflow(rp)) <= 0, `a report overflows a ${vp.width} px screen`);
       if (vp === PHONE) {
+        const split = await splitCells(rp, "#summary td");
+        assert(split.length === 0, `a report's numbers split over lines at ${vp.width} px: ${split.join(", ")}`);
         const small = await smallTargets(rp);
         assert(small.length === 0, `touch targets under 40 px on a report at ${vp.width} px: ${small.join(", ")}`);
       }

@@ -381,6 +381,10 @@ const tests = {
     const seen = new Set(live);
     const partial = [...seen].filter((n) => n > 0 && n < w.n);
     assert(partial.length >= 2, `the samples did not stream in (live counts seen: ${[...seen].join(", ")})`);
+    // The progress line ends on every sample, however soon after the one before it the
+    // last progress came (the worker posts progress at most every 100 ms).
+    const progress = await page.locator("#progress-text").textContent();
+    assert(progress.startsWith(`${w.n} / ${w.n} samples`), `the finished run's progress reads "${progress}"`);
     const verdict = page.locator("#verdict");
     assert((await verdict.getAttribute("data-greedy-forgotten")) === "true", "greedy should say forgotten");
     assert((await verdict.getAttribute("data-certified")) === "true", `sampling should certify a leak: ${await verdict.textContent()}`);

@@ -313,7 +313,8 @@ async fn evaluate(query: &str, items: Vec<(u32, QaItem)>) -> Result<(), String> 
             stop.clone(),
             move |p| {
                 counter.set(base + p.tokens);
-                if !throttle.due(false) {
+                // The last one always goes: the progress line must end on every sample.
+                if !throttle.due(p.samples_done == p.samples_total) {
                     return;
                 }
                 post(&FromWorker::Progress {

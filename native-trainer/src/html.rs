@@ -3,8 +3,8 @@
 //! is escaped.
 
 use probable_core::eval::EvalReport;
+use probable_core::plot::escape;
 use probable_core::plot::leak_curve::{question_points, set_points};
-use probable_core::plot::svg::escape;
 use probable_core::plot::{ecdf_svg, histogram_svg, leak_at_k_svg, survival_svg, verdict_svg};
 use probable_core::stats::{dkw_epsilon, Ecdf, Sidedness};
 

@@ -3,7 +3,8 @@
 
 use std::fmt::Write;
 
-use super::svg::{frame_with, polyline, x_of, y_of};
+use super::canvas::{frame_with, polyline, x_of, y_of};
+use super::legend::{segments_enter, Corner, Legend};
 use crate::stats::{LeakAtK, SetLeakAtK};
 
 /// One point of the curve: `(k, estimate, lower, upper)`.
@@ -47,15 +48,21 @@ pub fn leak_at_k_svg(title: &str, points: &[CurvePoint]) -> String {
     }
     let _ = write!(
         out,
-        r##"<path d="{band} Z" fill="#d62728" fill-opacity="0.18" stroke="none"/><path d="{up}" fill="none" stroke="#d62728" stroke-width="1.5"/><path d="{est}" fill="none" stroke="#4a7fb5" stroke-width="2"/><text x="{x}" y="{y1}" fill="#d62728">certified band</text><text x="{x}" y="{y2}" fill="#4a7fb5">estimate</text></svg>"##,
+        r##"<path d="{band} Z" fill="#d62728" fill-opacity="0.18" stroke="none"/><path d="{up}" fill="none" stroke="#d62728" stroke-width="1.5"/><path d="{est}" fill="none" stroke="#4a7fb5" stroke-width="2"/>"##,
         up = line(&|p| p.3),
         est = line(&|p| p.1),
-        x = x_of(0.03),
-        y1 = y_of(0.95),
-        y2 = y_of(0.85),
     );
+    // The curve rises with k: the top left is free unless the question leaks at small k
+    // already, then the bottom right.
+    let entries = [("#d62728", "certified band"), ("#4a7fb5", "estimate")];
+    let band: Vec<_> = points.iter().map(|p| (pos(p.0), p.2, p.3)).collect();
+    Legend::clear_of(
+        &[Corner::TopLeft, Corner::BottomRight],
+        &entries.map(|e| e.1),
+        |x0, x1, y0, y1| segments_enter(&band, [x0, x1, y0, y1]),
+    )
+    .write(&mut out, &entries);
     // Each k also as a marker with its certified interval, so a single k still shows.
-    out.truncate(out.len() - "</svg>".len());
     for p in points {
         let x = x_of(pos(p.0));
         let _ = write!(
@@ -86,5 +93,18 @@ mod tests {
         assert_eq!(one.matches("<circle").count(), 1);
         assert!(s.contains("&lt;q&gt;"));
         assert!(leak_at_k_svg("t", &[]).is_empty());
+    }
+
+    /// The legend sits in a corner the band does not pass through: the top left for a
+    /// question that rarely leaks, the bottom right for one that leaks at k = 1 already.
+    #[test]
+    fn the_legend_keeps_clear_of_the_band() {
+        let ks = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+        let rare = crate::stats::leak_at_k(256, 2, &ks, 0.01).unwrap();
+        let s = leak_at_k_svg("t", &question_points(&rare));
+        assert!(s.contains(r#"<g text-anchor="start">"#), "{s}");
+        let often = crate::stats::leak_at_k(256, 181, &ks, 0.01).unwrap();
+        let s = leak_at_k_svg("t", &question_points(&often));
+        assert!(s.contains(r#"<g text-anchor="end">"#), "{s}");
     }
 }

@@ -1,35 +1,13 @@
-//! Two figures per question: the histogram of sample scores with the greedy score and
-//! the expectation bound marked (the paper's demo figure), and the empirical CDF with its
-//! DKW band. All text is escaped, so question text can never inject markup.
+//! Three figures per question: the histogram of sample scores with the greedy score and
+//! the expectation bound marked (the paper's demo figure), the empirical CDF with its DKW
+//! band, and the survival `M_gen` with its upper bound.
 
 use std::fmt::Write;
 
+use super::canvas::{frame_with, vline, x_of, y_of, BOTTOM, H, LEFT, RIGHT, TOP, W};
+use super::legend::{steps_enter, Corner, Legend};
 use crate::stats::dkw::SurvivalPoint;
 use crate::stats::Ecdf;
-
-const W: f64 = 420.0;
-const H: f64 = 220.0;
-const LEFT: f64 = 44.0;
-const RIGHT: f64 = 12.0;
-const TOP: f64 = 24.0;
-const BOTTOM: f64 = 36.0;
-
-/// Escapes text for SVG/HTML content and attributes.
-pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
-pub(crate) fn x_of(v: f64) -> f64 {
-    LEFT + v.clamp(0.0, 1.0) * (W - LEFT - RIGHT)
-}
-
-pub(crate) fn y_of(v: f64) -> f64 {
-    TOP + (1.0 - v.clamp(0.0, 1.0)) * (H - TOP - BOTTOM)
-}
 
 fn frame(out: &mut String, title: &str, y_label: &str) {
     let ticks: Vec<(f64, String)> = [0.0, 0.25, 0.5, 0.75, 1.0]
@@ -37,74 +15,6 @@ fn frame(out: &mut String, title: &str, y_label: &str) {
         .map(|&t| (t, t.to_string()))
         .collect();
     frame_with(out, title, "score", y_label, &ticks);
-}
-
-/// The axes: `ticks` are `(position in [0, 1] along x, label)`.
-pub(crate) fn frame_with(
-    out: &mut String,
-    title: &str,
-    x_label: &str,
-    y_label: &str,
-    ticks: &[(f64, String)],
-) {
-    let _ = write!(
-        out,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}" font-family="sans-serif" font-size="11"><title>{t}</title><text x="{LEFT}" y="14" font-weight="bold">{t}</text><line x1="{LEFT}" y1="{y0}" x2="{x1}" y2="{y0}" stroke="#333"/><line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{y0}" stroke="#333"/>"##,
-        t = escape(title),
-        y0 = H - BOTTOM,
-        x1 = W - RIGHT,
-    );
-    for (pos, label) in ticks {
-        let _ = write!(
-            out,
-            r##"<text x="{x}" y="{y}" text-anchor="middle">{l}</text>"##,
-            x = x_of(*pos),
-            y = H - BOTTOM + 14.0,
-            l = escape(label)
-        );
-    }
-    axis_titles(out, (W, H), (LEFT, RIGHT, TOP, BOTTOM), x_label, y_label);
-}
-
-/// The x title under the plot area and the y title along its left edge, for a figure of
-/// `size` (width, height) with `margins` (left, right, top, bottom).
-pub(crate) fn axis_titles(
-    out: &mut String,
-    (w, h): (f64, f64),
-    (left, right, top, bottom): (f64, f64, f64, f64),
-    x_label: &str,
-    y_label: &str,
-) {
-    let _ = write!(
-        out,
-        r##"<text x="{x}" y="{y}" text-anchor="middle">{xl}</text><text x="12" y="{ym}" transform="rotate(-90 12 {ym})" text-anchor="middle">{yl}</text>"##,
-        x = (left + w - right) / 2.0,
-        y = h - 4.0,
-        xl = escape(x_label),
-        ym = (top + h - bottom) / 2.0,
-        yl = escape(y_label)
-    );
-}
-
-/// SVG path data through `points` (already in plot coordinates): `M x,y L x,y …`.
-pub(crate) fn polyline(points: impl IntoIterator<Item = (f64, f64)>) -> String {
-    points
-        .into_iter()
-        .enumerate()
-        .map(|(i, (x, y))| format!("{}{x:.1},{y:.1}", if i == 0 { "M" } else { " L" }))
-        .collect()
-}
-
-pub(crate) fn vline(out: &mut String, v: f64, color: &str, label: &str) {
-    let _ = write!(
-        out,
-        r##"<line x1="{x}" y1="{TOP}" x2="{x}" y2="{y}" stroke="{color}" stroke-width="2" stroke-dasharray="5 3"/><text x="{tx}" y="{ty}" fill="{color}">{l}</text>"##,
-        x = x_of(v),
-        y = H - BOTTOM,
-        tx = x_of(v) + 3.0,
-        ty = TOP + 10.0,
-        l = escape(label)
-    );
 }
 
 /// Histogram (20 bins on [0, 1]) of `scores`, with the greedy score and the upper
@@ -141,7 +51,7 @@ pub fn histogram_svg(
     }
     if let Some(m) = mean_upper {
         let _ = write!(out, "<g transform=\"translate(0 14)\">");
-        vline(&mut out, m, "#2ca02c", &format!("M_mu {m:.2}"));
+        vline(&mut out, m, "#2ca02c", &format!("M_μ {m:.2}"));
         out.push_str("</g>");
     }
     out.push_str("</svg>");
@@ -183,14 +93,26 @@ pub fn ecdf_svg(title: &str, ecdf: &Ecdf, epsilon: f64) -> String {
     };
     let _ = write!(
         out,
-        r##"<path d="{lo}" fill="none" stroke="#999" stroke-dasharray="3 3"/><path d="{hi}" fill="none" stroke="#999" stroke-dasharray="3 3"/><path d="{mid}" fill="none" stroke="#4a7fb5" stroke-width="2"/><text x="{x}" y="{y}" fill="#666">DKW band ±{e:.3}</text>"##,
+        r##"<path d="{lo}" fill="none" stroke="#999" stroke-dasharray="3 3"/><path d="{hi}" fill="none" stroke="#999" stroke-dasharray="3 3"/><path d="{mid}" fill="none" stroke="#4a7fb5" stroke-width="2"/>"##,
         lo = step_path(-epsilon),
         hi = step_path(epsilon),
         mid = step_path(0.0),
-        x = x_of(0.55),
-        y = y_of(0.1),
-        e = epsilon
     );
+    // The CDF rises: the bottom right is free unless most scores are high, then the top left.
+    let label = format!("DKW band ±{epsilon:.3}");
+    let steps: Vec<_> = ts
+        .iter()
+        .map(|&t| {
+            let f = ecdf.cdf(t);
+            (t, (f - epsilon).max(0.0), (f + epsilon).min(1.0))
+        })
+        .collect();
+    Legend::clear_of(
+        &[Corner::BottomRight, Corner::TopLeft],
+        &[&label],
+        |x0, x1, y0, y1| steps_enter(&steps, [x0, x1, y0, y1]),
+    )
+    .write(&mut out, &[("#666", &label)]);
     out.push_str("</svg>");
     out
 }
@@ -231,13 +153,23 @@ pub fn survival_svg(title: &str, curve: &[SurvivalPoint], threshold: Option<f64>
     };
     let _ = write!(
         out,
-        r##"<path d="{up}" fill="none" stroke="#d62728" stroke-width="2"/><path d="{emp}" fill="none" stroke="#4a7fb5" stroke-width="2"/><text x="{x}" y="{y1}" fill="#d62728">upper bound (1−α)</text><text x="{x}" y="{y2}" fill="#4a7fb5">empirical</text>"##,
+        r##"<path d="{up}" fill="none" stroke="#d62728" stroke-width="2"/><path d="{emp}" fill="none" stroke="#4a7fb5" stroke-width="2"/>"##,
         up = path(&|p| p.upper),
         emp = path(&|p| p.empirical),
-        x = x_of(0.6),
-        y1 = y_of(0.9),
-        y2 = y_of(0.8),
     );
+    // The survival falls: the top right is free unless most scores are high, then the
+    // bottom left.
+    let entries = [("#d62728", "upper bound (1−α)"), ("#4a7fb5", "empirical")];
+    let steps: Vec<_> = curve
+        .iter()
+        .map(|p| (p.t, p.empirical.min(p.upper), p.empirical.max(p.upper)))
+        .collect();
+    Legend::clear_of(
+        &[Corner::TopRight, Corner::BottomLeft],
+        &entries.map(|e| e.1),
+        |x0, x1, y0, y1| steps_enter(&steps, [x0, x1, y0, y1]),
+    )
+    .write(&mut out, &entries);
     if let Some(t) = threshold {
         vline(&mut out, t, "#555", &format!("τ {t:.2}"));
     }
@@ -265,5 +197,24 @@ mod tests {
         let curve = crate::stats::dkw::survival_curve(&e, 0.1);
         let s = survival_svg("<b>", &curve, Some(0.5));
         assert!(s.contains("&lt;b&gt;") && s.matches("<path").count() == 2);
+    }
+
+    /// The CDF's and the survival's legends move to the other corner when the scores put
+    /// the curve through their usual one.
+    #[test]
+    fn legends_keep_clear_of_the_curves() {
+        let start = r#"<g text-anchor="start">"#;
+        let end = r#"<g text-anchor="end">"#;
+        let low = Ecdf::new(&[0.1; 20]).unwrap();
+        let high = Ecdf::new(&[0.9; 20]).unwrap();
+        let eps = 0.1;
+        // The CDF: bottom right, unless it is still low there.
+        assert!(ecdf_svg("t", &low, eps).contains(end));
+        assert!(ecdf_svg("t", &high, eps).contains(start));
+        // The survival: top right, unless it is still high there.
+        let survival =
+            |e: &Ecdf| survival_svg("t", &crate::stats::dkw::survival_curve(e, eps), None);
+        assert!(survival(&low).contains(end));
+        assert!(survival(&high).contains(start));
     }
 }

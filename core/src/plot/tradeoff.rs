@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::svg::{axis_titles, escape, polyline};
+use super::canvas::{axis_titles, escape, polyline};
 
 const W: f64 = 560.0;
 const H: f64 = 320.0;

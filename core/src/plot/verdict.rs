@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use super::svg::{escape, frame_with, x_of, y_of};
+use super::canvas::{escape, frame_with, x_of, y_of};
 
 /// One question: greedy score, M_bin lower and upper.
 #[derive(Debug, Clone, Copy, PartialEq)]

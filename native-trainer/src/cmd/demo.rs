@@ -236,12 +236,12 @@ pub fn run(args: Args) -> Result<()> {
         )?;
         links.push_str(&format!(
             "<li><a href=\"{0}.html\">{0}</a></li>",
-            probable_core::plot::svg::escape(&r.model)
+            probable_core::plot::escape(&r.model)
         ));
     }
     let page = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>probable demo</title></head><body style=\"font-family:sans-serif;max-width:980px;margin:2em auto\"><h1>probable demo</h1><pre>{}</pre><ul>{links}</ul></body></html>",
-        probable_core::plot::svg::escape(&table)
+        probable_core::plot::escape(&table)
     );
     write_atomic(&args.out.join("index.html"), page.as_bytes())?;
     // Printed only once everything is written: a closed pipe cannot cost the files.

@@ -2,7 +2,7 @@
 //! ED and the certified leak bound; one curve per method ± EO, Pareto front ringed), the
 //! matched comparison, and every row.
 
-use probable_core::plot::svg::escape;
+use probable_core::plot::escape;
 use probable_core::plot::{tradeoff_svg, Series};
 
 use super::compare::{compare, render, FORGET_LEVELS, RETAIN_LEVELS};

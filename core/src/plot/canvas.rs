@@ -8,7 +8,8 @@ pub(crate) const W: f64 = 420.0;
 pub(crate) const H: f64 = 220.0;
 pub(crate) const LEFT: f64 = 44.0;
 pub(crate) const RIGHT: f64 = 12.0;
-pub(crate) const TOP: f64 = 24.0;
+/// Room for the title and, under it, one line of subtitle.
+pub(crate) const TOP: f64 = 32.0;
 pub(crate) const BOTTOM: f64 = 36.0;
 /// The plot area's width in px (what the unit square's x spans).
 pub(crate) const INNER_WIDTH: f64 = W - LEFT - RIGHT;
@@ -30,17 +31,21 @@ pub(crate) fn y_of(v: f64) -> f64 {
     TOP + (1.0 - v.clamp(0.0, 1.0)) * (H - TOP - BOTTOM)
 }
 
-/// The axes: `ticks` are `(position in [0, 1] along x, label)`.
+/// A probability axis's ticks.
+pub(crate) const PROBABILITY_TICKS: [f64; 3] = [0.0, 0.5, 1.0];
+
+/// The axes: `ticks` are `(position in [0, 1] along x, label)`, `y_ticks` values in [0, 1]
+/// labelled as themselves (none for an axis relative to the data, as a histogram's).
 pub(crate) fn frame_with(
     out: &mut String,
     title: &str,
-    x_label: &str,
-    y_label: &str,
+    (x_label, y_label): (&str, &str),
     ticks: &[(f64, String)],
+    y_ticks: &[f64],
 ) {
     let _ = write!(
         out,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}" font-family="sans-serif" font-size="11"><title>{t}</title><text x="{LEFT}" y="14" font-weight="bold">{t}</text><line x1="{LEFT}" y1="{y0}" x2="{x1}" y2="{y0}" stroke="#333"/><line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{y0}" stroke="#333"/>"##,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}" font-family="sans-serif" font-size="11"><title>{t}</title><text x="{LEFT}" y="13" font-weight="bold">{t}</text><line x1="{LEFT}" y1="{y0}" x2="{x1}" y2="{y0}" stroke="#333"/><line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{y0}" stroke="#333"/>"##,
         t = escape(title),
         y0 = H - BOTTOM,
         x1 = W - RIGHT,
@@ -52,6 +57,16 @@ pub(crate) fn frame_with(
             x = x_of(*pos),
             y = H - BOTTOM + 14.0,
             l = escape(label)
+        );
+    }
+    for &v in y_ticks {
+        let _ = write!(
+            out,
+            r##"<line x1="{x0}" y1="{y:.1}" x2="{LEFT}" y2="{y:.1}" stroke="#333"/><text x="{x}" y="{ty:.1}" text-anchor="end">{v}</text>"##,
+            x0 = LEFT - 3.0,
+            y = y_of(v),
+            x = LEFT - 5.0,
+            ty = y_of(v) + 4.0,
         );
     }
     axis_titles(out, (W, H), (LEFT, RIGHT, TOP, BOTTOM), x_label, y_label);

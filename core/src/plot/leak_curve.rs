@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::canvas::{frame_with, polyline, x_of, y_of};
+use super::canvas::{frame_with, polyline, x_of, y_of, PROBABILITY_TICKS};
 use super::legend::{segments_enter, Corner, Legend};
 use crate::stats::{LeakAtK, SetLeakAtK};
 
@@ -34,9 +34,9 @@ pub fn leak_at_k_svg(title: &str, points: &[CurvePoint]) -> String {
     frame_with(
         &mut out,
         title,
-        "k (samples drawn)",
-        "P(≥ 1 of k leaks)",
+        ("k (samples drawn)", "P(≥ 1 of k leaks)"),
         &ticks,
+        &PROBABILITY_TICKS,
     );
     let line = |f: &dyn Fn(&CurvePoint) -> f64| {
         polyline(points.iter().map(|p| (x_of(pos(p.0)), y_of(f(p)))))

@@ -4,17 +4,19 @@
 
 use std::fmt::Write;
 
-use super::canvas::{frame_with, vline, x_of, y_of, BOTTOM, H, LEFT, RIGHT, TOP, W};
+use super::canvas::{
+    frame_with, vline, x_of, y_of, BOTTOM, H, LEFT, PROBABILITY_TICKS, RIGHT, TOP, W,
+};
 use super::legend::{steps_enter, Corner, Legend};
 use crate::stats::dkw::SurvivalPoint;
 use crate::stats::Ecdf;
 
-fn frame(out: &mut String, title: &str, y_label: &str) {
+fn frame(out: &mut String, title: &str, y_label: &str, y_ticks: &[f64]) {
     let ticks: Vec<(f64, String)> = [0.0, 0.25, 0.5, 0.75, 1.0]
         .iter()
         .map(|&t| (t, t.to_string()))
         .collect();
-    frame_with(out, title, "score", y_label, &ticks);
+    frame_with(out, title, ("score", y_label), &ticks, y_ticks);
 }
 
 /// Histogram (20 bins on [0, 1]) of `scores`, with the greedy score and the upper
@@ -32,7 +34,7 @@ pub fn histogram_svg(
     }
     let peak = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
     let mut out = String::new();
-    frame(&mut out, title, "fraction of samples");
+    frame(&mut out, title, "fraction of samples", &[]);
     let bar_w = (W - LEFT - RIGHT) / BINS as f64;
     for (i, &c) in counts.iter().enumerate() {
         let h = c as f64 / peak * (H - TOP - BOTTOM);
@@ -61,7 +63,7 @@ pub fn histogram_svg(
 /// Empirical CDF of `ecdf` with the band `[F_n − ε, F_n + ε]` clipped to [0, 1].
 pub fn ecdf_svg(title: &str, ecdf: &Ecdf, epsilon: f64) -> String {
     let mut out = String::new();
-    frame(&mut out, title, "F(t)");
+    frame(&mut out, title, "F(t)", &PROBABILITY_TICKS);
     // Step points: (t, F_n(t)) at 0, every distinct score, and 1.
     let mut ts = vec![0.0];
     ts.extend(ecdf.sorted().iter().copied());
@@ -122,7 +124,7 @@ pub fn ecdf_svg(title: &str, ecdf: &Ecdf, epsilon: f64) -> String {
 /// the general-leakage certificate at τ).
 pub fn survival_svg(title: &str, curve: &[SurvivalPoint], threshold: Option<f64>) -> String {
     let mut out = String::new();
-    frame(&mut out, title, "P(X > t)");
+    frame(&mut out, title, "P(X > t)", &PROBABILITY_TICKS);
     let path = |value: &dyn Fn(&SurvivalPoint) -> f64| {
         // A right-continuous step function: constant up to the next distinct score.
         let mut d = String::new();

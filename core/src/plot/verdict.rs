@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use super::canvas::{escape, frame_with, x_of, y_of};
+use super::canvas::{escape, frame_with, x_of, y_of, PROBABILITY_TICKS};
 
 /// One question: greedy score, M_bin lower and upper.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -51,7 +51,13 @@ pub fn verdict_svg(title: &str, points: &[VerdictPoint], tau: f64, level: f64) -
         .map(|&t| (t, t.to_string()))
         .collect();
     let mut out = String::new();
-    frame_with(&mut out, title, "greedy score", "M_bin: P(leak) ≤", &ticks);
+    frame_with(
+        &mut out,
+        title,
+        ("greedy score", "M_bin: P(leak) ≤"),
+        &ticks,
+        &PROBABILITY_TICKS,
+    );
     let c = verdict_counts(points, tau, level);
     // The quadrant: x < τ, y > level.
     let _ = write!(
@@ -66,7 +72,7 @@ pub fn verdict_svg(title: &str, points: &[VerdictPoint], tau: f64, level: f64) -
         yl = y_of(level),
         xr = x_of(1.0),
         tx = x_of(0.0),
-        ty = y_of(1.0) - 3.0,
+        ty = y_of(1.0) - 7.0,
         label = escape(&format!(
             "greedy says forgotten, M_bin > {level}: {} of {} ({} certified to leak)",
             c.forgotten_not_certified_safe, c.greedy_forgotten, c.forgotten_certified_leak

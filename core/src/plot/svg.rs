@@ -201,6 +201,21 @@ mod tests {
         assert!(s.contains("&lt;b&gt;") && s.matches("<path").count() == 2);
     }
 
+    /// Probability axes carry 0, 0.5 and 1; the histogram's, relative to its peak, none.
+    #[test]
+    fn probability_axes_are_labelled() {
+        let e = Ecdf::new(&[0.2, 0.4, 0.9]).unwrap();
+        let labelled = |svg: &str| {
+            ["0", "0.5", "1"]
+                .iter()
+                .all(|v| svg.contains(&format!(r#"text-anchor="end">{v}</text>"#)))
+        };
+        assert!(labelled(&ecdf_svg("t", &e, 0.1)));
+        let curve = crate::stats::dkw::survival_curve(&e, 0.1);
+        assert!(labelled(&survival_svg("t", &curve, None)));
+        assert!(!histogram_svg("t", &[0.2, 0.4], None, None).contains(r#"text-anchor="end""#));
+    }
+
     /// The CDF's and the survival's legends move to the other corner when the scores put
     /// the curve through their usual one.
     #[test]

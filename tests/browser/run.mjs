@@ -720,7 +720,21 @@ const tests = {
       }
       await shot(page, `result-${vp.width}x${vp.height}`);
       out.push(`${vp.width}×${vp.height}: verdict at ${v.top}–${v.bottom} px${vp === PHONE ? " (bounds unbroken; no tap target under 40 px, panels open)" : ""}`);
+      // The same result as a snapshot link: shown first too, without a model.
+      await page.click("#snapshot-link");
+      const snapshot = await page.locator("#share-link").inputValue();
+      assert(snapshot.includes("#snap="), `no snapshot link: ${snapshot}`);
       await page.close();
+      const sp = await openAt(cpu, snapshot, vp, log);
+      assert((await settle(sp, 120_000)) === "ready", await sp.locator("#status").textContent());
+      await sp.locator("#snapshot").waitFor();
+      assert((await sp.locator("#hero").count()) === 0, "a snapshot link must not open on the first screen's story");
+      assert((await sp.locator("#settings-panel").evaluate((d) => d.open)) === false, "the settings must be collapsed on a snapshot");
+      const sv = await placement(sp, "#verdict");
+      assert(sv.bottom <= vp.height, `a snapshot's verdict ends at ${sv.bottom} px, below the ${vp.height} px fold at ${vp.width} px`);
+      assert((await overflow(sp)) <= 0, `a snapshot overflows a ${vp.width} px screen`);
+      out.push(`snapshot verdict at ${sv.top}–${sv.bottom} px`);
+      await sp.close();
       const rp = await openAt(cpu, `${url}?report=${encodeURIComponent(`${corsUrl}/report.json`)}`, vp, log);
       assert((await settle(rp, 120_000)) === "ready", await rp.locator("#status").textContent());
       const s = await placement(rp, "#summary");

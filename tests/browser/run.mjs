@@ -361,20 +361,26 @@ const tests = {
     // appear and every live count shown (polling from here can miss a run that takes half
     // a second).
     await page.evaluate(() => {
-      const seen = (window.__watch = { order: [], live: [] });
+      const seen = (window.__watch = { order: [], live: [], behind: [] });
       new MutationObserver(() => {
         for (const id of ["greedy-verdict", "results"]) {
           if (!seen.order.includes(id) && document.getElementById(id)) seen.order.push(id);
         }
         const n = document.querySelector("#live")?.dataset.n;
-        if (n !== undefined && seen.live[seen.live.length - 1] !== Number(n)) seen.live.push(Number(n));
+        if (n !== undefined && seen.live[seen.live.length - 1] !== Number(n)) {
+          seen.live.push(Number(n));
+          // The progress line, updated before the samples it counts arrive, is never behind.
+          const done = Number((document.querySelector("#progress-text")?.textContent ?? "").split(" / ")[0]);
+          if (Number(n) > 0 && !(done >= Number(n))) seen.behind.push(`${done} < ${n}`);
+        }
       }).observe(document.body, { subtree: true, childList: true, attributes: true });
     });
     await page.locator("#watch").click();
     const w = SUMMARY.watch;
     await page.locator("#greedy-verdict").waitFor({ timeout: 300_000 });
     assert((await settle(page, 300_000)) === "done", await page.locator("#status").textContent());
-    const { order, live } = await page.evaluate(() => window.__watch);
+    const { order, live, behind } = await page.evaluate(() => window.__watch);
+    assert(behind.length === 0, `the progress line counted fewer samples than were shown: ${behind.join(", ")}`);
     // The greedy verdict arrives before any sample; then the live count grows chunk by chunk.
     assert(order[0] === "greedy-verdict" && order[1] === "results", `the samples' results came before the greedy verdict (${order.join(", ")})`);
     assert(live[0] === 0, `samples were counted before the greedy verdict (live counts: ${live.join(", ")})`);

@@ -25,6 +25,7 @@ use crate::limits::AdapterLimits;
 use crate::pool::{self, Pool};
 use crate::protocol::{BundleSource, Drawn, FromWorker, Job, ToWorker, LATEST_LEAKS};
 use crate::run;
+use probable_core::eval::EvalProgress;
 use probable_core::model::CausalLm;
 use probable_core::share::{query_lookup, Settings};
 
@@ -265,6 +266,19 @@ async fn evaluate(query: &str, items: Vec<(u32, QaItem)>) -> Result<(), String> 
         let base = tokens.get();
         let counter = tokens.clone();
         let throttle = Throttle::new();
+        // The sampler's latest progress, posted or not: the live samples below bring it up
+        // to date, so the progress line never counts fewer samples than they show.
+        let latest: Rc<Cell<Option<EvalProgress>>> = Rc::new(Cell::new(None));
+        let progress = move |p: EvalProgress| {
+            post(&FromWorker::Progress {
+                question: position,
+                questions,
+                samples_done: p.samples_done,
+                samples_total: p.samples_total,
+                tokens: base + p.tokens,
+                ms: js_sys::Date::now() - started,
+            });
+        };
         // A one-question run streams its samples: scored here as each chunk finishes, with
         // the leak count and the Clopper–Pearson bounds so far (the report, at the end,
         // recomputes all of it from the same samples).
@@ -297,6 +311,9 @@ async fn evaluate(query: &str, items: Vec<(u32, QaItem)>) -> Result<(), String> 
             let Ok(b) = probable_core::stats::clopper_pearson(live.0, live.1, alpha) else {
                 return;
             };
+            if let Some(p) = latest.get() {
+                progress(p);
+            }
             post(&FromWorker::Samples {
                 leaking,
                 leaks: b.leaks,
@@ -311,20 +328,16 @@ async fn evaluate(query: &str, items: Vec<(u32, QaItem)>) -> Result<(), String> 
             index,
             item,
             stop.clone(),
-            move |p| {
-                counter.set(base + p.tokens);
-                // The last one always goes: the progress line must end on every sample.
-                if !throttle.due(p.samples_done == p.samples_total) {
-                    return;
+            {
+                let latest = latest.clone();
+                move |p| {
+                    counter.set(base + p.tokens);
+                    latest.set(Some(p));
+                    // The last one always goes: the progress line must end on every sample.
+                    if throttle.due(p.samples_done == p.samples_total) {
+                        progress(p);
+                    }
                 }
-                post(&FromWorker::Progress {
-                    question: position,
-                    questions,
-                    samples_done: p.samples_done,
-                    samples_total: p.samples_total,
-                    tokens: base + p.tokens,
-                    ms: js_sys::Date::now() - started,
-                });
             },
             on_greedy,
             on_samples,

@@ -24,7 +24,7 @@ pub fn escape(text: &str) -> String {
 }
 
 pub(crate) fn x_of(v: f64) -> f64 {
-    LEFT + v.clamp(0.0, 1.0) * (W - LEFT - RIGHT)
+    LEFT + v.clamp(0.0, 1.0) * INNER_WIDTH
 }
 
 pub(crate) fn y_of(v: f64) -> f64 {

@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::canvas::{
-    frame_with, vline, x_of, y_of, BOTTOM, H, LEFT, PROBABILITY_TICKS, RIGHT, TOP, W,
+    frame_with, vline, x_of, y_of, BOTTOM, H, INNER_WIDTH, LEFT, PROBABILITY_TICKS, TOP,
 };
 use super::legend::{steps_enter, Corner, Legend};
 use crate::stats::dkw::SurvivalPoint;
@@ -35,7 +35,7 @@ pub fn histogram_svg(
     let peak = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
     let mut out = String::new();
     frame(&mut out, title, "fraction of samples", &[]);
-    let bar_w = (W - LEFT - RIGHT) / BINS as f64;
+    let bar_w = INNER_WIDTH / BINS as f64;
     for (i, &c) in counts.iter().enumerate() {
         let h = c as f64 / peak * (H - TOP - BOTTOM);
         let _ = write!(

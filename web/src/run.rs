@@ -5,7 +5,6 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::ops::ControlFlow;
 use std::rc::Rc;
 
 use probable_core::data::QaItem;
@@ -137,16 +136,8 @@ pub async fn sample(
 ) -> Result<Option<QuestionReport>, String> {
     let step = move |p: EvalProgress| -> Step {
         progress(p);
-        let stop = stop.clone();
-        Box::pin(async move {
-            // Every 10 ms or so a task of its own: the worker sees `Stop` (tick.rs).
-            crate::tick::yield_due().await;
-            if stop.get() {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
-        })
+        // Every 10 ms or so a task of its own: the worker sees `Stop`.
+        crate::tick::step(stop.clone())
     };
     let streamed = Streamed::default();
     let mut observer = Watch {

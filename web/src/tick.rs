@@ -8,8 +8,11 @@
 //! bindings for it would change web-sys' features, and so rebuild wgpu and burn.)
 
 use std::cell::Cell;
+use std::ops::ControlFlow;
+use std::rc::Rc;
 
 use js_sys::{Array, Function, Promise, Reflect};
+use probable_core::sample::Step;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -40,7 +43,7 @@ thread_local! {
 /// every step hopped dozens of times per `Stop` the worker could have needed to see: yielding
 /// every 10 ms made 256-sample runs 5–10 % faster (`tests/browser/measure.mjs`, CHANGELOG.md);
 /// at 2048 samples, whose 256-row steps already take about 10 ms, nothing changed.
-pub async fn yield_due() {
+async fn yield_due() {
     let now = js_sys::Date::now();
     if now - LAST_YIELD.get() < YIELD_EVERY_MS {
         return;
@@ -49,7 +52,20 @@ pub async fn yield_due() {
     LAST_YIELD.set(js_sys::Date::now());
 }
 
-pub async fn yield_now() {
+/// What a decode step awaits on the CPU: [`yield_due`], then `Break` if `stop` was set
+/// meanwhile (a `Stop` message sets it), so a run ends within a step or two of it.
+pub fn step(stop: Rc<Cell<bool>>) -> Step {
+    Box::pin(async move {
+        yield_due().await;
+        if stop.get() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    })
+}
+
+async fn yield_now() {
     let Some((port1, port2)) = channel() else {
         gloo_timers::future::TimeoutFuture::new(0).await;
         return;

@@ -442,16 +442,8 @@ async fn sample_part(
                 ms: 0.0,
             });
         }
-        let stop = stop.clone();
-        Box::pin(async move {
-            // Lets the `Stop` message in, every 10 ms or so (tick.rs).
-            crate::tick::yield_due().await;
-            if stop.get() {
-                std::ops::ControlFlow::Break(())
-            } else {
-                std::ops::ControlFlow::Continue(())
-            }
-        })
+        // Lets the `Stop` message in, every 10 ms or so.
+        crate::tick::step(stop.clone())
     };
     // The prompts of the previous unit stay prefilled: a question's units share its prompt.
     let prefills = STATE.with(|s| std::mem::take(&mut s.borrow_mut().prefills));

@@ -176,10 +176,10 @@ fn move_rows<E: Copy>(data: &mut [E], row: usize, rows: &[usize]) {
 }
 
 /// Zeros of `shape` in `like`'s dtype (f16 for a model computing in f16; burn's default would
-/// be f32) on `like`'s device. For an f32 flex tensor one pass
-/// writes them: burn-flex's `zeros` fills a byte buffer and copies it into an aligned one,
-/// and a continuation's KV cache, allocated per batch, is the largest buffer of a decode
-/// (its zeroing and page faults were 8 % of a 1-thread `probable eval`, measured with `perf`).
+/// be f32) on `like`'s device. For an f32 flex tensor one pass writes them: burn-flex's
+/// `zeros` fills a byte buffer and copies it into an aligned one, and a continuation's KV
+/// cache, allocated per batch, is the largest buffer of a decode (its zeroing and page faults
+/// were 8 % of a 1-thread `probable eval`, measured with `perf`).
 pub(crate) fn zeros_like<const D: usize>(shape: [usize; D], like: &Tensor<D>) -> Tensor<D> {
     if flex_f32(like).is_some() {
         // SAFETY: every element is written.
